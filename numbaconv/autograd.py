@@ -1,0 +1,195 @@
+"""Reverse-mode autodiff: Function/Context (torch.autograd.Function), the graph walk, grad mode."""
+import contextlib
+import threading
+
+import numpy as np
+
+from . import tensor as _tensor
+
+_state = threading.local()
+
+
+def is_grad_enabled():
+    """Whether operations record a graph now (torch.is_grad_enabled)."""
+    return getattr(_state, "enabled", True)
+
+
+class _GradMode(contextlib.ContextDecorator):
+    mode = True
+
+    def __enter__(self):
+        self._previous = is_grad_enabled()
+        _state.enabled = self.mode
+
+    def __exit__(self, *exc):
+        _state.enabled = self._previous
+        return False
+
+
+class no_grad(_GradMode):
+    """Context manager and decorator that stops graph recording (torch.no_grad)."""
+
+    mode = False
+
+
+class enable_grad(_GradMode):
+    """Context manager and decorator that turns graph recording back on (torch.enable_grad)."""
+
+    mode = True
+
+
+class Context:
+    """What a Function's forward leaves for its backward; also the graph node (`tensor.grad_fn`)."""
+
+    def __init__(self, function, inputs, needs_input_grad):
+        self.function = function
+        self.inputs = inputs
+        self.needs_input_grad = needs_input_grad
+        self.saved_tensors = ()
+        self.freed = False
+
+    def save_for_backward(self, *arrays):
+        self.saved_tensors = arrays
+
+    def name(self):
+        return self.function.__name__ + "Backward"
+
+    def __repr__(self):
+        return f"<{self.name()}>"
+
+
+class Function:
+    """Base of every differentiable op (torch.autograd.Function).
+
+    Subclasses define static ``forward(ctx, *args)`` on raw backend arrays (Tensors arrive unwrapped) and
+    ``backward(ctx, grad)`` returning one gradient array (or None) per forward argument.
+    """
+
+    @staticmethod
+    def forward(ctx, *args):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args):
+        Tensor = _tensor.Tensor
+        device = None
+        raw = []
+        needs = []
+        for arg in args:
+            if isinstance(arg, Tensor):
+                if device is None:
+                    device = arg.device
+                elif arg.device != device:
+                    raise RuntimeError(
+                        f"{cls.__name__}: expected all tensors on one device, got {device} and {arg.device}"
+                    )
+                raw.append(arg.data)
+                needs.append(arg.requires_grad)
+            else:
+                raw.append(arg)
+                needs.append(False)
+        record = any(needs) and is_grad_enabled()
+        inputs = tuple(a if isinstance(a, Tensor) and a.requires_grad else None for a in args) if record else ()
+        ctx = Context(cls, inputs, tuple(needs))
+        if record:
+            ctx.versions = tuple(a._version[0] if a is not None else 0 for a in inputs)
+        out = cls.forward(ctx, *raw)
+        if isinstance(out, np.generic):
+            out = np.asarray(out)
+        result = Tensor(out, requires_grad=record)
+        if record:
+            result.grad_fn = ctx
+        return result
+
+
+def _topological_order(root_fn):
+    """Nodes reachable from root_fn, each after every node that consumes it (iterative DFS)."""
+    order = []
+    visited = {id(root_fn)}
+    stack = [(root_fn, iter(root_fn.inputs))]
+    while stack:
+        node, parents = stack[-1]
+        advanced = False
+        for parent in parents:
+            fn = parent.grad_fn if parent is not None else None
+            if fn is not None and id(fn) not in visited:
+                visited.add(id(fn))
+                stack.append((fn, iter(fn.inputs)))
+                advanced = True
+                break
+        if not advanced:
+            stack.pop()
+            order.append(node)
+    order.reverse()
+    return order
+
+
+def _check_unmodified(ctx):
+    for tensor, version in zip(ctx.inputs, ctx.versions):
+        if tensor is not None and tensor._version[0] != version:
+            raise RuntimeError(
+                f"{ctx.name()}: an input of shape {tensor.shape} needed for gradient computation was modified "
+                "in place after it was used; use out-of-place ops or .clone()"
+            )
+
+
+def _accumulate_leaf(tensor, grad):
+    Tensor = _tensor.Tensor
+    if grad.shape != tensor.shape:
+        raise RuntimeError(f"gradient of shape {grad.shape} does not match tensor of shape {tensor.shape}")
+    if tensor.grad is None:
+        tensor.grad = Tensor(grad.copy() if grad.dtype == tensor.dtype else grad.astype(tensor.dtype))
+    else:
+        tensor.grad = Tensor(tensor.grad.data + grad)
+
+
+def backward(root, gradient=None, retain_graph=False):
+    """Accumulate d(root)/d(leaf) into every leaf's ``.grad`` (torch.autograd.backward)."""
+    Tensor = _tensor.Tensor
+    if not root.requires_grad:
+        raise RuntimeError("backward(): the tensor does not require grad and has no grad_fn")
+    if gradient is None:
+        if root.numel() != 1:
+            raise RuntimeError(
+                f"backward(): gradient can be implicit only for scalar outputs, got shape {root.shape}; "
+                "pass gradient= with that shape"
+            )
+        from .backends import get_backend
+
+        grad = get_backend(root.device).ones(root.shape, root.dtype)
+    else:
+        grad = gradient.data if isinstance(gradient, Tensor) else gradient
+        if tuple(grad.shape) != root.shape:
+            raise RuntimeError(f"backward(): gradient has shape {tuple(grad.shape)}, expected {root.shape}")
+    if root.grad_fn is None:
+        _accumulate_leaf(root, grad)
+        return
+    grads = {id(root.grad_fn): grad}
+    with no_grad():
+        for ctx in _topological_order(root.grad_fn):
+            if ctx.freed:
+                raise RuntimeError(
+                    f"{ctx.name()}: trying to backward through the graph a second time (its saved arrays were "
+                    "freed); call backward(retain_graph=True) the first time"
+                )
+            _check_unmodified(ctx)
+            out_grad = grads.pop(id(ctx), None)
+            if out_grad is None:
+                continue
+            in_grads = ctx.function.backward(ctx, out_grad)
+            if not isinstance(in_grads, tuple):
+                in_grads = (in_grads,)
+            for parent, g in zip(ctx.inputs, in_grads):
+                if parent is None or g is None:
+                    continue
+                if parent.grad_fn is None:
+                    _accumulate_leaf(parent, g)
+                else:
+                    key = id(parent.grad_fn)
+                    grads[key] = g if key not in grads else grads[key] + g
+            if not retain_graph:
+                ctx.__dict__ = {"function": ctx.function, "inputs": (), "saved_tensors": (), "freed": True}

@@ -1,0 +1,1 @@
+"""CPU backend: numpy arrays, Numba parallel kernels, BLAS through numpy."""

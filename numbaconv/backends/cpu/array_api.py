@@ -1,0 +1,101 @@
+"""The CPU array namespace: numpy itself wherever numpy already does the job.
+
+The CUDA twin (backends/cuda/array_api.py) exposes the same names with the same signatures.
+"""
+import numpy as np
+
+from .. import is_basic_index
+from numpy import (  # noqa: F401  (re-exported as this backend's namespace)
+    abs,
+    add,
+    arange,
+    argmax,
+    ascontiguousarray,
+    broadcast_to,
+    concatenate,
+    divide,
+    empty,
+    equal,
+    exp,
+    full,
+    greater,
+    greater_equal,
+    isfinite,
+    less,
+    less_equal,
+    log,
+    matmul,
+    max,
+    maximum,
+    min,
+    minimum,
+    multiply,
+    negative,
+    not_equal,
+    ones,
+    pad,
+    power,
+    reshape,
+    sign,
+    sqrt,
+    stack,
+    subtract,
+    sum,
+    swapaxes,
+    tanh,
+    transpose,
+    where,
+    zeros,
+)
+
+ndarray = np.ndarray
+
+
+def asarray(data, dtype=None):
+    """Host data (array, list, scalar) as an array of this backend."""
+    return np.asarray(data, dtype=dtype)
+
+
+def to_host(array):
+    """The array as a numpy array (a no-op copy-free view here)."""
+    return array
+
+
+def copy(array):
+    return array.copy()
+
+
+def astype(array, dtype):
+    return array.astype(dtype, copy=False)
+
+
+def clip(array, low, high):
+    return np.clip(array, low, high)
+
+
+def sigmoid(array):
+    out = np.exp(-np.abs(array))
+    return np.where(array >= 0, 1.0 / (1.0 + out), out / (1.0 + out)).astype(array.dtype, copy=False)
+
+
+def relu(array):
+    return np.maximum(array, 0)
+
+
+def getitem(array, index):
+    return array[index]
+
+
+def index_add(shape, dtype, index, values):
+    """Zeros of ``shape`` with ``values`` added at ``index`` (repeated indices add up): gather's adjoint."""
+    out = np.zeros(shape, dtype)
+    if is_basic_index(index):
+        out[index] = values
+    else:
+        np.add.at(out, index, values)
+    return out
+
+
+
+def setitem(array, index, values):
+    array[index] = values

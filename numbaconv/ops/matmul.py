@@ -1,0 +1,52 @@
+"""Matrix product with numpy semantics: 1-D, 2-D and broadcast batches (torch.matmul)."""
+from ..autograd import Function
+from ._util import backend_of, unbroadcast
+
+
+class MatMul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return backend_of(a).matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        xp = backend_of(grad)
+        a2 = xp.reshape(a, (1,) + a.shape) if a.ndim == 1 else a
+        b2 = xp.reshape(b, b.shape + (1,)) if b.ndim == 1 else b
+        grad2 = grad
+        if a.ndim == 1:
+            grad2 = xp.reshape(grad2, grad2.shape[:-1] + (1,) + grad2.shape[-1:])
+        if b.ndim == 1:
+            grad2 = xp.reshape(grad2, grad2.shape + (1,))
+        need_a, need_b = ctx.needs_input_grad
+        grad_a = grad_b = None
+        if need_a:
+            grad_a = xp.reshape(unbroadcast(xp, xp.matmul(grad2, xp.swapaxes(b2, -1, -2)), a2.shape), a.shape)
+        if need_b:
+            grad_b = xp.reshape(unbroadcast(xp, xp.matmul(xp.swapaxes(a2, -1, -2), grad2), b2.shape), b.shape)
+        return grad_a, grad_b
+
+
+def matmul(a, b):
+    """a @ b: dot for 1-D, matrix product for 2-D, broadcast batches beyond (torch.matmul)."""
+    from ..tensor import Tensor
+
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        raise TypeError(f"matmul: expected two Tensors, got {type(a).__name__} and {type(b).__name__}")
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: both arguments need at least 1 dim, got shapes {a.shape} and {b.shape}")
+    if a.dtype != b.dtype:
+        raise TypeError(f"matmul: expected one dtype, got {a.dtype} and {b.dtype}")
+    inner_a = a.shape[-1]
+    inner_b = b.shape[-2] if b.ndim > 1 else b.shape[0]
+    if inner_a != inner_b:
+        raise ValueError(
+            f"matmul: inner dimensions differ: shapes {a.shape} and {b.shape} "
+            f"(expected a.shape[-1] == b.shape[-2], got {inner_a} and {inner_b})"
+        )
+    try:
+        return MatMul.apply(a, b)
+    except ValueError as error:
+        raise ValueError(f"matmul: batch dims of shapes {a.shape} and {b.shape} are not broadcastable") from error

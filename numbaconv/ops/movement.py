@@ -1,0 +1,290 @@
+"""Shape and data movement: reshape/view, permute, indexing, cat/stack, pad, casts, device moves."""
+import numpy as np
+
+from ..autograd import Function
+from ..backends import get_backend, is_basic_index
+from ..tensor import Tensor
+from ._util import backend_of, normalize_dim
+
+
+def _as_view(result, source):
+    """Let a view share its source's version counter, so in-place writes through either are seen."""
+    result._version = source._version
+    return result
+
+
+def _shape_args(op, shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    if not all(isinstance(n, (int, np.integer)) for n in shape):
+        raise TypeError(f"{op}: shape must be ints, got {shape}")
+    return tuple(int(n) for n in shape)
+
+
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx, a, shape):
+        ctx.shape = a.shape
+        try:
+            return backend_of(a).reshape(a, shape)
+        except ValueError as error:
+            raise ValueError(f"reshape: cannot view shape {tuple(a.shape)} as {shape}") from error
+
+    @staticmethod
+    def backward(ctx, grad):
+        return backend_of(grad).reshape(grad, ctx.shape), None
+
+
+class Permute(Function):
+    @staticmethod
+    def forward(ctx, a, dims):
+        ctx.inverse = tuple(np.argsort(dims))
+        return backend_of(a).transpose(a, dims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return backend_of(grad).transpose(grad, ctx.inverse), None
+
+
+class Expand(Function):
+    @staticmethod
+    def forward(ctx, a, shape):
+        ctx.shape = a.shape
+        return backend_of(a).broadcast_to(a, shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        from ._util import unbroadcast
+
+        return unbroadcast(backend_of(grad), grad, tuple(ctx.shape)), None
+
+
+class GetItem(Function):
+    @staticmethod
+    def forward(ctx, a, index):
+        ctx.meta = (a.shape, a.dtype, index)
+        return backend_of(a).getitem(a, index)
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, dtype, index = ctx.meta
+        return backend_of(grad).index_add(shape, dtype, index, grad), None
+
+
+class Concatenate(Function):
+    @staticmethod
+    def forward(ctx, axis, *arrays):
+        ctx.meta = (axis, [a.shape[axis] for a in arrays])
+        return backend_of(*arrays).concatenate(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        axis, sizes = ctx.meta
+        xp = backend_of(grad)
+        grads, start = [], 0
+        for n in sizes:
+            index = (slice(None),) * axis + (slice(start, start + n),)
+            grads.append(xp.getitem(grad, index))
+            start += n
+        return (None, *grads)
+
+
+class Pad(Function):
+    @staticmethod
+    def forward(ctx, a, widths, value):
+        ctx.index = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, a.shape))
+        return backend_of(a).pad(a, widths, mode="constant", constant_values=value)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return backend_of(grad).getitem(grad, ctx.index), None, None
+
+
+class Cast(Function):
+    @staticmethod
+    def forward(ctx, a, dtype):
+        ctx.dtype = a.dtype
+        return backend_of(a).astype(a, dtype)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return backend_of(grad).astype(grad, ctx.dtype), None
+
+
+class ToDevice(Function):
+    @staticmethod
+    def forward(ctx, a, device):
+        ctx.source = "cpu" if isinstance(a, np.ndarray) else "cuda"
+        return get_backend(device).asarray(backend_of(a).to_host(a))
+
+    @staticmethod
+    def backward(ctx, grad):
+        return get_backend(ctx.source).asarray(backend_of(grad).to_host(grad)), None
+
+
+class Copy(Function):
+    @staticmethod
+    def forward(ctx, a):
+        return backend_of(a).copy(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+class Contiguous(Function):
+    @staticmethod
+    def forward(ctx, a):
+        return backend_of(a).ascontiguousarray(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+def reshape(a, *shape):
+    """The same elements in a new shape; one -1 is inferred (torch.reshape / Tensor.view)."""
+    shape = _shape_args("reshape", shape)
+    if shape == a.shape:
+        return a
+    return _as_view(Reshape.apply(a, shape), a)
+
+
+def flatten(a, start_dim=0, end_dim=-1):
+    """Merge dims start_dim..end_dim into one (torch.flatten)."""
+    if a.ndim == 0:
+        return reshape(a, 1)
+    start = normalize_dim("flatten", start_dim, a.ndim)
+    end = normalize_dim("flatten", end_dim, a.ndim)
+    if start > end:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    return reshape(a, a.shape[:start] + (-1 if a.numel() == 0 else int(np.prod(a.shape[start : end + 1])),) + a.shape[end + 1 :])
+
+
+def permute(a, *dims):
+    """Reorder dims (torch.permute)."""
+    dims = _shape_args("permute", dims)
+    axes = tuple(normalize_dim("permute", d, a.ndim) for d in dims)
+    if sorted(axes) != list(range(a.ndim)):
+        raise ValueError(f"permute: dims {dims} are not a permutation of the {a.ndim} dims of shape {a.shape}")
+    return _as_view(Permute.apply(a, axes), a)
+
+
+def transpose(a, dim0, dim1):
+    """Swap two dims (torch.transpose)."""
+    axes = list(range(a.ndim))
+    i, j = normalize_dim("transpose", dim0, a.ndim), normalize_dim("transpose", dim1, a.ndim)
+    axes[i], axes[j] = axes[j], axes[i]
+    return permute(a, *axes)
+
+
+def squeeze(a, dim=None):
+    """Drop size-1 dims (all, or only ``dim``) (torch.squeeze)."""
+    if dim is None:
+        return reshape(a, tuple(n for n in a.shape if n != 1))
+    axis = normalize_dim("squeeze", dim, a.ndim)
+    if a.shape[axis] != 1:
+        return a
+    return reshape(a, a.shape[:axis] + a.shape[axis + 1 :])
+
+
+def unsqueeze(a, dim):
+    """Insert a size-1 dim at ``dim`` (torch.unsqueeze)."""
+    axis = normalize_dim("unsqueeze", dim, a.ndim + 1)
+    return reshape(a, a.shape[:axis] + (1,) + a.shape[axis:])
+
+
+def expand(a, *shape):
+    """Broadcast to ``shape`` without copying; -1 keeps a dim (torch.Tensor.expand)."""
+    shape = _shape_args("expand", shape)
+    if len(shape) < a.ndim:
+        raise ValueError(f"expand: target {shape} has fewer dims than the tensor's shape {a.shape}")
+    lead = len(shape) - a.ndim
+    target = tuple(a.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(shape))
+    for i, n in enumerate(a.shape):
+        if n != 1 and n != target[i + lead]:
+            raise ValueError(f"expand: shape {a.shape} cannot be expanded to {shape} (dim {i} has size {n})")
+    return _as_view(Expand.apply(a, target), a)
+
+
+def _raw_index(index):
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(_raw_index(i) for i in index)
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+def getitem(a, index):
+    """Basic, integer-array and boolean indexing with numpy semantics (Tensor.__getitem__)."""
+    raw = _raw_index(index)
+    try:
+        result = GetItem.apply(a, raw)
+    except IndexError as error:
+        raise IndexError(f"getitem: index {index!r} does not fit a tensor of shape {a.shape}: {error}") from error
+    return _as_view(result, a) if is_basic_index(raw) else result
+
+
+def cat(tensors, dim=0):
+    """Join tensors along an existing dim (torch.cat)."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("cat: expected a non-empty sequence of tensors")
+    ndim = tensors[0].ndim
+    axis = normalize_dim("cat", dim, ndim)
+    for t in tensors:
+        if t.ndim != ndim or t.shape[:axis] + t.shape[axis + 1 :] != tensors[0].shape[:axis] + tensors[0].shape[axis + 1 :]:
+            raise ValueError(
+                f"cat: shapes {[x.shape for x in tensors]} differ outside dim {axis}; expected them equal there"
+            )
+    return Concatenate.apply(axis, *tensors)
+
+
+def stack(tensors, dim=0):
+    """Join tensors along a new dim (torch.stack)."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: expected a non-empty sequence of tensors")
+    if len({t.shape for t in tensors}) != 1:
+        raise ValueError(f"stack: expected tensors of one shape, got {[t.shape for t in tensors]}")
+    axis = normalize_dim("stack", dim, tensors[0].ndim + 1)
+    return cat([unsqueeze(t, axis) for t in tensors], axis)
+
+
+def pad(a, pad, mode="constant", value=0.0):
+    """Constant padding; ``pad`` lists (left, right) pairs from the last dim backwards (torch.nn.functional.pad)."""
+    if mode != "constant":
+        raise NotImplementedError(f"pad: mode {mode!r} is not supported; only 'constant'")
+    pad = tuple(pad)
+    if len(pad) % 2 or len(pad) // 2 > a.ndim:
+        raise ValueError(f"pad: expected an even number of at most {2 * a.ndim} values, got {pad}")
+    if any(p < 0 for p in pad):
+        raise ValueError(f"pad: negative padding {pad} is not supported")
+    widths = [(0, 0)] * a.ndim
+    for i in range(len(pad) // 2):
+        widths[a.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    return Pad.apply(a, tuple(widths), value)
+
+
+def cast(a, dtype):
+    """Convert to ``dtype``; gradients flow back in the old dtype (Tensor.to(dtype))."""
+    if dtype.kind != "f" and a.requires_grad:
+        return Tensor(backend_of(a.data).astype(a.data, dtype))
+    return Cast.apply(a, dtype)
+
+
+def to_device(a, device):
+    """Copy to another device; differentiable (Tensor.to(device))."""
+    return ToDevice.apply(a, device)
+
+
+def clone(a):
+    """A copy that autograd sees through (torch.clone)."""
+    return Copy.apply(a)
+
+
+def contiguous(a):
+    """A C-contiguous version (a no-op when already contiguous) (Tensor.contiguous)."""
+    return Contiguous.apply(a)

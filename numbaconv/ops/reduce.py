@@ -1,0 +1,108 @@
+"""Reductions over dims with keepdim (torch.sum, mean, max, min, var, argmax)."""
+import collections
+
+from ..autograd import Function
+from ..tensor import Tensor
+from ._util import backend_of, normalize_dim, normalize_dims
+
+MaxMin = collections.namedtuple("MaxMin", ["values", "indices"])
+
+
+def _expand_back(xp, grad, shape, dims, keepdim):
+    """Broadcast a reduced gradient back over the reduced dims."""
+    if not keepdim:
+        grad = xp.reshape(grad, tuple(1 if i in dims else n for i, n in enumerate(shape)))
+    return xp.broadcast_to(grad, shape)
+
+
+class Sum(Function):
+    @staticmethod
+    def forward(ctx, a, dims, keepdim):
+        ctx.meta = (a.shape, dims, keepdim)
+        return backend_of(a).sum(a, axis=dims, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, dims, keepdim = ctx.meta
+        return _expand_back(backend_of(grad), grad, shape, dims, keepdim), None, None
+
+
+class Extreme(Function):
+    """max/min over dims; tied elements share the gradient equally (torch.amax / torch.amin)."""
+
+    @staticmethod
+    def forward(ctx, a, dims, keepdim, kernel):
+        xp = backend_of(a)
+        out = getattr(xp, kernel)(a, axis=dims, keepdims=True)
+        ctx.save_for_backward(a, out)
+        ctx.meta = (dims, keepdim)
+        return out if keepdim else xp.reshape(out, tuple(n for i, n in enumerate(a.shape) if i not in dims))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, out = ctx.saved_tensors
+        dims, keepdim = ctx.meta
+        xp = backend_of(grad)
+        hit = a == out
+        grad = _expand_back(xp, grad, a.shape, dims, keepdim)
+        return grad * hit / xp.sum(hit, axis=dims, keepdims=True), None, None, None
+
+
+def _check_nonempty(op, a, dims):
+    if any(a.shape[d] == 0 for d in dims):
+        raise ValueError(f"{op}: cannot reduce an empty dimension of a tensor with shape {a.shape}")
+
+
+def sum(a, dim=None, keepdim=False):
+    """Sum over ``dim`` (None: all) (torch.sum)."""
+    return Sum.apply(a, normalize_dims("sum", dim, a.ndim), keepdim)
+
+
+def mean(a, dim=None, keepdim=False):
+    """Mean over ``dim`` (torch.mean)."""
+    dims = normalize_dims("mean", dim, a.ndim)
+    count = 1
+    for d in dims:
+        count *= a.shape[d]
+    return Sum.apply(a, dims, keepdim) / count
+
+
+def _extreme(op, a, dim, keepdim):
+    dims = normalize_dims(op, dim, a.ndim)
+    _check_nonempty(op, a, dims)
+    values = Extreme.apply(a, dims, keepdim, op)
+    if dim is None or not isinstance(dim, int):
+        return values
+    indices = argmax(a if op == "max" else -a.detach(), dim, keepdim)
+    return MaxMin(values, indices)
+
+
+def max(a, dim=None, keepdim=False):
+    """Maximum; with an int ``dim`` returns (values, indices) like torch.max."""
+    return _extreme("max", a, dim, keepdim)
+
+
+def min(a, dim=None, keepdim=False):
+    """Minimum; with an int ``dim`` returns (values, indices) like torch.min."""
+    return _extreme("min", a, dim, keepdim)
+
+
+def var(a, dim=None, keepdim=False, unbiased=True):
+    """Variance over ``dim``, Bessel-corrected unless ``unbiased=False`` (torch.var)."""
+    dims = normalize_dims("var", dim, a.ndim)
+    count = 1
+    for d in dims:
+        count *= a.shape[d]
+    centred = a - mean(a, dims, keepdim=True)
+    return sum(centred * centred, dims, keepdim) / (count - 1 if unbiased else count)
+
+
+def argmax(a, dim=None, keepdim=False):
+    """Index of the maximum (flat when dim is None); not differentiable (torch.argmax)."""
+    xp = backend_of(a.data)
+    if dim is None:
+        return Tensor(xp.argmax(a.data))
+    axis = normalize_dim("argmax", dim, a.ndim)
+    _check_nonempty("argmax", a, (axis,))
+    out = xp.argmax(a.data, axis=axis)
+    return Tensor(xp.reshape(out, out.shape[:axis] + (1,) + out.shape[axis:]) if keepdim else out)
