@@ -1,0 +1,2 @@
+"""Neural-network layers and functional ops (torch.nn)."""
+from . import functional
