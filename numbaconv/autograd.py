@@ -96,10 +96,8 @@ class Function:
         inputs = tuple(a if isinstance(a, Tensor) and a.requires_grad else None for a in args) if record else ()
         ctx = Context(cls, inputs, tuple(needs))
         if record:
-            ctx.versions = tuple(a._version[0] if a is not None else 0 for a in inputs)
+            ctx.versions = tuple((a._version, a._version[0]) for a in args if isinstance(a, Tensor))
         out = cls.forward(ctx, *raw)
-        if isinstance(out, np.generic):
-            out = np.asarray(out)
         result = Tensor(out, requires_grad=record)
         if record:
             result.grad_fn = ctx
@@ -129,11 +127,11 @@ def _topological_order(root_fn):
 
 
 def _check_unmodified(ctx):
-    for tensor, version in zip(ctx.inputs, ctx.versions):
-        if tensor is not None and tensor._version[0] != version:
+    for counter, version in ctx.versions:
+        if counter[0] != version:
             raise RuntimeError(
-                f"{ctx.name()}: an input of shape {tensor.shape} needed for gradient computation was modified "
-                "in place after it was used; use out-of-place ops or .clone()"
+                f"{ctx.name()}: an input needed for gradient computation was modified in place after it was "
+                "used; use out-of-place ops or .clone()"
             )
 
 
@@ -186,6 +184,8 @@ def backward(root, gradient=None, retain_graph=False):
             for parent, g in zip(ctx.inputs, in_grads):
                 if parent is None or g is None:
                     continue
+                if isinstance(g, np.generic):
+                    g = np.asarray(g)
                 if parent.grad_fn is None:
                     _accumulate_leaf(parent, g)
                 else:

@@ -42,9 +42,9 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
         x = inputs[i]
         analytical = np.zeros(x.shape) if x.grad is None else np.array(x.grad, dtype=np.float64)
         numerical = np.zeros(x.shape)
-        flat = x.data.reshape(-1) if x.device == "cpu" else None
-        if flat is None or not np.shares_memory(flat, x.data):
+        if x.device != "cpu" or not x.data.flags.c_contiguous:
             raise ValueError(f"gradcheck: input {i} must be a contiguous cpu tensor")
+        flat = x.data.reshape(-1)
         with no_grad():
             for j in range(flat.size):
                 original = flat[j]
@@ -56,7 +56,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
                 numerical.reshape(-1)[j] = (plus - minus) / (2 * eps)
         error = np.abs(analytical - numerical) - (atol + rtol * np.abs(numerical))
         if error.size and error.max() > 0:
-            k = np.unravel_index(int(np.argmax(error)), x.shape)
+            k = tuple(int(j) for j in np.unravel_index(int(np.argmax(error)), x.shape))
             candidate = (error[k], i, k, analytical[k], numerical[k])
             worst = candidate if worst is None or candidate[0] > worst[0] else worst
     if worst is not None:

@@ -26,7 +26,7 @@ class Tensor:
     __array_priority__ = 1000
 
     def __init__(self, data, requires_grad=False, _version=None):
-        self.data = data
+        self.data = np.asarray(data) if isinstance(data, np.generic) else data
         self.grad = None
         self.grad_fn = None
         self._version = _version if _version is not None else [0]

@@ -1,0 +1,213 @@
+"""The autograd engine: graph walk, accumulation, freeing, grad mode, in-place safety, errors."""
+import time
+
+import numpy as np
+import pytest
+
+import numbaconv as nc
+
+
+def test_long_chain_has_no_recursion_limit():
+    x = nc.tensor(1.0, dtype=np.float64, requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y * 1.0
+    y.backward()
+    assert x.grad.item() == 1.0
+
+
+def test_gradients_accumulate_across_backward_calls():
+    x = nc.tensor([1.0, 2.0], requires_grad=True)
+    (x * 3).sum().backward()
+    (x * 3).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [6.0, 6.0])
+
+
+def test_shared_subexpression_sums_both_paths():
+    x = nc.tensor(3.0, dtype=np.float64, requires_grad=True)
+    y = x * x
+    z = y + y * x
+    z.backward()
+    np.testing.assert_allclose(x.grad.item(), 2 * 3.0 + 3 * 9.0)
+
+
+def test_graph_is_freed_and_second_backward_raises():
+    x = nc.tensor([1.0, 2.0], requires_grad=True)
+    y = (x.exp() * 2).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.backward()
+
+
+def test_retain_graph_allows_second_backward():
+    x = nc.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [4.0, 8.0])
+
+
+def test_freed_graph_releases_activations():
+    import weakref
+
+    x = nc.randn(100, requires_grad=True)
+    hidden = x.exp()
+    ref = weakref.ref(hidden)
+    loss = hidden.sum()
+    del hidden
+    loss.backward()
+    assert ref() is None
+
+
+def test_backward_on_non_scalar_needs_gradient():
+    x = nc.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"scalar outputs, got shape \(2,\)"):
+        (x * 2).backward()
+    (x * 2).backward(gradient=nc.tensor([1.0, 0.5]))
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 1.0])
+
+
+def test_broadcast_gradient_is_summed_back():
+    a = nc.ones(3, 1, requires_grad=True)
+    b = nc.ones(4, requires_grad=True)
+    (a * b).sum().backward()
+    assert a.grad.shape == (3, 1) and b.grad.shape == (4,)
+    np.testing.assert_allclose(a.grad.numpy(), np.full((3, 1), 4.0))
+    np.testing.assert_allclose(b.grad.numpy(), np.full(4, 3.0))
+
+
+def test_no_grad_context_and_decorator():
+    x = nc.ones(2, requires_grad=True)
+    with nc.no_grad():
+        y = x * 2
+        with nc.enable_grad():
+            z = x * 2
+    assert not y.requires_grad and y.grad_fn is None
+    assert z.requires_grad
+
+    @nc.no_grad()
+    def f(t):
+        return t * 2
+
+    assert not f(x).requires_grad
+    assert nc.is_grad_enabled()
+
+
+def test_inplace_on_tensor_requiring_grad_raises():
+    x = nc.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="in-place"):
+        x += 1
+    with nc.no_grad():
+        x += 1
+    np.testing.assert_allclose(x.detach().numpy(), [2.0, 2.0])
+
+
+def test_inplace_on_saved_input_is_detected_at_backward():
+    w = nc.ones(2, requires_grad=True)
+    x = nc.tensor([1.0, 2.0])
+    y = (w * x).sum()
+    x += 1
+    with pytest.raises(RuntimeError, match="modified in place"):
+        y.backward()
+
+
+def test_inplace_through_a_view_is_detected():
+    w = nc.ones(2, 2, requires_grad=True)
+    x = nc.ones(2, 2)
+    y = (w * x).sum()
+    row = x[0]
+    row *= 3
+    with pytest.raises(RuntimeError, match="modified in place"):
+        y.backward()
+
+
+def test_integer_tensor_cannot_require_grad():
+    with pytest.raises(RuntimeError, match="floating point.*int64"):
+        nc.tensor([1, 2], requires_grad=True)
+
+
+def test_mismatched_shapes_name_the_op_and_shapes():
+    with pytest.raises(ValueError, match=r"add: shapes \(2, 3\) and \(4,\) are not broadcastable"):
+        nc.ones(2, 3) + nc.ones(4)
+
+
+def test_matmul_inner_dimension_error():
+    with pytest.raises(ValueError, match=r"matmul: inner dimensions differ: shapes \(2, 3\) and \(4, 5\)"):
+        nc.ones(2, 3) @ nc.ones(4, 5)
+
+
+def test_matmul_refuses_mixed_dtypes():
+    with pytest.raises(TypeError, match="matmul: expected one dtype, got float32 and float64"):
+        nc.ones(2, 2) @ nc.ones(2, 2, dtype=np.float64)
+
+
+def test_nan_propagates():
+    x = nc.tensor([np.nan, 1.0], requires_grad=True)
+    y = nc.clamp(x, -1, 1)
+    assert np.isnan(y.detach().numpy()[0])
+    assert np.isnan(nc.log_softmax(x, 0).detach().numpy()).all()
+    assert np.isnan(x.max().item())
+
+
+def test_gradcheck_reports_the_worst_element():
+    class WrongSquare(nc.Function):
+        @staticmethod
+        def forward(ctx, a):
+            ctx.save_for_backward(a)
+            return a * a
+
+        @staticmethod
+        def backward(ctx, grad):
+            (a,) = ctx.saved_tensors
+            return grad * a
+
+    x = nc.tensor([1.0, 2.0], dtype=np.float64, requires_grad=True)
+    with pytest.raises(nc.GradcheckError, match=r"input 0 at \(\d,\): analytical .* vs numerical"):
+        nc.gradcheck(WrongSquare.apply, [x])
+    assert nc.gradcheck(lambda t: t * t, [x])
+
+
+def test_gradcheck_wants_float64():
+    with pytest.raises(TypeError, match="float64"):
+        nc.gradcheck(lambda t: t * t, [nc.ones(2, requires_grad=True)])
+
+
+def test_cross_entropy_rejects_out_of_range_targets():
+    with pytest.raises(IndexError, match=r"target values must lie in \[0, 3\)"):
+        nc.cross_entropy(nc.zeros(2, 3), nc.tensor([0, 3]))
+
+
+def test_tensor_api_basics():
+    x = nc.arange(6).reshape(2, 3)
+    assert x.dtype == np.int64 and x.shape == (2, 3) and x.ndim == 2 and x.numel() == 6 and x.size(1) == 3
+    assert x.tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert nc.tensor([1.5]).dtype == np.float32
+    y = nc.tensor([[1.0, 2.0]], requires_grad=True)
+    assert "requires_grad=True" in repr(y)
+    assert "grad_fn=<MulBackward>" in repr(y * 2)
+    assert np.asarray(y.detach()).shape == (1, 2)
+    assert y.clone().requires_grad and y.detach().grad_fn is None
+    assert y.to(np.float64).dtype == np.float64
+    with pytest.raises(RuntimeError, match="detach"):
+        y.numpy()
+
+
+def test_manual_seed_repeats_draws():
+    nc.manual_seed(3)
+    a = nc.randn(4).numpy()
+    nc.manual_seed(3)
+    np.testing.assert_array_equal(a, nc.randn(4).numpy())
+
+
+def test_import_compiles_no_kernel():
+    import subprocess
+    import sys
+
+    code = "import time; t=time.perf_counter(); import numbaconv, sys; print('numba.core.registry' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+def test_unknown_device_is_refused():
+    with pytest.raises(ValueError, match="unknown device 'tpu'"):
+        nc.zeros(2, device="tpu")
