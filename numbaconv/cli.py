@@ -1,0 +1,129 @@
+"""`numbaconv train | evaluate | bench-info`: the command line (python -m numbaconv)."""
+import argparse
+import dataclasses
+import os
+import sys
+
+MODEL_DEFAULTS = {
+    "keras_net": dict(lr=0.05, optimizer="sgd", schedule="onecycle", label_smoothing=0.0, weight_decay=5e-4),
+    "torch_net": dict(lr=0.05, optimizer="sgd", schedule="onecycle", label_smoothing=0.0, weight_decay=5e-4),
+    "default_net": dict(lr=0.2, optimizer="sgd", schedule="onecycle", label_smoothing=0.2, weight_decay=5e-4),
+}
+
+
+def _train_parser(sub):
+    p = sub.add_parser("train", help="train a CNN on CIFAR-10")
+    p.add_argument("--model", default="keras_net", help="keras_net, torch_net or default_net")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--lr", type=float, help="peak learning rate (model default if omitted)")
+    p.add_argument("--optimizer", help="sgd, adam or adamw")
+    p.add_argument("--schedule", help="onecycle, cosine, step or none")
+    p.add_argument("--momentum", type=float, default=0.9)
+    p.add_argument("--weight-decay", type=float)
+    p.add_argument("--label-smoothing", type=float)
+    p.add_argument("--no-augment", action="store_true", help="turn off random crop + flip")
+    p.add_argument("--data-dir", help="folder with cifar-10-batches-bin/ or cifar-10-batches-py/")
+    p.add_argument("--download", action="store_true", help="download the official archive if absent")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--threads", type=int, help="CPU threads for the kernels (default: all cores)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", help="output folder (default runs/MODEL)")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz")
+    p.add_argument("--limit", type=int, help="use only the first N training images (smoke runs)")
+
+
+def _evaluate_parser(sub):
+    p = sub.add_parser("evaluate", help="test accuracy and per-class table of a checkpoint")
+    p.add_argument("checkpoint")
+    p.add_argument("--data-dir")
+    p.add_argument("--download", action="store_true")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--grid", help="save a PNG grid of test images with predicted/true labels (needs matplotlib)")
+
+
+def _check_device(device):
+    if device == "cuda":
+        from . import cuda
+
+        if not cuda.is_available():
+            raise SystemExit(f"error: --device cuda: {cuda.unavailable_reason()}")
+
+
+def _train(args):
+    from .training import TrainConfig, fit
+
+    if args.model not in MODEL_DEFAULTS:
+        raise SystemExit(f"error: unknown model {args.model!r}; expected one of {sorted(MODEL_DEFAULTS)}")
+    _check_device(args.device)
+    if args.threads:
+        from . import set_num_threads
+
+        set_num_threads(args.threads)
+    chosen = dict(MODEL_DEFAULTS[args.model])
+    for key in ("lr", "optimizer", "schedule", "weight_decay", "label_smoothing"):
+        if getattr(args, key) is not None:
+            chosen[key] = getattr(args, key)
+    config = TrainConfig(
+        model=args.model, epochs=args.epochs, batch_size=args.batch_size, momentum=args.momentum,
+        augment=not args.no_augment, data_dir=args.data_dir, download=args.download, device=args.device,
+        seed=args.seed, out=args.out or os.path.join("runs", args.model), resume=args.resume, limit=args.limit,
+        **chosen,
+    )
+    fit(config)
+
+
+def _evaluate(args):
+    from . import models
+    from .serialization import load
+    from .training import evaluate, load_cifar, make_loader
+
+    _check_device(args.device)
+    state = load(args.checkpoint)
+    for key in ("model_name", "model"):
+        if key not in state:
+            raise SystemExit(f"error: {args.checkpoint} is not a numbaconv training checkpoint (no {key!r})")
+    model = models.build(state["model_name"])
+    model.load_state_dict(state["model"])
+    model.to(args.device)
+    test_set = load_cifar(args.data_dir, args.download, train=False)
+    loss, accuracy, predictions, truths = evaluate(model, make_loader(test_set, 500, False, False, 0), args.device)
+    print(f"{state['model_name']} after epoch {state.get('epoch', '?')}: test loss {loss:.4f}, accuracy {accuracy:.4f}")
+    print(f"{'class':<12}{'accuracy':>10}{'images':>8}")
+    for index, name in enumerate(test_set.classes):
+        mask = truths == index
+        print(f"{name:<12}{(predictions[mask] == index).mean():>10.4f}{int(mask.sum()):>8}")
+    if args.grid:
+        from .report import save_prediction_grid
+
+        save_prediction_grid(args.grid, test_set, predictions)
+        print(f"wrote {args.grid}")
+
+
+def _bench_info(args):
+    import platform
+
+    import numba
+    import numpy
+
+    from . import __version__
+
+    print(f"numbaconv {__version__}, numpy {numpy.__version__}, numba {numba.__version__}, "
+          f"python {platform.python_version()}, {os.cpu_count()} CPUs")
+    print(f"threading layer request: {numba.config.THREADING_LAYER}, threads: {numba.config.NUMBA_NUM_THREADS}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="numbaconv", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    _train_parser(sub)
+    _evaluate_parser(sub)
+    sub.add_parser("bench-info", help="versions and thread settings")
+    args = parser.parse_args(argv)
+    handler = {"train": _train, "evaluate": _evaluate, "bench-info": _bench_info}[args.command]
+    try:
+        handler(args)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0

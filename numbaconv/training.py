@@ -1,0 +1,219 @@
+"""The loops behind `numbaconv train` and `numbaconv evaluate`: fit with checkpoints and metrics, evaluate."""
+import csv
+import dataclasses
+import io
+import os
+import time
+
+import numpy as np
+
+from . import data, models, optim
+from . import random as nc_random
+from .autograd import no_grad
+from .ops.loss import cross_entropy
+from .progress import ProgressBar
+from .serialization import load, save
+
+CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
+CIFAR_STD = (0.2470, 0.2435, 0.2616)
+METRIC_COLUMNS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "images_per_s", "seconds")
+CHECKPOINT = "checkpoint.npz"
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    model: str = "keras_net"
+    epochs: int = 10
+    batch_size: int = 128
+    lr: float = 0.05
+    optimizer: str = "sgd"
+    schedule: str = "onecycle"
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    label_smoothing: float = 0.0
+    augment: bool = True
+    data_dir: str = None
+    download: bool = False
+    device: str = "cpu"
+    seed: int = 0
+    out: str = "runs/keras_net"
+    resume: bool = False
+    limit: int = None
+
+
+def make_optimizer(name, parameters, lr, momentum, weight_decay):
+    """SGD (Nesterov momentum), Adam or AdamW by name."""
+    if name == "sgd":
+        return optim.SGD(parameters, lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=momentum > 0)
+    if name == "adam":
+        return optim.Adam(parameters, lr=lr, weight_decay=weight_decay)
+    if name == "adamw":
+        return optim.AdamW(parameters, lr=lr, weight_decay=weight_decay)
+    raise ValueError(f"unknown optimizer {name!r}; expected one of ['adam', 'adamw', 'sgd']")
+
+
+def make_schedule(name, optimizer, lr, epochs, steps_per_epoch):
+    """A per-step LR schedule by name, or None for a constant rate."""
+    if name == "none":
+        return None
+    if name == "onecycle":
+        return optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=epochs * steps_per_epoch, pct_start=0.25)
+    if name == "cosine":
+        return optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs * steps_per_epoch)
+    if name == "step":
+        return optim.lr_scheduler.StepLR(optimizer, step_size=max(1, epochs * steps_per_epoch // 3), gamma=0.1)
+    raise ValueError(f"unknown schedule {name!r}; expected one of ['cosine', 'none', 'onecycle', 'step']")
+
+
+def load_cifar(data_dir, download, train, limit=None):
+    """CIFAR-10 from ``data_dir`` (or the download cache), optionally only the first ``limit`` images."""
+    dataset = data.CIFAR10(data_dir, train=train, download=download)
+    if limit is not None:
+        dataset = data.Subset(dataset, range(min(limit, len(dataset))))
+    return dataset
+
+
+def make_loader(dataset, batch_size, train, augment, seed):
+    steps = [data.transforms.RandomCrop(32, padding=4), data.transforms.RandomHorizontalFlip()] if augment else []
+    transform = data.transforms.Compose(steps + [data.transforms.Normalize(CIFAR_MEAN, CIFAR_STD)])
+    return data.DataLoader(dataset, batch_size=batch_size, shuffle=train, drop_last=False, seed=seed, transform=transform)
+
+
+def train_one_epoch(model, loader, optimizer, schedule, device, label_smoothing, label):
+    """One pass over ``loader``; returns (mean loss, accuracy, images/s, seconds)."""
+    model.train()
+    total_loss = correct = seen = 0
+    bar = ProgressBar(len(loader), label)
+    start = time.perf_counter()
+    for images, labels in loader:
+        images, labels = images.to(device), labels.to(device)
+        logits = model(images)
+        loss = cross_entropy(logits, labels, label_smoothing=label_smoothing)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if schedule is not None:
+            schedule.step()
+        n = labels.shape[0]
+        total_loss += loss.item() * n
+        correct += int((logits.detach().argmax(1) == labels).numpy().sum())
+        seen += n
+        elapsed = time.perf_counter() - start
+        bar.update(1, loss=total_loss / seen, acc=correct / seen, img_s=round(seen / elapsed))
+    bar.close()
+    seconds = time.perf_counter() - start
+    return total_loss / max(seen, 1), correct / max(seen, 1), seen / seconds, seconds
+
+
+@no_grad()
+def evaluate(model, loader, device):
+    """(mean loss, accuracy, predictions, labels) of ``model`` over ``loader`` in eval mode."""
+    model.eval()
+    losses, predictions, truths = [], [], []
+    for images, labels in loader:
+        images, labels = images.to(device), labels.to(device)
+        logits = model(images)
+        losses.append(cross_entropy(logits, labels, reduction="sum").item())
+        predictions.append(logits.argmax(1).numpy())
+        truths.append(labels.numpy())
+    predictions, truths = np.concatenate(predictions), np.concatenate(truths)
+    return sum(losses) / len(truths), float((predictions == truths).mean()), predictions, truths
+
+
+def _write_metrics(path, rows):
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=METRIC_COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows)
+    temporary = f"{path}.tmp"
+    with open(temporary, "w", newline="") as handle:
+        handle.write(buffer.getvalue())
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def _read_metrics(path):
+    if not os.path.exists(path):
+        return []
+    with open(path, newline="") as handle:
+        return [{k: (int(v) if k == "epoch" else float(v)) for k, v in row.items()} for row in csv.DictReader(handle)]
+
+
+def _plot_curves(path, rows):
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    epochs = [r["epoch"] for r in rows]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.5))
+    left.plot(epochs, [r["train_loss"] for r in rows], label="train")
+    left.plot(epochs, [r["test_loss"] for r in rows], label="test")
+    left.set_title("loss")
+    right.plot(epochs, [r["train_acc"] for r in rows], label="train")
+    right.plot(epochs, [r["test_acc"] for r in rows], label="test")
+    right.set_title("accuracy")
+    for axis in (left, right):
+        axis.set_xlabel("epoch")
+        axis.legend()
+    figure.tight_layout()
+    temporary = f"{path}.tmp.png"
+    figure.savefig(temporary)
+    plt.close(figure)
+    os.replace(temporary, path)
+    return True
+
+
+def fit(config, log=print):
+    """Train ``config.model`` on CIFAR-10, checkpointing and writing metrics.csv after every epoch."""
+    os.makedirs(config.out, exist_ok=True)
+    checkpoint_path = os.path.join(config.out, CHECKPOINT)
+    metrics_path = os.path.join(config.out, "metrics.csv")
+    nc_random.manual_seed(config.seed)
+    model = models.build(config.model).to(config.device)
+    train_set = load_cifar(config.data_dir, config.download, True, config.limit)
+    test_set = load_cifar(config.data_dir, config.download, False)
+    steps_per_epoch = -(-len(train_set) // config.batch_size)
+    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, config.momentum, config.weight_decay)
+    schedule = make_schedule(config.schedule, optimizer, config.lr, config.epochs, steps_per_epoch)
+    first_epoch, rows = 1, []
+    if config.resume and os.path.exists(checkpoint_path):
+        state = load(checkpoint_path)
+        if state["model_name"] != config.model:
+            raise ValueError(f"--resume: {checkpoint_path} holds a {state['model_name']}, not a {config.model}")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        if schedule is not None:
+            schedule.load_state_dict(state["schedule"])
+        nc_random.set_rng_state(state["rng"])
+        first_epoch = int(state["epoch"]) + 1
+        rows = [r for r in _read_metrics(metrics_path) if r["epoch"] < first_epoch]
+        log(f"resumed from {checkpoint_path} after epoch {first_epoch - 1}")
+    test_loader = make_loader(test_set, 500, train=False, augment=False, seed=0)
+    log(f"{config.model}: {sum(p.numel() for p in model.parameters()):,} parameters, {len(train_set):,} training "
+        f"images, {config.epochs} epochs, batch {config.batch_size}, {config.optimizer} lr {config.lr}, {config.device}")
+    for epoch in range(first_epoch, config.epochs + 1):
+        loader = make_loader(train_set, config.batch_size, True, config.augment, seed=config.seed * 100_003 + epoch)
+        label = f"epoch {epoch}/{config.epochs}"
+        train_loss, train_acc, speed, seconds = train_one_epoch(
+            model, loader, optimizer, schedule, config.device, config.label_smoothing, label
+        )
+        test_loss, test_acc, _, _ = evaluate(model, test_loader, config.device)
+        rows.append(dict(epoch=epoch, train_loss=train_loss, train_acc=train_acc, test_loss=test_loss,
+                         test_acc=test_acc, images_per_s=speed, seconds=seconds))
+        log(f"epoch {epoch}: train loss {train_loss:.4f} acc {train_acc:.4f} | test loss {test_loss:.4f} "
+            f"acc {test_acc:.4f} | {speed:.0f} img/s, {seconds:.1f} s")
+        save({"model_name": config.model, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+              "schedule": schedule.state_dict() if schedule is not None else {}, "epoch": epoch,
+              "rng": nc_random.get_rng_state(), "config": dataclasses.asdict(config)}, checkpoint_path)
+        _write_metrics(metrics_path, rows)
+        _plot_curves(os.path.join(config.out, "curves.png"), rows)
+    if rows:
+        best = max(rows, key=lambda r: r["test_acc"])
+        total = sum(r["seconds"] for r in rows)
+        log(f"done: final test acc {rows[-1]['test_acc']:.4f} (best {best['test_acc']:.4f} at epoch {best['epoch']}), "
+            f"{total:.0f} s training; {metrics_path}, {checkpoint_path}")
+    return rows, model
