@@ -76,32 +76,38 @@ class Function:
     @classmethod
     def apply(cls, *args):
         Tensor = _tensor.Tensor
-        device = None
         raw = []
-        needs = []
+        record = False
+        array_type = None
         for arg in args:
             if isinstance(arg, Tensor):
-                if device is None:
-                    device = arg.device
-                elif arg.device != device:
-                    raise RuntimeError(
-                        f"{cls.__name__}: expected all tensors on one device, got {device} and {arg.device}"
-                    )
-                raw.append(arg.data)
-                needs.append(arg.requires_grad)
+                data = arg.data
+                if array_type is None:
+                    array_type = type(data)
+                elif type(data) is not array_type:
+                    _check_one_device(cls, args)
+                raw.append(data)
+                record = record or arg.requires_grad
             else:
                 raw.append(arg)
-                needs.append(False)
-        record = any(needs) and is_grad_enabled()
-        inputs = tuple(a if isinstance(a, Tensor) and a.requires_grad else None for a in args) if record else ()
-        ctx = Context(cls, inputs, tuple(needs))
-        if record:
-            ctx.versions = tuple((a._version, a._version[0]) for a in args if isinstance(a, Tensor))
-        out = cls.forward(ctx, *raw)
-        result = Tensor(out, requires_grad=record)
-        if record:
-            result.grad_fn = ctx
+        record = record and is_grad_enabled()
+        if not record:
+            return Tensor(cls.forward(Context(cls, (), ()), *raw))
+        inputs = tuple(a if isinstance(a, Tensor) and a.requires_grad else None for a in args)
+        ctx = Context(cls, inputs, tuple(a is not None for a in inputs))
+        ctx.versions = tuple((a._version, a._version[0]) for a in args if isinstance(a, Tensor))
+        result = Tensor(cls.forward(ctx, *raw))
+        result.requires_grad = True
+        result.grad_fn = ctx
         return result
+
+
+def _check_one_device(function, args):
+    devices = [a.device for a in args if isinstance(a, _tensor.Tensor)]
+    if len(set(devices)) > 1:
+        raise RuntimeError(
+            f"{function.__name__}: expected all tensors on one device, got {' and '.join(sorted(set(devices)))}"
+        )
 
 
 def _topological_order(root_fn):
