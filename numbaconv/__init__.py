@@ -31,3 +31,4 @@ from .ops.movement import cat, expand, flatten, pad, permute, reshape, squeeze, 
 from .ops.reduce import argmax, max, mean, min, sum, var
 from .ops.softmax import log_softmax, logsumexp, softmax
 from .random import get_rng_state, manual_seed, set_rng_state
+from .serialization import load, save

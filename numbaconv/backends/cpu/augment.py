@@ -1,0 +1,63 @@
+"""Batch image augmentation kernels (torchvision.transforms.v2 on whole batches).
+
+Every kernel works on NHWC views (uint8 images, or float NCHW arrays passed through ``transpose(0, 2, 3, 1)``)
+and writes into ``out``. They are serial and release the GIL (``nogil=True``): the DataLoader runs them in its
+prefetch thread while the training step keeps Numba's parallel pool busy on the other work.
+"""
+from numba import njit
+
+
+@njit(nogil=True, cache=True)
+def random_crop(images, top, left, padding, fill, out):
+    """out[n, i, j] = zero-padded images[n] at (top[n] + i, left[n] + j); padding is added on every side."""
+    n_images, height, width, channels = images.shape
+    out_h, out_w = out.shape[1], out.shape[2]
+    for n in range(n_images):
+        for i in range(out_h):
+            y = top[n] + i - padding
+            for j in range(out_w):
+                x = left[n] + j - padding
+                if 0 <= y < height and 0 <= x < width:
+                    for c in range(channels):
+                        out[n, i, j, c] = images[n, y, x, c]
+                else:
+                    for c in range(channels):
+                        out[n, i, j, c] = fill
+
+
+@njit(nogil=True, cache=True)
+def hflip(images, flip, out):
+    """out[n] = images[n] mirrored left-right where flip[n], else a copy."""
+    n_images, height, width, channels = images.shape
+    for n in range(n_images):
+        for i in range(height):
+            for j in range(width):
+                source = width - 1 - j if flip[n] else j
+                for c in range(channels):
+                    out[n, i, j, c] = images[n, i, source, c]
+
+
+@njit(nogil=True, cache=True)
+def normalize_nhwc_to_nchw(images, scale, shift, out):
+    """out[n, c, i, j] = images[n, i, j, c] * scale[c] + shift[c]: uint8 NHWC to normalised float NCHW."""
+    n_images, height, width, channels = images.shape
+    for n in range(n_images):
+        for c in range(channels):
+            s = scale[c]
+            b = shift[c]
+            for i in range(height):
+                for j in range(width):
+                    out[n, c, i, j] = images[n, i, j, c] * s + b
+
+
+@njit(nogil=True, cache=True)
+def normalize_nchw(images, scale, shift, out):
+    """out[n, c] = images[n, c] * scale[c] + shift[c] for float NCHW batches."""
+    n_images, channels, height, width = images.shape
+    for n in range(n_images):
+        for c in range(channels):
+            s = scale[c]
+            b = shift[c]
+            for i in range(height):
+                for j in range(width):
+                    out[n, c, i, j] = images[n, c, i, j] * s + b

@@ -1,0 +1,151 @@
+"""Save and load nested state dicts as .npz without pickle (torch.save / torch.load).
+
+The structure (dicts, lists, tuples, str, int, float, bool, None) is stored as one JSON string; every array
+or Tensor is stored as its own npz entry and referenced from the JSON. Loading uses ``allow_pickle=False``.
+Files are written atomically: a temporary file in the same folder, flushed and fsynced, then os.replace, so
+a crash or a full disk leaves the previous file intact.
+"""
+import json
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+
+from .tensor import Tensor
+
+FORMAT = "numbaconv-checkpoint"
+VERSION = 1
+_HEADER = "__numbaconv__"
+
+
+def save(obj, path):
+    """Write ``obj`` (nested dicts/lists of arrays, Tensors and plain values) to ``path`` atomically."""
+    arrays = {}
+    structure = _encode(obj, arrays, "obj")
+    header = json.dumps({"format": FORMAT, "version": VERSION, "object": structure})
+    arrays[_HEADER] = np.array(header)
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            np.savez(out, **arrays)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
+    _fsync_folder(folder)
+
+
+def load(path):
+    """Read what ``save`` wrote; Tensors come back as CPU Tensors, arrays as numpy arrays."""
+    path = os.fspath(path)
+    with open(path, "rb") as handle:
+        magic = handle.read(4)
+    if magic[:1] == b"\x80":
+        raise ValueError(f"{path!r} is a pickle; refusing to load it (numbaconv checkpoints never contain pickles)")
+    if magic != b"PK\x03\x04":
+        raise ValueError(f"{path!r} is not a numbaconv checkpoint (a foreign file: no .npz zip signature)")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if _HEADER not in archive.files:
+                raise ValueError(f"no {_HEADER} entry, entries {sorted(archive.files)[:5]}")
+            arrays = {name: archive[name] for name in archive.files}
+        strays = [name for name, value in arrays.items() if not isinstance(value, np.ndarray)]
+        if strays:
+            raise ValueError(f"entries {strays[:5]} are not .npy arrays")
+    except ValueError as error:
+        if "pickle" in str(error).lower():
+            raise ValueError(f"{path!r} holds a pickled object; refusing to load it (numbaconv checkpoints "
+                             f"never contain pickles)") from None
+        raise ValueError(f"{path!r} is not a numbaconv checkpoint (a truncated or foreign file): {error}") from None
+    except (OSError, EOFError, zipfile.BadZipFile, KeyError) as error:
+        raise ValueError(f"{path!r} is not a numbaconv checkpoint (a truncated or foreign file): "
+                         f"{type(error).__name__}: {error}") from None
+    try:
+        header = arrays.pop(_HEADER)
+        if header.dtype.kind != "U" or header.ndim != 0:
+            raise ValueError(f"the {_HEADER} entry is {header.dtype} {header.shape}, expected a string")
+        header = json.loads(str(header[()]))
+        if header.get("format") != FORMAT:
+            raise ValueError(f"format {header.get('format')!r}")
+        if header.get("version") != VERSION:
+            raise ValueError(f"version {header.get('version')!r}, this numbaconv reads version {VERSION}")
+        return _decode(header["object"], arrays)
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as error:
+        raise ValueError(f"{path!r} is not a valid numbaconv checkpoint: {type(error).__name__}: {error}") from None
+
+
+def _encode(value, arrays, where):
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, (np.generic,)):
+        return value if isinstance(value, int) else {"t": "float", "v": repr(float(value))}
+    if isinstance(value, Tensor):
+        return {"t": "tensor", "a": _store(value.detach().numpy(), arrays, where), "grad": bool(value.requires_grad)}
+    if isinstance(value, np.ndarray):
+        return {"t": "array", "a": _store(value, arrays, where)}
+    if isinstance(value, np.generic):
+        return {"t": "scalar", "a": _store(np.asarray(value), arrays, where)}
+    if isinstance(value, bytes):
+        return {"t": "bytes", "a": _store(np.frombuffer(value, np.uint8), arrays, where)}
+    if isinstance(value, dict):
+        keys = list(value)
+        for k in keys:
+            if not isinstance(k, (str, int)) or isinstance(k, bool):
+                raise TypeError(f"save: {where} has key {k!r} of type {type(k).__name__}; keys must be str or int")
+        return {"t": "dict", "k": keys, "v": [_encode(value[k], arrays, f"{where}[{k!r}]") for k in keys]}
+    if isinstance(value, (list, tuple)):
+        items = [_encode(v, arrays, f"{where}[{i}]") for i, v in enumerate(value)]
+        return items if isinstance(value, list) else {"t": "tuple", "v": items}
+    raise TypeError(f"save: {where} is a {type(value).__name__}; only dicts, lists, tuples, str, int, float, bool, "
+                    f"None, bytes, numpy arrays and Tensors can be saved")
+
+
+def _store(array, arrays, where):
+    if array.dtype.hasobject:
+        raise TypeError(f"save: {where} is an object array; only numeric arrays can be saved")
+    name = f"a{len(arrays)}"
+    arrays[name] = array
+    return name
+
+
+def _decode(node, arrays):
+    if node is None or isinstance(node, (bool, int, str)):
+        return node
+    if isinstance(node, list):
+        return [_decode(v, arrays) for v in node]
+    tag = node["t"]
+    if tag == "dict":
+        return {k: _decode(v, arrays) for k, v in zip(node["k"], node["v"], strict=True)}
+    if tag == "tuple":
+        return tuple(_decode(v, arrays) for v in node["v"])
+    if tag == "float":
+        return float(node["v"])
+    if tag == "tensor":
+        return Tensor(arrays[node["a"]], requires_grad=node["grad"])
+    if tag == "array":
+        return arrays[node["a"]]
+    if tag == "scalar":
+        return arrays[node["a"]][()]
+    if tag == "bytes":
+        return arrays[node["a"]].tobytes()
+    raise ValueError(f"unknown entry type {tag!r}")
+
+
+def _fsync_folder(folder):
+    """Make the rename itself durable (POSIX); a no-op where folders cannot be opened."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
