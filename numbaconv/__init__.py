@@ -2,6 +2,12 @@
 
 __version__ = "0.1.0"
 
+import os as _os
+
+# OpenBLAS reads this when numpy loads it: its workers then sleep instead of spinning against Numba's
+# (see backends/cpu/threads.py; measured up to 2x on two cores). A value the user set wins.
+_os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+
 from .tensor import Tensor  # noqa: I001  (first: the ops import it)
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad
 from .creation import (
@@ -31,4 +37,5 @@ from .ops.movement import cat, expand, flatten, pad, permute, reshape, squeeze, 
 from .ops.reduce import argmax, max, mean, min, sum, var
 from .ops.softmax import log_softmax, logsumexp, softmax
 from .random import get_rng_state, manual_seed, set_rng_state
+from .backends.cpu.threads import get_num_threads, set_num_threads
 from .serialization import load, save

@@ -1,0 +1,76 @@
+"""Thread coordination for the CPU backend: Numba's workers and OpenBLAS's share the cores (torch.set_num_threads).
+
+Both pools spin after a call by default, so a Numba kernel right after a BLAS call (im2col, then GEMM) ran up
+to 2x slower on two cores. ``numbaconv/__init__.py`` sets ``OPENBLAS_THREAD_TIMEOUT`` before numpy loads
+OpenBLAS (when the user has not set it), and :func:`start` launches Numba's OpenMP workers with
+``OMP_WAIT_POLICY=PASSIVE`` (restoring the variable afterwards, so a later ``import torch`` is unaffected).
+``NUMBA_NUM_THREADS`` is respected; when only it is set, OpenBLAS gets the same thread count.
+"""
+import ctypes
+import glob
+import os
+
+_started = False
+_blas_setter = None
+
+
+def start():
+    """Launch Numba's worker threads once, sleeping (not spinning) between kernels; cheap after the first call."""
+    global _started
+    if _started:
+        return
+    from numba.np.ufunc import parallel
+
+    previous = os.environ.get("OMP_WAIT_POLICY")
+    if previous is None:
+        os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+    try:
+        parallel._launch_threads()
+    finally:
+        if previous is None:
+            os.environ.pop("OMP_WAIT_POLICY", None)
+    _started = True
+    if "NUMBA_NUM_THREADS" in os.environ and not ({"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"} & set(os.environ)):
+        _set_blas_threads(get_num_threads())
+
+
+def _blas_set_num_threads():
+    """OpenBLAS's set_num_threads from numpy's bundled library, or None when it cannot be found."""
+    global _blas_setter
+    if _blas_setter is None:
+        import numpy as np
+
+        _blas_setter = False
+        libs = glob.glob(os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs", "*openblas*"))
+        for path in libs:
+            lib = ctypes.CDLL(path)
+            for name in ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads", "openblas_set_num_threads"):
+                if hasattr(lib, name):
+                    _blas_setter = getattr(lib, name)
+                    break
+    return _blas_setter or None
+
+
+def _set_blas_threads(n):
+    setter = _blas_set_num_threads()
+    if setter is not None:
+        setter(ctypes.c_int(n))
+
+
+def set_num_threads(n):
+    """Use ``n`` threads in Numba kernels and in OpenBLAS (torch.set_num_threads); n <= NUMBA_NUM_THREADS."""
+    import numba
+
+    limit = numba.config.NUMBA_NUM_THREADS
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= limit:
+        raise ValueError(f"set_num_threads: n must be an int in [1, {limit}] (NUMBA_NUM_THREADS), got {n!r}")
+    start()
+    numba.set_num_threads(n)
+    _set_blas_threads(n)
+
+
+def get_num_threads():
+    """Threads Numba kernels use now (torch.get_num_threads)."""
+    import numba
+
+    return numba.get_num_threads()

@@ -1,0 +1,101 @@
+"""2-D convolution (torch.nn.functional.conv2d), differentiable in input, weight and bias."""
+import importlib
+
+import numpy as np
+
+from ..autograd import Function
+from ._util import backend_of
+
+
+def _kernels(array):
+    """The conv kernel module of ``array``'s backend (backends/cpu/conv.py or its CUDA twin)."""
+    return importlib.import_module(backend_of(array).__name__.rsplit(".", 1)[0] + ".conv")
+
+
+class Conv2d(Function):
+    @staticmethod
+    def forward(ctx, x, w, b, stride, padding, dilation, groups, relu):
+        out = _kernels(x).conv2d_forward(x, w, b, stride, padding, dilation, groups, relu)
+        ctx.save_for_backward(x, w, out if relu else None)
+        ctx.args = (stride, padding, dilation, groups, relu)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w, out = ctx.saved_tensors
+        stride, padding, dilation, groups, relu = ctx.args
+        need = ctx.needs_input_grad
+        needs = (need[0], need[1], len(need) > 2 and need[2])
+        gx, gw, gb = _kernels(grad).conv2d_backward(grad, x, w, out, stride, padding, dilation, groups, relu, needs)
+        return gx, gw, gb, None, None, None, None, None
+
+
+def _pair(name, value, minimum):
+    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in pair):
+        raise TypeError(f"conv2d: {name} must be an int or a pair of ints, got {value!r}")
+    if any(v < minimum for v in pair):
+        raise ValueError(f"conv2d: {name} must be >= {minimum}, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _padding(padding, kernel, stride, dilation):
+    """(top, bottom, left, right) for an int, a pair, "valid" or "same" (extra on bottom/right, as PyTorch)."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0, 0, 0)
+        if padding != "same":
+            raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+        if stride != (1, 1):
+            raise ValueError(f"conv2d: padding='same' needs stride 1, got stride={stride}")
+        total = [d * (k - 1) for d, k in zip(dilation, kernel)]
+        return (total[0] // 2, total[0] - total[0] // 2, total[1] // 2, total[1] - total[1] // 2)
+    ph, pw = _pair("padding", padding, 0)
+    return (ph, ph, pw, pw)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, relu=False):
+    """2-D cross-correlation over an NCHW batch or one CHW image (torch.nn.functional.conv2d).
+
+    ``relu=True`` fuses a ReLU into the same kernel (numbaconv extension, used by nn layers).
+    """
+    from ..tensor import Tensor
+
+    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
+        raise TypeError(f"conv2d: input and weight must be Tensors, got {type(input).__name__} and {type(weight).__name__}")
+    if input.ndim not in (3, 4):
+        raise ValueError(f"conv2d: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {input.shape}")
+    if weight.ndim != 4:
+        raise ValueError(f"conv2d: expected 4-D weight (out_channels, in_channels/groups, kH, kW), got shape {weight.shape}")
+    if input.dtype != weight.dtype or (bias is not None and bias.dtype != input.dtype):
+        raise TypeError(f"conv2d: input, weight and bias must share a dtype, got {input.dtype} and {weight.dtype}"
+                        + ("" if bias is None else f" and {bias.dtype}"))
+    if not np.issubdtype(input.dtype, np.floating):
+        raise TypeError(f"conv2d: expected a floating dtype, got {input.dtype}")
+    if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1:
+        raise ValueError(f"conv2d: groups must be a positive int, got {groups!r}")
+    unbatched = input.ndim == 3
+    x = input.unsqueeze(0) if unbatched else input
+    c, h, w = x.shape[1:]
+    cout, cin_g, kh, kw = weight.shape
+    if c % groups or cout % groups:
+        raise ValueError(f"conv2d: groups={groups} must divide in_channels={c} and out_channels={cout}")
+    if cin_g * groups != c:
+        raise ValueError(
+            f"conv2d: input has {c} channels (shape {input.shape}) but weight expects {cin_g * groups} "
+            f"(weight.shape[1]={cin_g} x groups={groups}, weight shape {weight.shape})"
+        )
+    if bias is not None and bias.shape != (cout,):
+        raise ValueError(f"conv2d: bias must have shape ({cout},) to match weight {weight.shape}, got {bias.shape}")
+    stride = _pair("stride", stride, 1)
+    dilation = _pair("dilation", dilation, 1)
+    pad = _padding(padding, (kh, kw), stride, dilation)
+    span = (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)
+    padded = (h + pad[0] + pad[1], w + pad[2] + pad[3])
+    if span[0] > padded[0] or span[1] > padded[1]:
+        raise ValueError(
+            f"conv2d: kernel size {span[0]}x{span[1]} (with dilation {dilation}) is larger than the padded input "
+            f"{padded[0]}x{padded[1]} (input {h}x{w}, padding {padding!r})"
+        )
+    out = Conv2d.apply(x, weight, bias, stride, pad, dilation, int(groups), bool(relu))
+    return out.squeeze(0) if unbatched else out

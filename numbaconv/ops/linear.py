@@ -1,0 +1,47 @@
+"""Affine map input @ weight.T + bias (torch.nn.functional.linear), one fused Function."""
+from ..autograd import Function
+from ._util import backend_of
+
+
+class Linear(Function):
+    @staticmethod
+    def forward(ctx, x, w, b):
+        xp = backend_of(x)
+        x2 = xp.reshape(x, (-1, x.shape[-1]))
+        ctx.save_for_backward(x2, w)
+        ctx.shape = x.shape
+        out = xp.matmul(x2, xp.swapaxes(w, 0, 1))
+        if b is not None:
+            out += b
+        return xp.reshape(out, tuple(x.shape[:-1]) + (w.shape[0],))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x2, w = ctx.saved_tensors
+        xp = backend_of(grad)
+        g2 = xp.reshape(grad, (-1, w.shape[0]))
+        need = ctx.needs_input_grad
+        gx = xp.reshape(xp.matmul(g2, w), ctx.shape) if need[0] else None
+        gw = xp.matmul(xp.swapaxes(g2, 0, 1), x2) if need[1] else None
+        gb = xp.sum(g2, axis=0) if len(need) > 2 and need[2] else None
+        return gx, gw, gb
+
+
+def linear(input, weight, bias=None):
+    """input @ weight.T + bias over the last dim of ``input`` (torch.nn.functional.linear)."""
+    from ..tensor import Tensor
+
+    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
+        raise TypeError(f"linear: input and weight must be Tensors, got {type(input).__name__} and {type(weight).__name__}")
+    if weight.ndim != 2:
+        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
+    if input.ndim < 1 or input.shape[-1] != weight.shape[1]:
+        raise ValueError(
+            f"linear: input's last dim must equal weight.shape[1]={weight.shape[1]}, got input shape {input.shape}"
+        )
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
+    dtypes = {input.dtype, weight.dtype} | ({bias.dtype} if bias is not None else set())
+    if len(dtypes) != 1:
+        raise TypeError(f"linear: input, weight and bias must share a dtype, got {sorted(map(str, dtypes))}")
+    return Linear.apply(input, weight, bias)

@@ -1,0 +1,184 @@
+"""conv2d against a float64 numpy loop reference; gradients by finite differences; bad-input errors."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import numbaconv as nc
+import numbaconv.nn.functional as F
+
+
+def reference_conv2d(x, w, b, stride, pad, dilation, groups):
+    """Direct loop definition of torch.nn.functional.conv2d in float64; pad is (top, bottom, left, right)."""
+    x = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (pad[0], pad[1]), (pad[2], pad[3])))
+    n, c, h, wd = x.shape
+    cout, cin_g, kh, kw = w.shape
+    oh = (h - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+    ow = (wd - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    out = np.zeros((n, cout, oh, ow))
+    cout_g = cout // groups
+    for co in range(cout):
+        g = co // cout_g
+        for oy in range(oh):
+            for ox in range(ow):
+                for i in range(kh):
+                    for j in range(kw):
+                        patch = x[:, g * cin_g:(g + 1) * cin_g, oy * stride[0] + i * dilation[0], ox * stride[1] + j * dilation[1]]
+                        out[:, co, oy, ox] += patch @ w[co, :, i, j].astype(np.float64)
+        if b is not None:
+            out[:, co] += b[co]
+    return out
+
+
+def reference_conv2d_grads(x, w, grad, stride, pad, dilation, groups):
+    """Loop adjoint of reference_conv2d: (grad input, grad weight) for output gradient ``grad``."""
+    xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (pad[0], pad[1]), (pad[2], pad[3])))
+    gx = np.zeros_like(xp)
+    gw = np.zeros(w.shape)
+    cout, cin_g, kh, kw = w.shape
+    cout_g = cout // groups
+    for co in range(cout):
+        ch = slice(co // cout_g * cin_g, (co // cout_g + 1) * cin_g)
+        for oy in range(grad.shape[2]):
+            for ox in range(grad.shape[3]):
+                for i in range(kh):
+                    for j in range(kw):
+                        iy, ix = oy * stride[0] + i * dilation[0], ox * stride[1] + j * dilation[1]
+                        g = grad[:, co, oy, ox]
+                        gx[:, ch, iy, ix] += g[:, None] * w[co, :, i, j]
+                        gw[co, :, i, j] += g @ xp[:, ch, iy, ix]
+    return gx[:, :, pad[0]:xp.shape[2] - pad[1], pad[2]:xp.shape[3] - pad[3]], gw
+
+
+@st.composite
+def conv_case(draw):
+    groups = draw(st.sampled_from([1, 1, 2, 3]))
+    cin = groups * draw(st.integers(1, 3))
+    cout = groups * draw(st.integers(1, 3))
+    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    ph, pw = draw(st.integers(0, 2)), draw(st.integers(0, 2))
+    h = draw(st.integers(max(1, dilation[0] * (kh - 1) + 1 - 2 * ph), 9))
+    w = draw(st.integers(max(1, dilation[1] * (kw - 1) + 1 - 2 * pw), 9))
+    n = draw(st.integers(1, 3))
+    return dict(n=n, cin=cin, cout=cout, k=(kh, kw), stride=stride, dilation=dilation, pad=(ph, pw), hw=(h, w),
+                groups=groups, bias=draw(st.booleans()), dtype=draw(st.sampled_from([np.float32, np.float64])),
+                strided=draw(st.booleans()), seed=draw(st.integers(0, 2**16)))
+
+
+def _arrays(case):
+    rng = np.random.default_rng(case["seed"])
+    shape = (case["n"], case["cin"]) + case["hw"]
+    x = rng.standard_normal((shape[0], shape[1], shape[2], 2 * shape[3]) if case["strided"] else shape)
+    x = x[..., ::2] if case["strided"] else x
+    w = rng.standard_normal((case["cout"], case["cin"] // case["groups"]) + case["k"])
+    b = rng.standard_normal(case["cout"]) if case["bias"] else None
+    return x.astype(case["dtype"]), w.astype(case["dtype"]), None if b is None else b.astype(case["dtype"])
+
+
+@given(conv_case())
+@settings()
+def test_conv2d_forward_matches_loop_reference(case):
+    x, w, b = _arrays(case)
+    ph, pw = case["pad"]
+    out = F.conv2d(nc.tensor(x), nc.tensor(w), None if b is None else nc.tensor(b), stride=case["stride"],
+                   padding=case["pad"], dilation=case["dilation"], groups=case["groups"])
+    expected = reference_conv2d(x, w, b, case["stride"], (ph, ph, pw, pw), case["dilation"], case["groups"])
+    tol = 1e-4 if case["dtype"] == np.float32 else 1e-10
+    assert out.dtype == case["dtype"]
+    np.testing.assert_allclose(out.numpy(), expected, rtol=tol, atol=tol)
+
+
+@given(conv_case())
+@settings()
+def test_conv2d_fused_relu_and_gradients_match_reference(case):
+    """Fused ReLU forward, then grad input/weight/bias against the loop adjoint of the reference."""
+    x, w, b = _arrays(case)
+    ph, pw = case["pad"]
+    args = dict(stride=case["stride"], padding=case["pad"], dilation=case["dilation"], groups=case["groups"])
+    tx, tw = nc.tensor(x, requires_grad=True), nc.tensor(w, requires_grad=True)
+    tb = None if b is None else nc.tensor(b, requires_grad=True)
+    out = F.conv2d(tx, tw, tb, relu=True, **args)
+    expected = reference_conv2d(x, w, b, case["stride"], (ph, ph, pw, pw), case["dilation"], case["groups"])
+    tol = 1e-4 if case["dtype"] == np.float32 else 1e-10
+    np.testing.assert_allclose(out.detach().numpy(), np.maximum(expected, 0), rtol=tol, atol=tol)
+    grad = np.random.default_rng(1).standard_normal(out.shape) * (expected > 0)
+    grad = grad.astype(case["dtype"]).astype(np.float64)
+    out.backward(nc.tensor(grad.astype(case["dtype"])))
+    gx, gw = reference_conv2d_grads(x, w, grad, case["stride"], (ph, ph, pw, pw), case["dilation"], case["groups"])
+    np.testing.assert_allclose(tx.grad.numpy(), gx, rtol=10 * tol, atol=10 * tol)
+    np.testing.assert_allclose(tw.grad.numpy(), gw, rtol=10 * tol, atol=10 * tol)
+    if tb is not None:
+        np.testing.assert_allclose(tb.grad.numpy(), grad.sum(axis=(0, 2, 3)), rtol=10 * tol, atol=10 * tol)
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(stride=2, padding=1, groups=2),
+    dict(padding="same", dilation=(2, 1)),
+    dict(padding="valid", stride=(1, 2), relu=True),
+])
+def test_conv2d_gradcheck(kwargs):
+    rng = np.random.default_rng(0)
+    x = nc.tensor(rng.standard_normal((2, 4, 5, 6)), requires_grad=True)
+    w = nc.tensor(rng.standard_normal((4, 4 // kwargs.get("groups", 1), 2, 3)), requires_grad=True)
+    b = nc.tensor(rng.standard_normal(4), requires_grad=True)
+    assert nc.gradcheck(lambda x, w, b: F.conv2d(x, w, b, **kwargs), [x, w, b])
+
+
+@pytest.mark.parametrize("k,dilation", [(2, 1), (3, 1), (4, 1), (3, 2), (2, 3)])
+def test_padding_same_keeps_size_and_matches_asymmetric_reference(k, dilation):
+    rng = np.random.default_rng(k)
+    x, w = rng.standard_normal((1, 2, 5, 6)), rng.standard_normal((3, 2, k, k))
+    out = F.conv2d(nc.tensor(x), nc.tensor(w), padding="same", dilation=dilation)
+    total = dilation * (k - 1)
+    pad = (total // 2, total - total // 2) * 2
+    assert out.shape == (1, 3, 5, 6)
+    np.testing.assert_allclose(out.numpy(), reference_conv2d(x, w, None, (1, 1), pad, (dilation,) * 2, 1), atol=1e-10)
+
+
+def test_kernel_equal_to_input_and_one_by_one_and_unbatched():
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal((2, 3, 4, 5)), rng.standard_normal((6, 3, 4, 5))
+    out = F.conv2d(nc.tensor(x), nc.tensor(w))
+    assert out.shape == (2, 6, 1, 1)
+    np.testing.assert_allclose(out.numpy()[:, :, 0, 0], x.reshape(2, -1) @ w.reshape(6, -1).T, atol=1e-10)
+    w1 = rng.standard_normal((4, 3, 1, 1))
+    np.testing.assert_allclose(F.conv2d(nc.tensor(x), nc.tensor(w1)).numpy(),
+                               np.einsum("nchw,oc->nohw", x, w1[:, :, 0, 0]), atol=1e-10)
+    single = F.conv2d(nc.tensor(x[0]), nc.tensor(w1))
+    assert single.shape == (4, 4, 5)
+    np.testing.assert_allclose(single.numpy(), F.conv2d(nc.tensor(x[:1]), nc.tensor(w1)).numpy()[0])
+
+
+@pytest.mark.parametrize("x_shape,w_shape,kwargs,match", [
+    ((1, 3, 5, 5), (4, 2, 3, 3), {}, r"input has 3 channels .* weight expects 2"),
+    ((1, 4, 5, 5), (4, 2, 3, 3), dict(groups=3), r"groups=3 must divide in_channels=4"),
+    ((1, 3, 2, 2), (4, 3, 3, 3), {}, r"kernel size 3x3 .* larger than the padded input 2x2"),
+    ((1, 3, 5, 5), (4, 3, 3, 3), dict(stride=0), r"stride must be >= 1"),
+    ((1, 3, 5, 5), (4, 3, 3, 3), dict(dilation=(1, -1)), r"dilation must be >= 1"),
+    ((1, 3, 5, 5), (4, 3, 3, 3), dict(padding="same", stride=2), r"padding='same' needs stride 1"),
+    ((1, 3, 5, 5), (4, 3, 3, 3), dict(padding="full"), r"'valid' or 'same'"),
+    ((1, 3, 5, 5), (4, 3, 3, 3), dict(padding=-1), r"padding must be >= 0"),
+    ((5, 5), (4, 3, 3, 3), {}, r"expected 3-D \(C, H, W\) or 4-D"),
+    ((1, 3, 5, 5), (4, 3, 3), {}, r"expected 4-D weight"),
+])
+def test_bad_input_errors(x_shape, w_shape, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        F.conv2d(nc.zeros(x_shape), nc.zeros(w_shape), **kwargs)
+
+
+def test_bias_and_dtype_errors():
+    with pytest.raises(ValueError, match=r"bias must have shape \(4,\)"):
+        F.conv2d(nc.zeros((1, 3, 5, 5)), nc.zeros((4, 3, 3, 3)), nc.zeros(3))
+    with pytest.raises(TypeError, match="share a dtype"):
+        F.conv2d(nc.zeros((1, 3, 5, 5), dtype=nc.float64), nc.zeros((4, 3, 3, 3), dtype=nc.float32))
+
+
+def test_scratch_reuse_does_not_leak_between_layers():
+    """Two convs in one graph share scratch buffers; backward must still see each layer's own input."""
+    rng = np.random.default_rng(0)
+    x = nc.tensor(rng.standard_normal((2, 3, 6, 6)), requires_grad=True)
+    w1 = nc.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    w2 = nc.tensor(rng.standard_normal((2, 4, 3, 3)), requires_grad=True)
+    assert nc.gradcheck(lambda x, w1, w2: F.conv2d(F.conv2d(x, w1, padding=1, relu=True), w2), [x, w1, w2])
