@@ -1,0 +1,146 @@
+"""conv2d forward and backward on the GPU (torch.nn.functional.conv2d and its gradients).
+
+Twin of backends/cpu/conv.py (same names and argument order). All three products are implicit GEMMs of
+gemm.py, so no im2col columns are stored: forward is W (cout, c*kh*kw) @ cols(x) with the bias + ReLU
+epilogue fused into the store; grad input is W.T @ grad gathered back through the convolution's geometry;
+grad weight is grad @ cols(x).T with the long n*oh*ow axis split across blocks. ``padding`` is
+(top, bottom, left, right).
+"""
+import math
+
+import numpy as np
+
+from . import gemm
+from .array_api import ascontiguousarray, dummy, empty, zeros
+from .launch import cached, cuda
+
+
+def output_size(size, kernel, stride, pad_lo, pad_hi, dilation):
+    """Output length of one spatial axis (PyTorch's formula)."""
+    return (size + pad_lo + pad_hi - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def _sizes(x_shape, w_shape, stride, padding, dilation):
+    oh = output_size(x_shape[2], w_shape[2], stride[0], padding[0], padding[1], dilation[0])
+    ow = output_size(x_shape[3], w_shape[3], stride[1], padding[2], padding[3], dilation[1])
+    return oh, ow
+
+
+def conv_params(x_shape, w_shape, oh, ow, stride, padding, dilation, groups, bias=0, relu=0):
+    n, c, h, w = x_shape
+    cout, cg, kh, kw = w_shape
+    return gemm.params(
+        (n, c, h, w, cout, oh, ow, kh, kw, stride[0], stride[1], padding[0], padding[2], dilation[0], dilation[1],
+         cg, cout // groups), bias, relu)
+
+
+def conv2d_forward(x, w, bias, stride, padding, dilation, groups, relu=False):
+    """Cross-correlation of x (n, c, h, w) with w (cout, c/groups, kh, kw), plus bias, optional ReLU."""
+    x, w = ascontiguousarray(x), ascontiguousarray(w)
+    n = x.shape[0]
+    cout, cg, kh, kw = w.shape
+    oh, ow = _sizes(x.shape, w.shape, stride, padding, dilation)
+    out = empty((n, cout, oh, ow), x.dtype)
+    if out.size == 0:
+        return out
+    p = conv_params(x.shape, w.shape, oh, ow, stride, padding, dilation, groups, bias is not None, relu)
+    bias_flat = bias.flat if bias is not None else dummy(x.dtype)
+    gemm.launch("conv_fwd", out.flat, w.flat, x.flat, bias_flat, cout // groups, n * oh * ow, cg * kh * kw, groups, p,
+                a_k_fast=True, b_k_fast=False)
+    return out
+
+
+@cached
+def _grad_rows_kernel():
+    @cuda.jit
+    def kernel(grad, out, relu, g, dbias, plane, cout, want_bias):
+        # grid (cout, batch chunks); g = grad masked by the fused ReLU, dbias[c] += its sum.
+        c = cuda.blockIdx.x
+        t = cuda.threadIdx.x
+        n = grad.size // (plane * cout)
+        per = (n + cuda.gridDim.y - 1) // cuda.gridDim.y
+        n0 = cuda.blockIdx.y * per
+        n1 = min(n, n0 + per)
+        acc = 0.0
+        for b in range(n0, n1):
+            base = (b * cout + c) * plane
+            for q in range(t, plane, cuda.blockDim.x):
+                v = grad[base + q]
+                if relu and out[base + q] <= 0:
+                    v = v * 0
+                g[base + q] = v
+                acc += v
+        if want_bias:
+            shared = cuda.shared.array(256, np.float64)
+            shared[t] = acc
+            cuda.syncthreads()
+            step = cuda.blockDim.x // 2
+            while step > 0:
+                if t < step:
+                    shared[t] += shared[t + step]
+                cuda.syncthreads()
+                step //= 2
+            if t == 0:
+                cuda.atomic.add(dbias, c, shared[0])
+
+    return kernel
+
+
+def _grad_rows(grad, out, relu, want_bias):
+    """(grad masked by the fused ReLU, bias gradient or None) in one pass."""
+    n, cout, oh, ow = grad.shape
+    if not relu and not want_bias:
+        return grad, None
+    g = empty(grad.shape, grad.dtype) if relu else grad
+    dbias = zeros((cout,), np.float64)
+    threads = 256 if oh * ow >= 256 else 32
+    chunks = max(1, min(n, 4096 // max(cout, 1)))
+    _grad_rows_kernel()[(cout, chunks), threads](grad.flat, (out if relu else grad).flat, bool(relu), g.flat, dbias.flat,
+                                                oh * ow, cout, bool(want_bias))
+    return g, (dbias.astype(grad.dtype) if want_bias else None)
+
+
+def _split(k_total, outputs):
+    """How many blocks share the K axis so that about 4 waves of 132 SMs' worth of tiles run."""
+    tiles = max(1, math.ceil(outputs / (128 * 128)))
+    return max(1, min(64, (528 // tiles), k_total // 4096))
+
+
+def conv2d_backward(grad, x, w, out, stride, padding, dilation, groups, relu, needs=(True, True, True)):
+    """(grad input, grad weight, grad bias) of conv2d_forward; ``out`` is its output (used when ``relu``)."""
+    x, w, grad = ascontiguousarray(x), ascontiguousarray(w), ascontiguousarray(grad)
+    n, c, h, wd = x.shape
+    cout, cg, kh, kw = w.shape
+    oh, ow = grad.shape[2:]
+    g, grad_bias = _grad_rows(grad, out, relu and out is not None, needs[2])
+    if needs[2] and grad_bias is None:
+        grad_bias = zeros((cout,), grad.dtype)
+    p = conv_params(x.shape, w.shape, oh, ow, stride, padding, dilation, groups)
+    og = cout // groups
+    grad_input = grad_weight = None
+    if needs[1]:
+        grad_weight = zeros(w.shape, x.dtype)
+        k_total = n * oh * ow
+        ksplit = _split(k_total, og * cg * kh * kw)
+        gemm.launch("conv_dw", grad_weight.flat, g.flat, x.flat, dummy(x.dtype), og, cg * kh * kw, k_total, groups, p,
+                    a_k_fast=True, b_k_fast=True, ksplit=ksplit)
+    if needs[0]:
+        grad_input = empty(x.shape, x.dtype)
+        gemm.launch("conv_dx", grad_input.flat, w.flat, g.flat, dummy(x.dtype), cg, n * h * wd, og * kh * kw, groups, p,
+                    a_k_fast=True, b_k_fast=False)
+    return grad_input, grad_weight, grad_bias
+
+
+def conv2d_backward_input(grad, x, w, stride, padding, dilation, groups):
+    """Gradient of conv2d with respect to its input (torch.nn.grad.conv2d_input)."""
+    return conv2d_backward(grad, x, w, None, stride, padding, dilation, groups, False, (True, False, False))[0]
+
+
+def conv2d_backward_weight(grad, x, w, stride, padding, dilation, groups):
+    """Gradient of conv2d with respect to its weight (torch.nn.grad.conv2d_weight)."""
+    return conv2d_backward(grad, x, w, None, stride, padding, dilation, groups, False, (False, True, False))[1]
+
+
+def conv2d_backward_bias(grad):
+    """Gradient of conv2d with respect to its bias: grad summed over batch and space."""
+    return _grad_rows(ascontiguousarray(grad), None, False, True)[1]

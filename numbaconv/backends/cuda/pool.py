@@ -1,0 +1,210 @@
+"""Max, average and adaptive-average 2-D pooling, forward and backward, on the GPU (torch.nn.functional).
+
+One thread per output element. Max pooling returns the flat in-plane index (h * W + w) of each window's
+maximum, as PyTorch's ``return_indices``; its backward adds each gradient at that index (atomically, so
+overlapping windows are right). ``kernel``, ``stride``, ``padding`` and ``dilation`` are (h, w) pairs.
+"""
+import numpy as np
+
+from .array_api import ascontiguousarray, empty, zeros
+from .launch import THREADS, blocks, cached, cuda
+
+
+def pool_output_size(size, kernel, stride, padding, dilation=1, ceil_mode=False):
+    """Output length of one spatial axis (PyTorch's pooling formula)."""
+    span = size + 2 * padding - dilation * (kernel - 1) - 1
+    out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + padding:
+        out -= 1
+    return out
+
+
+@cached
+def _kernels():
+    @cuda.jit
+    def max_fwd(x, out, indices, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw):
+        i = cuda.grid(1)
+        if i < out.size:
+            plane = i // (oh * ow)
+            q = i - plane * (oh * ow)
+            y = q // ow
+            xo = q - y * ow
+            best = x[0] * 0
+            best_i = -1
+            for a in range(kh):
+                r = y * sh - ph + a * dh
+                if r >= 0 and r < h:
+                    for b in range(kw):
+                        c = xo * sw - pw + b * dw
+                        if c >= 0 and c < w:
+                            v = x[plane * h * w + r * w + c]
+                            if best_i < 0 or v > best or v != v:
+                                best = v
+                                best_i = r * w + c
+            out[i] = best
+            indices[i] = best_i
+
+    @cuda.jit
+    def max_bwd(grad, indices, grad_x, hw, ohw):
+        i = cuda.grid(1)
+        if i < grad.size:
+            k = indices[i]
+            if k >= 0:
+                cuda.atomic.add(grad_x, (i // ohw) * hw + k, grad[i])
+
+    @cuda.jit
+    def avg_fwd(x, out, h, w, oh, ow, kh, kw, sh, sw, ph, pw, include_pad, divisor):
+        i = cuda.grid(1)
+        if i < out.size:
+            plane = i // (oh * ow)
+            q = i - plane * (oh * ow)
+            y = q // ow
+            xo = q - y * ow
+            r0 = y * sh - ph
+            c0 = xo * sw - pw
+            r1 = min(r0 + kh, h + ph)
+            c1 = min(c0 + kw, w + pw)
+            count = (r1 - r0) * (c1 - c0)
+            r0, c0, r1, c1 = max(r0, 0), max(c0, 0), min(r1, h), min(c1, w)
+            if not include_pad:
+                count = (r1 - r0) * (c1 - c0)
+            if divisor > 0:
+                count = divisor
+            acc = x[0] * 0
+            for r in range(r0, r1):
+                for c in range(c0, c1):
+                    acc += x[plane * h * w + r * w + c]
+            out[i] = acc / count
+
+    @cuda.jit
+    def avg_bwd(grad, grad_x, h, w, oh, ow, kh, kw, sh, sw, ph, pw, include_pad, divisor):
+        i = cuda.grid(1)
+        if i < grad.size:
+            plane = i // (oh * ow)
+            q = i - plane * (oh * ow)
+            y = q // ow
+            xo = q - y * ow
+            r0 = y * sh - ph
+            c0 = xo * sw - pw
+            r1 = min(r0 + kh, h + ph)
+            c1 = min(c0 + kw, w + pw)
+            count = (r1 - r0) * (c1 - c0)
+            r0, c0, r1, c1 = max(r0, 0), max(c0, 0), min(r1, h), min(c1, w)
+            if not include_pad:
+                count = (r1 - r0) * (c1 - c0)
+            if divisor > 0:
+                count = divisor
+            g = grad[i] / count
+            for r in range(r0, r1):
+                for c in range(c0, c1):
+                    cuda.atomic.add(grad_x, plane * h * w + r * w + c, g)
+
+    @cuda.jit
+    def adaptive_fwd(x, out, h, w, oh, ow):
+        i = cuda.grid(1)
+        if i < out.size:
+            plane = i // (oh * ow)
+            q = i - plane * (oh * ow)
+            y = q // ow
+            xo = q - y * ow
+            r0 = (y * h) // oh
+            r1 = ((y + 1) * h + oh - 1) // oh
+            c0 = (xo * w) // ow
+            c1 = ((xo + 1) * w + ow - 1) // ow
+            acc = x[0] * 0
+            for r in range(r0, r1):
+                for c in range(c0, c1):
+                    acc += x[plane * h * w + r * w + c]
+            out[i] = acc / ((r1 - r0) * (c1 - c0))
+
+    @cuda.jit
+    def adaptive_bwd(grad, grad_x, h, w, oh, ow):
+        i = cuda.grid(1)
+        if i < grad.size:
+            plane = i // (oh * ow)
+            q = i - plane * (oh * ow)
+            y = q // ow
+            xo = q - y * ow
+            r0 = (y * h) // oh
+            r1 = ((y + 1) * h + oh - 1) // oh
+            c0 = (xo * w) // ow
+            c1 = ((xo + 1) * w + ow - 1) // ow
+            g = grad[i] / ((r1 - r0) * (c1 - c0))
+            for r in range(r0, r1):
+                for c in range(c0, c1):
+                    cuda.atomic.add(grad_x, plane * h * w + r * w + c, g)
+
+    return max_fwd, max_bwd, avg_fwd, avg_bwd, adaptive_fwd, adaptive_bwd
+
+
+def max_pool2d_forward(x, kernel, stride, padding, dilation=(1, 1), ceil_mode=False):
+    """(values, flat in-plane argmax indices) of 2-D max pooling (torch.nn.functional.max_pool2d)."""
+    x = ascontiguousarray(x)
+    n, c, h, w = x.shape
+    oh = pool_output_size(h, kernel[0], stride[0], padding[0], dilation[0], ceil_mode)
+    ow = pool_output_size(w, kernel[1], stride[1], padding[1], dilation[1], ceil_mode)
+    out = empty((n, c, oh, ow), x.dtype)
+    indices = empty((n, c, oh, ow), np.int64)
+    if out.size:
+        _kernels()[0][blocks(out.size), THREADS](x.flat, out.flat, indices.flat, h, w, oh, ow, kernel[0], kernel[1],
+                                                 stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1])
+    return out, indices
+
+
+def max_pool2d_backward(grad, indices, x_shape):
+    """Gradient of max pooling: each output gradient added at its window's argmax."""
+    grad = ascontiguousarray(grad)
+    grad_x = zeros(x_shape, grad.dtype)
+    if grad.size:
+        _kernels()[1][blocks(grad.size), THREADS](grad.flat, indices.flat, grad_x.flat, x_shape[2] * x_shape[3],
+                                                  grad.shape[2] * grad.shape[3])
+    return grad_x
+
+
+def avg_pool2d_forward(x, kernel, stride, padding, ceil_mode=False, count_include_pad=True, divisor_override=None):
+    """2-D average pooling (torch.nn.functional.avg_pool2d)."""
+    x = ascontiguousarray(x)
+    n, c, h, w = x.shape
+    oh = pool_output_size(h, kernel[0], stride[0], padding[0], 1, ceil_mode)
+    ow = pool_output_size(w, kernel[1], stride[1], padding[1], 1, ceil_mode)
+    out = empty((n, c, oh, ow), x.dtype)
+    if out.size:
+        _kernels()[2][blocks(out.size), THREADS](x.flat, out.flat, h, w, oh, ow, kernel[0], kernel[1], stride[0],
+                                                 stride[1], padding[0], padding[1], bool(count_include_pad),
+                                                 int(divisor_override or 0))
+    return out
+
+
+def avg_pool2d_backward(grad, x_shape, kernel, stride, padding, ceil_mode=False, count_include_pad=True,
+                        divisor_override=None):
+    """Gradient of avg_pool2d_forward."""
+    grad = ascontiguousarray(grad)
+    grad_x = zeros(x_shape, grad.dtype)
+    if grad.size:
+        _kernels()[3][blocks(grad.size), THREADS](grad.flat, grad_x.flat, x_shape[2], x_shape[3], grad.shape[2],
+                                                  grad.shape[3], kernel[0], kernel[1], stride[0], stride[1],
+                                                  padding[0], padding[1], bool(count_include_pad),
+                                                  int(divisor_override or 0))
+    return grad_x
+
+
+def adaptive_avg_pool2d_forward(x, output_size):
+    """Adaptive average pooling to ``output_size`` (oh, ow) (torch.nn.functional.adaptive_avg_pool2d)."""
+    x = ascontiguousarray(x)
+    n, c, h, w = x.shape
+    oh, ow = output_size
+    out = empty((n, c, oh, ow), x.dtype)
+    if out.size:
+        _kernels()[4][blocks(out.size), THREADS](x.flat, out.flat, h, w, oh, ow)
+    return out
+
+
+def adaptive_avg_pool2d_backward(grad, x_shape):
+    """Gradient of adaptive_avg_pool2d_forward."""
+    grad = ascontiguousarray(grad)
+    grad_x = zeros(x_shape, grad.dtype)
+    if grad.size:
+        _kernels()[5][blocks(grad.size), THREADS](grad.flat, grad_x.flat, x_shape[2], x_shape[3], grad.shape[2],
+                                                  grad.shape[3])
+    return grad_x
+

@@ -1,0 +1,139 @@
+"""Reductions over any set of axes (torch.sum / amax / amin / argmax): one block per output element.
+
+The source is addressed through (kept shape, kept strides) and (reduced shape, reduced strides) tuples, so
+no transposed copy is made first.
+"""
+import numpy as np
+
+from .launch import cached, cuda
+
+REDUCE_THREADS = 128
+
+
+def _start(op, dtype):
+    """The identity of ``op`` in ``dtype``."""
+    if op == "sum":
+        return 0
+    if dtype.kind == "f":
+        return -np.inf if op == "max" else np.inf
+    if dtype.kind == "b":
+        return op != "max"
+    info = np.iinfo(dtype)
+    return int(info.min if op == "max" else info.max)
+
+
+@cached
+def _reduce_kernel(op, dtype_name, threads):
+    dtype = np.dtype(dtype_name)
+    from numba import from_dtype
+
+    nb_dtype = from_dtype(dtype)
+    start = _start(op, dtype)
+    is_sum = op == "sum"
+    is_max = op == "max"
+
+    @cuda.jit(device=True)
+    def combine(acc, v):
+        if is_sum:
+            return acc + v
+        if is_max:
+            return v if (v > acc or v != v) else acc
+        return v if (v < acc or v != v) else acc
+
+    @cuda.jit
+    def kernel(out, src, kept_shape, kept_strides, red_shape, red_strides, count):
+        o = cuda.blockIdx.x
+        t = cuda.threadIdx.x
+        base = 0
+        rem = o
+        for d in range(len(kept_shape) - 1, -1, -1):
+            n = kept_shape[d]
+            base += (rem % n) * kept_strides[d]
+            rem //= n
+        acc = nb_dtype(start)
+        for r in range(t, count, threads):
+            off = base
+            rem = r
+            for d in range(len(red_shape) - 1, -1, -1):
+                n = red_shape[d]
+                off += (rem % n) * red_strides[d]
+                rem //= n
+            acc = combine(acc, nb_dtype(src[off]))
+        shared = cuda.shared.array(threads, nb_dtype)
+        shared[t] = acc
+        cuda.syncthreads()
+        step = threads // 2
+        while step > 0:
+            if t < step:
+                shared[t] = combine(shared[t], shared[t + step])
+            cuda.syncthreads()
+            step //= 2
+        if t == 0:
+            out[o] = shared[0]
+
+    return kernel
+
+
+def _threads_for(count):
+    threads = 1
+    while threads < min(count, REDUCE_THREADS):
+        threads *= 2
+    return max(threads, 32) if count >= 32 else threads
+
+
+def reduce(op, out, src, kept_shape, kept_strides, red_shape, red_strides, count):
+    """out[o] = op over the reduced index of src (out is flat over the kept shape)."""
+    threads = _threads_for(count)
+    _reduce_kernel(op, out.dtype.name, threads)[out.size, threads](
+        out, src, kept_shape, kept_strides, red_shape, red_strides, count
+    )
+
+
+@cached
+def _argmax_kernel(dtype_name, threads):
+    from numba import from_dtype
+
+    nb_dtype = from_dtype(np.dtype(dtype_name))
+
+    @cuda.jit
+    def kernel(out, src, kept_shape, kept_strides, red_stride, count):
+        o = cuda.blockIdx.x
+        t = cuda.threadIdx.x
+        base = 0
+        rem = o
+        for d in range(len(kept_shape) - 1, -1, -1):
+            n = kept_shape[d]
+            base += (rem % n) * kept_strides[d]
+            rem //= n
+        best = src[base]
+        best_i = count
+        for r in range(t, count, threads):
+            v = src[base + r * red_stride]
+            if best_i == count or v > best or (v != v and best == best):
+                best = v
+                best_i = r
+        values = cuda.shared.array(threads, nb_dtype)
+        indices = cuda.shared.array(threads, np.int64)
+        values[t] = best
+        indices[t] = best_i
+        cuda.syncthreads()
+        step = threads // 2
+        while step > 0:
+            if t < step:
+                v, i = values[t + step], indices[t + step]
+                w, j = values[t], indices[t]
+                if i < count and (j == count or v > w or (v == w and i < j) or (v != v and (w == w or i < j))):
+                    values[t] = v
+                    indices[t] = i
+            cuda.syncthreads()
+            step //= 2
+        if t == 0:
+            out[o] = indices[0]
+
+    return kernel
+
+
+def argmax(out, src, kept_shape, kept_strides, red_stride, count):
+    """out[o] = first index of the maximum along one axis (NaN wins, as numpy)."""
+    threads = _threads_for(count)
+    _argmax_kernel(src.dtype.name, threads)[out.size, threads](out, src, kept_shape, kept_strides, red_stride, count)
