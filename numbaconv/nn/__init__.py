@@ -1,2 +1,23 @@
 """Neural-network layers and functional ops (torch.nn)."""
-from . import functional
+from . import functional, init
+from .batchnorm import BatchNorm2d
+from .layers import (
+    AdaptiveAvgPool2d,
+    AvgPool2d,
+    Conv2d,
+    Dropout,
+    Flatten,
+    GELU,
+    Identity,
+    Linear,
+    MaxPool2d,
+    ReLU,
+    Sequential,
+)
+from .module import Module
+from .parameter import Parameter
+
+__all__ = [
+    "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm2d", "Conv2d", "Dropout", "Flatten", "GELU", "Identity", "Linear",
+    "MaxPool2d", "Module", "Parameter", "ReLU", "Sequential", "functional", "init",
+]

@@ -5,5 +5,8 @@ from ..ops.linear import linear
 from ..ops.loss import cross_entropy, mse_loss
 from ..ops.movement import pad
 from ..ops.softmax import log_softmax, softmax
+from ..ops.activation import dropout, gelu
+from ..ops.normalization import batch_norm
 
 __all__ = ["conv2d", "linear", "cross_entropy", "log_softmax", "mse_loss", "pad", "relu", "sigmoid", "softmax", "tanh"]
+__all__ += ["batch_norm", "dropout", "gelu"]

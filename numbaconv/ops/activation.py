@@ -1,0 +1,76 @@
+"""GELU and dropout (torch.nn.functional.gelu / dropout) as fused Functions."""
+import importlib
+
+import numpy as np
+
+from .. import random as _random
+from ..autograd import Function
+from ..tensor import Tensor
+from ._util import backend_of
+
+
+def _kernels(array, name):
+    """The ``name`` kernel module of ``array``'s backend (backends/cpu/<name>.py or its CUDA twin)."""
+    package = backend_of(array).__name__.rsplit(".", 1)[0]
+    try:
+        return importlib.import_module(f"{package}.{name}")
+    except ModuleNotFoundError:
+        raise NotImplementedError(f"{name} kernels are not available on the {package.rsplit('.', 1)[1]} backend") from None
+
+
+class Gelu(Function):
+    @staticmethod
+    def forward(ctx, x, tanh_form):
+        ctx.save_for_backward(x)
+        ctx.tanh_form = tanh_form
+        return _kernels(x, "activation").gelu_forward(x, tanh_form)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return _kernels(x, "activation").gelu_backward(grad, x, ctx.tanh_form), None
+
+
+def gelu(input, approximate="none"):
+    """x·Φ(x) with the exact erf form, or the tanh approximation for ``approximate='tanh'`` (torch.nn.functional.gelu)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"gelu: input must be a Tensor, got {type(input).__name__}")
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"gelu: expected a floating dtype, got {input.dtype}")
+    return Gelu.apply(input, approximate == "tanh")
+
+
+class Dropout(Function):
+    @staticmethod
+    def forward(ctx, x, mask):
+        ctx.save_for_backward(mask)
+        return backend_of(x).multiply(x, mask)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (mask,) = ctx.saved_tensors
+        return backend_of(grad).multiply(grad, mask), None
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability ``p`` and scale the rest by 1/(1-p) in training (torch.nn.functional.dropout).
+
+    The mask comes from the package generator (nc.manual_seed). ``inplace`` is accepted for PyTorch
+    compatibility; the result is always a new tensor.
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"dropout: input must be a Tensor, got {type(input).__name__}")
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: p must be a probability in [0, 1], got {p!r}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        mask = np.zeros(input.shape, input.dtype)
+    else:
+        keep = _random.generator().random(input.shape, dtype=np.float32) >= p
+        mask = keep.astype(input.dtype) * input.dtype.type(1.0 / (1.0 - p))
+    if input.device != "cpu":
+        mask = backend_of(input.data).asarray(mask)
+    return Dropout.apply(input, mask)
