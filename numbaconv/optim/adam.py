@@ -1,0 +1,62 @@
+"""Adam and AdamW (torch.optim.Adam / torch.optim.AdamW), one fused kernel pass per parameter."""
+from ..backends import get_backend
+from .optimizer import Optimizer, kernels
+from .sgd import _grad
+
+
+class Adam(Optimizer):
+    """PyTorch's rule: m ← β₁m + (1-β₁)g, v ← β₂v + (1-β₂)g², p -= lr/(1-β₁ᵗ) · m / (√v/√(1-β₂ᵗ) + eps).
+
+    ``weight_decay`` adds wd·p to the gradient (L2); AdamW decays the weights directly instead.
+    ``amsgrad`` uses the running maximum of v.
+    """
+
+    decoupled = False
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
+        if lr < 0:
+            raise ValueError(f"{type(self).__name__}: invalid learning rate lr={lr}")
+        if eps < 0:
+            raise ValueError(f"{type(self).__name__}: invalid eps={eps}")
+        if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
+            raise ValueError(f"{type(self).__name__}: betas must be two numbers in [0, 1), got {betas!r}")
+        if weight_decay < 0:
+            raise ValueError(f"{type(self).__name__}: invalid weight_decay={weight_decay}")
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad))
+
+    def step(self, closure=None):
+        """Update every parameter that has a gradient; returns ``closure()``'s loss when given."""
+        loss = self._closure(closure)
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                state = self.state.setdefault(param, {})
+                if not state:
+                    xp = get_backend(param.device)
+                    state["step"] = 0
+                    state["exp_avg"] = xp.zeros(param.shape, param.dtype)
+                    state["exp_avg_sq"] = xp.zeros(param.shape, param.dtype)
+                    if group["amsgrad"]:
+                        state["max_exp_avg_sq"] = xp.zeros(param.shape, param.dtype)
+                state["step"] += 1
+                extra = {}
+                if group["amsgrad"]:
+                    if param.device != "cpu":
+                        raise NotImplementedError(f"{type(self).__name__}: amsgrad is only implemented on the cpu")
+                    extra["max_v"] = state["max_exp_avg_sq"]
+                kernels(param).adam_step(param.data, _grad(param), state["exp_avg"], state["exp_avg_sq"], state["step"],
+                                         group["lr"], beta1, beta2, group["eps"], group["weight_decay"], self.decoupled,
+                                         **extra)
+                param._version[0] += 1
+        return loss
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay: p ← p·(1 - lr·wd) before the Adam step (torch.optim.AdamW)."""
+
+    decoupled = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)

@@ -1,0 +1,48 @@
+"""Stochastic gradient descent with momentum, dampening, weight decay and Nesterov (torch.optim.SGD)."""
+import numpy as np
+
+from ..backends import get_backend
+from .optimizer import Optimizer, kernels
+
+
+class SGD(Optimizer):
+    """PyTorch's rule: d = g + wd·p; buf = d (first step) else momentum·buf + (1 - dampening)·d;
+    d = d + momentum·buf (Nesterov) or buf; p -= lr·d. One fused kernel pass per parameter."""
+
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
+        if lr < 0:
+            raise ValueError(f"SGD: invalid learning rate lr={lr}")
+        if momentum < 0:
+            raise ValueError(f"SGD: invalid momentum={momentum}")
+        if weight_decay < 0:
+            raise ValueError(f"SGD: invalid weight_decay={weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError(f"SGD: nesterov needs momentum > 0 and dampening 0, got momentum={momentum}, dampening={dampening}")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                                      nesterov=nesterov))
+
+    def step(self, closure=None):
+        """Update every parameter that has a gradient; returns ``closure()``'s loss when given."""
+        loss = self._closure(closure)
+        for group in self.param_groups:
+            momentum = group["momentum"]
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                state = self.state.setdefault(param, {})
+                buf = state.get("momentum_buffer")
+                first = buf is None
+                if momentum != 0 and first:
+                    buf = get_backend(param.device).zeros(param.shape, param.dtype)
+                    state["momentum_buffer"] = buf
+                kernels(param).sgd_step(param.data, _grad(param), buf if momentum != 0 else None, group["lr"],
+                                        momentum, group["dampening"], group["weight_decay"], group["nesterov"], first)
+                param._version[0] += 1
+        return loss
+
+
+def _grad(param):
+    grad = param.grad.data
+    if param.device == "cpu" and grad.dtype != param.dtype:
+        grad = grad.astype(param.dtype)
+    return np.ascontiguousarray(grad) if param.device == "cpu" else grad
