@@ -8,7 +8,17 @@ _INSTALL_HINT = (
 )
 
 
+# numpy aliases that numpy 2.5 removed but numba-cuda <= 0.2x still registers overloads for at first compile.
+_NUMPY_ALIASES = {"row_stack": "vstack", "trapz": "trapezoid", "product": "prod", "cumproduct": "cumprod",
+                  "sometrue": "any", "alltrue": "all", "round_": "round", "in1d": "isin"}
+
+
 def _numba_cuda():
+    import numpy as np
+
+    for old, new in _NUMPY_ALIASES.items():
+        if not hasattr(np, old) and hasattr(np, new):
+            setattr(np, old, getattr(np, new))
     try:
         from numba import cuda
     except ImportError as error:  # numba built without cuda support, or numba-cuda missing
