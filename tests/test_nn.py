@@ -304,3 +304,15 @@ def test_identity_relu_flatten():
     assert nn.Identity(7, key=1)(x) is x
     np.testing.assert_array_equal(nn.ReLU()(x).numpy(), np.maximum(x.numpy(), 0))
     assert nn.Flatten()(x).shape == (2, 12) and nn.Flatten(0, 1)(x).shape == (6, 4)
+
+
+def test_gelu_float32_accuracy_over_a_wide_range():
+    x = np.linspace(-12, 12, 20001).astype(np.float32)
+    t = nc.tensor(x, requires_grad=True)
+    y = F.gelu(t)
+    y.sum().backward()
+    x64 = x.astype(np.float64)
+    cdf = 0.5 * (1 + np.vectorize(math.erf)(x64 / math.sqrt(2)))
+    np.testing.assert_allclose(y.detach().numpy(), x64 * cdf, rtol=2e-6, atol=1e-7)
+    deriv = cdf + x64 * np.exp(-0.5 * x64**2) / math.sqrt(2 * math.pi)
+    np.testing.assert_allclose(t.grad.numpy(), deriv, rtol=2e-6, atol=3e-7)

@@ -21,14 +21,14 @@ def _kernels(array, name):
 class Gelu(Function):
     @staticmethod
     def forward(ctx, x, tanh_form):
-        ctx.save_for_backward(x)
-        ctx.tanh_form = tanh_form
-        return _kernels(x, "activation").gelu_forward(x, tanh_form)
+        out, deriv = _kernels(x, "activation").gelu_forward(x, tanh_form)
+        ctx.save_for_backward(deriv)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return _kernels(x, "activation").gelu_backward(grad, x, ctx.tanh_form), None
+        (deriv,) = ctx.saved_tensors
+        return backend_of(grad).multiply(grad, deriv), None
 
 
 def gelu(input, approximate="none"):

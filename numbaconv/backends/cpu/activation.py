@@ -1,9 +1,15 @@
-"""GELU kernels on flat arrays (torch.nn.functional.gelu, exact erf form and approximate='tanh')."""
+"""GELU kernels on flat arrays (torch.nn.functional.gelu, erf form and approximate='tanh').
+
+One pass writes both GELU(x) and GELU'(x), so backward is a single multiply and x need not be kept.
+float64 uses libm's erf; float32 uses the Chebyshev erfc of Numerical Recipes (relative error < 1.2e-7
+everywhere, so the negative tail stays accurate), ~2x faster than libm's erff here.
+"""
 import math
 
 import numpy as np
 from numba import njit, prange
 
+_FLAGS = {"reassoc", "contract", "arcp", "afn", "nsz"}
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _K = math.sqrt(2.0 / math.pi)
@@ -11,39 +17,50 @@ _C = 0.044715
 
 
 @njit(parallel=True, cache=True)
-def _gelu(x, tanh_form, out):
+def _gelu_erf_exact(x, out, deriv):
     for i in prange(x.size):
         v = x[i]
-        if tanh_form:
-            out[i] = 0.5 * v * (1.0 + math.tanh(_K * (v + _C * v * v * v)))
-        else:
-            out[i] = 0.5 * v * (1.0 + math.erf(v * _SQRT1_2))
+        cdf = 0.5 * (1.0 + math.erf(v * _SQRT1_2))
+        out[i] = v * cdf
+        deriv[i] = cdf + v * math.exp(-0.5 * v * v) * _INV_SQRT_2PI
+
+
+@njit(parallel=True, cache=True, fastmath=_FLAGS)
+def _gelu_erf_fast(x, out, deriv):
+    one = np.float32(1.0)
+    half = np.float32(0.5)
+    for i in prange(x.size):
+        v = x[i]
+        z = abs(v) * np.float32(_SQRT1_2)
+        t = one / (one + half * z)
+        poly = np.float32(-1.26551223) + t * (np.float32(1.00002368) + t * (np.float32(0.37409196) + t * (
+            np.float32(0.09678418) + t * (np.float32(-0.18628806) + t * (np.float32(0.27886807) + t * (
+                np.float32(-1.13520398) + t * (np.float32(1.48851587) + t * (np.float32(-0.82215223)
+                                                                            + t * np.float32(0.17087277)))))))))
+        gauss = math.exp(-z * z)
+        tail = half * t * gauss * math.exp(poly)
+        cdf = one - tail if v >= 0 else tail
+        out[i] = v * cdf
+        deriv[i] = cdf + v * gauss * np.float32(_INV_SQRT_2PI)
 
 
 @njit(parallel=True, cache=True)
-def _gelu_grad(grad, x, tanh_form, out):
+def _gelu_tanh(x, out, deriv):
     for i in prange(x.size):
         v = x[i]
-        if tanh_form:
-            t = math.tanh(_K * (v + _C * v * v * v))
-            d = 0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * _K * (1.0 + 3.0 * _C * v * v)
-        else:
-            d = 0.5 * (1.0 + math.erf(v * _SQRT1_2)) + v * math.exp(-0.5 * v * v) * _INV_SQRT_2PI
-        out[i] = grad[i] * d
+        t = math.tanh(_K * (v + _C * v * v * v))
+        out[i] = 0.5 * v * (1.0 + t)
+        deriv[i] = 0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * _K * (1.0 + 3.0 * _C * v * v)
 
 
 def gelu_forward(x, tanh_form):
-    """GELU of ``x`` (any shape), exact or with the tanh approximation."""
+    """(GELU(x), GELU'(x)) for ``x`` of any shape: the erf form, or the tanh approximation."""
     x = np.ascontiguousarray(x)
     out = np.empty_like(x)
-    _gelu(x.reshape(-1), tanh_form, out.reshape(-1))
-    return out
-
-
-def gelu_backward(grad, x, tanh_form):
-    """grad * GELU'(x)."""
-    x = np.ascontiguousarray(x)
-    grad = np.ascontiguousarray(grad, dtype=x.dtype)
-    out = np.empty_like(x)
-    _gelu_grad(grad.reshape(-1), x.reshape(-1), tanh_form, out.reshape(-1))
-    return out
+    deriv = np.empty_like(x)
+    if tanh_form:
+        kernel = _gelu_tanh
+    else:
+        kernel = _gelu_erf_fast if x.dtype == np.float32 else _gelu_erf_exact
+    kernel(x.reshape(-1), out.reshape(-1), deriv.reshape(-1))
+    return out, deriv
