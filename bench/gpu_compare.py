@@ -127,12 +127,21 @@ def tile_rows(batch, repeat, rows):
     out = xp.empty((batch, cout, size, size), np.float32)
     p = gconv.conv_params(X.shape, W.shape, size, size, (1, 1), (1, 1, 1, 1), (1, 1), 1)
     fns = {}
-    for tile in [(128, 128, 8, 8, 8), (64, 128, 8, 4, 8), (64, 64, 8, 4, 4), (64, 64, 16, 4, 4), (32, 128, 8, 4, 4)]:
+    tab = gconv._fwd_table(X.shape, W.shape, (1, 1))
+    for tile in [(128, 128, 8, 8, 8), (128, 64, 8, 8, 4), (64, 128, 8, 4, 8), (64, 64, 16, 4, 4), (64, 64, 8, 4, 4),
+                 (128, 128, 16, 8, 8)]:
         fns[str(tile)] = (lambda t: lambda: gemm.launch("conv_fwd", out.flat, W.flat, X.flat, xp.dummy(np.float32),
-                                                        cout, batch * size * size, cin * 9, 1, p, tile=t))(tile)
+                                                        cout, batch * size * size, cin * 9, 1, p, tile=t,
+                                                        tab_b=tab))(tile)
     flops = 2.0 * batch * cout * size * size * cin * 9
     for name, ms in interleaved(fns, repeat).items():
         rows.append(("conv fwd tile", f"{cin}->{cout} @{size} {name}", flops, {"numbaconv": ms}))
+        kernel, _ = gemm.gemm_kernel("conv_fwd", "float32", eval(name), True, False)
+        try:
+            print(f"# tile {name}: {kernel.get_regs_per_thread()} registers, "
+                  f"{kernel.get_local_mem_per_thread()} B local memory per thread", file=sys.stderr)
+        except Exception as error:  # resource queries differ between numba-cuda versions
+            print(f"# tile {name}: resource query failed: {error}", file=sys.stderr)
 
 
 def pool_rows(batch, repeat, rows):

@@ -34,6 +34,36 @@ def conv_params(x_shape, w_shape, oh, ow, stride, padding, dilation, groups, bia
          cg, cout // groups), bias, relu)
 
 
+def _fwd_table(x_shape, w_shape, dilation):
+    """Per k = (c, i, j): (i * dh, j * dw, offset of that tap in an image) for the forward loader."""
+    h, w = x_shape[2:]
+    cg, kh, kw = w_shape[1:]
+    key = ("fwd", h, w, cg, kh, kw, tuple(dilation))
+
+    def build():
+        c, i, j = np.meshgrid(np.arange(cg), np.arange(kh), np.arange(kw), indexing="ij")
+        di, dj = (i * dilation[0]).ravel(), (j * dilation[1]).ravel()
+        return np.concatenate([di, dj, c.ravel() * h * w + di * w + dj])
+
+    return gemm.table(key, build)
+
+
+def _dx_tables(w_shape, og, oh, ow, dilation):
+    """Per k = (o, i, j): the weight offset (table a) and (i * dh, j * dw, o * oh * ow) (table b)."""
+    cg, kh, kw = w_shape[1:]
+    key = ("dx", og, cg, kh, kw, oh, ow, tuple(dilation))
+
+    def build_a():
+        o, r = np.meshgrid(np.arange(og), np.arange(kh * kw), indexing="ij")
+        return (o * cg * kh * kw + r).ravel()
+
+    def build_b():
+        o, i, j = np.meshgrid(np.arange(og), np.arange(kh), np.arange(kw), indexing="ij")
+        return np.concatenate([(i * dilation[0]).ravel(), (j * dilation[1]).ravel(), (o * oh * ow).ravel()])
+
+    return gemm.table(key + ("a",), build_a), gemm.table(key + ("b",), build_b)
+
+
 def conv2d_forward(x, w, bias, stride, padding, dilation, groups, relu=False):
     """Cross-correlation of x (n, c, h, w) with w (cout, c/groups, kh, kw), plus bias, optional ReLU."""
     x, w = ascontiguousarray(x), ascontiguousarray(w)
@@ -46,7 +76,7 @@ def conv2d_forward(x, w, bias, stride, padding, dilation, groups, relu=False):
     p = conv_params(x.shape, w.shape, oh, ow, stride, padding, dilation, groups, bias is not None, relu)
     bias_flat = bias.flat if bias is not None else dummy(x.dtype)
     gemm.launch("conv_fwd", out.flat, w.flat, x.flat, bias_flat, cout // groups, n * oh * ow, cg * kh * kw, groups, p,
-                a_k_fast=True, b_k_fast=False)
+                a_k_fast=True, b_k_fast=False, tab_b=_fwd_table(x.shape, w.shape, dilation))
     return out
 
 
@@ -102,7 +132,7 @@ def _grad_rows(grad, out, relu, want_bias):
 
 def _split(k_total, outputs):
     """How many blocks share the K axis so that about 4 waves of 132 SMs' worth of tiles run."""
-    tiles = max(1, math.ceil(outputs / (128 * 128)))
+    tiles = max(1, math.ceil(outputs / (gemm.DEFAULT[0] * gemm.DEFAULT[1])))
     return max(1, min(64, (528 // tiles), k_total // 4096))
 
 
@@ -126,8 +156,9 @@ def conv2d_backward(grad, x, w, out, stride, padding, dilation, groups, relu, ne
                     a_k_fast=True, b_k_fast=True, ksplit=ksplit)
     if needs[0]:
         grad_input = empty(x.shape, x.dtype)
+        tab_a, tab_b = _dx_tables(w.shape, og, oh, ow, dilation)
         gemm.launch("conv_dx", grad_input.flat, w.flat, g.flat, dummy(x.dtype), cg, n * h * wd, og * kh * kw, groups, p,
-                    a_k_fast=True, b_k_fast=False)
+                    a_k_fast=True, b_k_fast=False, tab_a=tab_a, tab_b=tab_b, unit_stride=tuple(stride) == (1, 1))
     return grad_input, grad_weight, grad_bias
 
 

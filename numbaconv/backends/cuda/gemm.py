@@ -1,241 +1,252 @@
-"""One tiled shared-memory GEMM kernel with pluggable operand loaders and output stores.
+"""One tiled shared-memory GEMM, generated per operand kind, for matmul and the three convolution products.
 
-``C[z][m, n] = sum_k A[z][m, k] * B[z][k, n]`` over a (n-tiles, m-tiles, z * ksplit) grid. Each block stages a
-BK x BM slice of A and a BK x BN slice of B in shared memory and every thread accumulates a TM x TN
-register tile. The loaders turn (z, m, k) / (z, k, n) into an element of the operand: a strided matrix
-(matmul), or the implicit im2col view of a convolution's input, so conv never materialises im2col columns.
-With ksplit > 1 the K range is split across blocks that add their partial sums atomically (for skinny
-outputs with a long K, such as conv weight gradients). The store fuses a bias and a ReLU epilogue.
+``C[z][m, n] = sum_k A[z][m, k] * B[z][k, n]`` over a (n-tiles, m-tiles, z * ksplit) grid. Each block stages
+a BK x BM slice of A and a BK x BN slice of B in shared memory (rows padded by one word against bank
+conflicts); every thread accumulates a TM x TN tile in scalar registers (the kernel source is generated, so
+nothing is indexed at run time). The operand loads are where the kinds differ:
 
-Parameters travel in one int tuple ``p`` (see ``matmul_params`` and conv.py's ``conv_params``).
+- ``matmul``: strided matrices (batch strides may be 0 for broadcasting).
+- ``conv_fwd``: A = weights, B = the implicit im2col view of x. Each thread decodes its output pixel once;
+  the per-k offsets come from a small table, so the K loop does no division.
+- ``conv_dx``: A = weights gathered through a per-k table, B = output gradient seen through the
+  transposed convolution's geometry.
+- ``conv_dw``: A = output gradient, B = im2col view of x, both walked along K with carried counters.
+  K (= n * oh * ow) is split across blocks that add their partial sums atomically.
+
+The store fuses a bias and a ReLU epilogue. ``p`` is one int tuple of geometry (see ``matmul_params`` and
+conv.py's ``conv_params``).
 """
 import numpy as np
 from numba import from_dtype
 
 from .launch import cached, cuda
 
-# p layout shared by every loader: geometry first, epilogue flags at fixed places.
 BIAS, RELU = 17, 18
 P_LEN = 20
 
+# p for conv: 0 N, 1 C, 2 H, 3 W, 4 O, 5 OH, 6 OW, 7 KH, 8 KW, 9 SH, 10 SW, 11 PH, 12 PW, 13 DH, 14 DW, 15 Cg, 16 Og
+_GEOMETRY = """
+    Nb = p[0]; Cin = p[1]; H = p[2]; W = p[3]; O = p[4]; OH = p[5]; OW = p[6]; KH = p[7]; KW = p[8]
+    SH = p[9]; SW = p[10]; PH = p[11]; PW = p[12]; DH = p[13]; DW = p[14]; Cg = p[15]; Og = p[16]
+    HW = H * W; OHW = OH * OW; KHKW = KH * KW; Kc = Cg * KHKW
+"""
 
-def _matmul_a(A, z, m, k, p):
-    return A[z * p[0] + m * p[1] + k * p[2]]
-
-
-def _matmul_b(B, z, k, n, p):
-    return B[z * p[3] + k * p[4] + n * p[5]]
-
-
-def _matmul_c(z, m, n, p):
-    return z * p[6] + m * p[7] + n * p[8]
-
-
-def _matmul_bias_index(z, m, n, p):
-    return m if p[BIAS] == 1 else n
-
-
-# conv p: 0 N, 1 C, 2 H, 3 W, 4 O, 5 OH, 6 OW, 7 KH, 8 KW, 9 SH, 10 SW, 11 PH, 12 PW, 13 DH, 14 DW, 15 Cg, 16 Og
-def _image(X, z, c, nidx, oh, ow, i, j, p):
-    h = oh * p[9] - p[11] + i * p[13]
-    w = ow * p[10] - p[12] + j * p[14]
-    if h < 0 or h >= p[2] or w < 0 or w >= p[3]:
-        return X[0] * 0
-    return X[((nidx * p[1] + z * p[15] + c) * p[2] + h) * p[3] + w]
-
-
-def _fwd_a(Wt, z, m, k, p):
-    return Wt[(z * p[16] + m) * (p[15] * p[7] * p[8]) + k]
-
-
-def _fwd_b(X, z, k, n, p):
-    khkw = p[7] * p[8]
-    c = k // khkw
-    r = k - c * khkw
-    i = r // p[8]
-    j = r - i * p[8]
-    plane = p[5] * p[6]
-    nidx = n // plane
-    q = n - nidx * plane
-    oh = q // p[6]
-    return _image_dev(X, z, c, nidx, oh, q - oh * p[6], i, j, p)
-
-
-def _fwd_c(z, m, n, p):
-    plane = p[5] * p[6]
-    nidx = n // plane
-    return (nidx * p[4] + z * p[16] + m) * plane + (n - nidx * plane)
-
-
-def _fwd_bias_index(z, m, n, p):
-    return z * p[16] + m
-
-
-def _dx_a(Wt, z, m, k, p):
-    khkw = p[7] * p[8]
-    o = k // khkw
-    return Wt[((z * p[16] + o) * p[15] + m) * khkw + (k - o * khkw)]
-
-
-def _dx_b(G, z, k, n, p):
-    khkw = p[7] * p[8]
-    o = k // khkw
-    r = k - o * khkw
-    i = r // p[8]
-    j = r - i * p[8]
-    hw = p[2] * p[3]
-    nidx = n // hw
-    q = n - nidx * hw
-    h = q // p[3]
-    w = q - h * p[3]
-    th = h + p[11] - i * p[13]
-    tw = w + p[12] - j * p[14]
-    if th < 0 or tw < 0:
-        return G[0] * 0
-    oh = th // p[9]
-    ow = tw // p[10]
-    if oh * p[9] != th or ow * p[10] != tw or oh >= p[5] or ow >= p[6]:
-        return G[0] * 0
-    return G[((nidx * p[4] + z * p[16] + o) * p[5] + oh) * p[6] + ow]
-
-
-def _dx_c(z, m, n, p):
-    hw = p[2] * p[3]
-    nidx = n // hw
-    return (nidx * p[1] + z * p[15] + m) * hw + (n - nidx * hw)
-
-
-def _dw_a(G, z, m, k, p):
-    plane = p[5] * p[6]
-    nidx = k // plane
-    return G[(nidx * p[4] + z * p[16] + m) * plane + (k - nidx * plane)]
-
-
-def _dw_b(X, z, k, n, p):
-    return _fwd_b_swapped(X, z, n, k, p)
-
-
-def _dw_c(z, m, n, p):
-    return (z * p[16] + m) * (p[15] * p[7] * p[8]) + n
-
-
-_image_dev = cuda.jit(device=True, inline=True)(_image)
-_fwd_b_swapped = cuda.jit(device=True, inline=True)(_fwd_b)
-
-LOADERS = {
-    "matmul": (_matmul_a, _matmul_b, _matmul_c, _matmul_bias_index),
-    "conv_fwd": (_fwd_a, _fwd_b, _fwd_c, _fwd_bias_index),
-    "conv_dx": (_dx_a, _dx_b, _dx_c, _fwd_bias_index),
-    "conv_dw": (_dw_a, _dw_b, _dw_c, _fwd_bias_index),
+# Per kind: setup (once per slot; may use mm/kk/nn, m0/n0, kbeg), load (sets v; k is the slot's k), advance.
+KINDS = {
+    "matmul": dict(
+        geometry="",
+        a_setup="am{r} = m0 + mm{r}; aok{r} = am{r} < M; abase{r} = z * p[0] + am{r} * p[1]",
+        a_load="if aok{r} and k < kend:\n    v = A[abase{r} + k * p[2]]",
+        b_setup="bn{r} = n0 + nn{r}; bok{r} = bn{r} < N; bbase{r} = z * p[3] + bn{r} * p[5]",
+        b_load="if bok{r} and k < kend:\n    v = B[bbase{r} + k * p[4]]",
+        store_index="z * p[6] + m * p[7] + n * p[8]",
+        bias_index="m if p[17] == 1 else n",
+    ),
+    "conv_fwd": dict(
+        geometry=_GEOMETRY,
+        a_setup="am{r} = m0 + mm{r}; aok{r} = am{r} < M; abase{r} = (z * Og + am{r}) * Kc",
+        a_load="if aok{r} and k < kend:\n    v = A[abase{r} + k]",
+        b_setup=(
+            "bn{r} = n0 + nn{r}; bok{r} = bn{r} < N; bimg{r} = bn{r} // OHW; bq{r} = bn{r} - bimg{r} * OHW\n"
+            "boh{r} = bq{r} // OW; bh{r} = boh{r} * SH - PH; bw{r} = (bq{r} - boh{r} * OW) * SW - PW\n"
+            "bbase{r} = (bimg{r} * Cin + z * Cg) * HW + bh{r} * W + bw{r}"
+        ),
+        b_load=(
+            "if bok{r} and k < kend:\n"
+            "    hh = bh{r} + tab_b[k]\n"
+            "    ww = bw{r} + tab_b[K + k]\n"
+            "    if hh >= 0 and hh < H and ww >= 0 and ww < W:\n"
+            "        v = B[bbase{r} + tab_b[2 * K + k]]"
+        ),
+        store_index="(n // OHW * O + z * Og + m) * OHW + n - n // OHW * OHW",
+        bias_index="z * Og + m",
+    ),
+    "conv_dx": dict(
+        geometry=_GEOMETRY,
+        a_setup="am{r} = m0 + mm{r}; aok{r} = am{r} < M; abase{r} = z * Og * Kc + am{r} * KHKW",
+        a_load="if aok{r} and k < kend:\n    v = A[abase{r} + tab_a[k]]",
+        b_setup=(
+            "bn{r} = n0 + nn{r}; bok{r} = bn{r} < N; bimg{r} = bn{r} // HW; bq{r} = bn{r} - bimg{r} * HW\n"
+            "bhh{r} = bq{r} // W; bww{r} = bq{r} - bhh{r} * W + PW; bhh{r} = bhh{r} + PH\n"
+            "bbase{r} = (bimg{r} * O + z * Og) * OHW"
+        ),
+        b_load=(
+            "if bok{r} and k < kend:\n"
+            "    th = bhh{r} - tab_b[k]\n"
+            "    tw = bww{r} - tab_b[K + k]\n"
+            "    if th >= 0 and tw >= 0:\n"
+            "        if unit_stride:\n"
+            "            oh = th\n"
+            "            ow = tw\n"
+            "        else:\n"
+            "            oh = th // SH\n"
+            "            ow = tw // SW\n"
+            "            if oh * SH != th or ow * SW != tw:\n"
+            "                oh = OH\n"
+            "        if oh < OH and ow < OW:\n"
+            "            v = B[bbase{r} + tab_b[2 * K + k] + oh * OW + ow]"
+        ),
+        store_index="(n // HW * Cin + z * Cg + m) * HW + n - n // HW * HW",
+        bias_index="m",
+    ),
+    "conv_dw": dict(
+        geometry=_GEOMETRY,
+        a_setup=(
+            "am{r} = m0 + mm{r}; aok{r} = am{r} < M; abase{r} = (z * Og + am{r}) * OHW\n"
+            "ak{r} = kbeg + kk{r}; aimg{r} = ak{r} // OHW; aq{r} = ak{r} - aimg{r} * OHW"
+        ),
+        a_load="if aok{r} and ak{r} < kend:\n    v = A[aimg{r} * O * OHW + abase{r} + aq{r}]",
+        a_advance="ak{r} += BK\naq{r} += BK\nwhile aq{r} >= OHW:\n    aq{r} -= OHW\n    aimg{r} += 1",
+        b_setup=(
+            "bn{r} = n0 + nn{r}; bok{r} = bn{r} < N; bc{r} = bn{r} // KHKW; br{r} = bn{r} - bc{r} * KHKW\n"
+            "bi{r} = br{r} // KW; bdi{r} = bi{r} * DH - PH; bdj{r} = (br{r} - bi{r} * KW) * DW - PW\n"
+            "bcb{r} = (z * Cg + bc{r}) * HW\n"
+            "bk{r} = kbeg + kk{r}; bimg{r} = bk{r} // OHW; bq{r} = bk{r} - bimg{r} * OHW\n"
+            "boh{r} = bq{r} // OW; bow{r} = bq{r} - boh{r} * OW"
+        ),
+        b_load=(
+            "if bok{r} and bk{r} < kend:\n"
+            "    hh = boh{r} * SH + bdi{r}\n"
+            "    ww = bow{r} * SW + bdj{r}\n"
+            "    if hh >= 0 and hh < H and ww >= 0 and ww < W:\n"
+            "        v = B[bimg{r} * Cin * HW + bcb{r} + hh * W + ww]"
+        ),
+        b_advance=(
+            "bk{r} += BK\nbow{r} += BK\nwhile bow{r} >= OW:\n    bow{r} -= OW\n    boh{r} += 1\n"
+            "    if boh{r} >= OH:\n        boh{r} = 0\n        bimg{r} += 1"
+        ),
+        store_index="(z * Og + m) * Kc + n",
+        bias_index="m",
+    ),
 }
 
-# (BM, BN, BK, TM, TN): the large tile fills the GPU on big problems; the small one keeps tiny problems cheap
-# (and the CUDA simulator fast).
-LARGE = (128, 128, 8, 8, 8)
+# (BM, BN, BK, TM, TN); SMALL keeps tiny problems (and the CUDA simulator) cheap.
+DEFAULT = (64, 64, 16, 4, 4)
 SMALL = (16, 16, 8, 2, 2)
+
+
+def _indent(code, spaces):
+    pad = " " * spaces
+    return "\n".join(pad + line for line in code.splitlines())
+
+
+def _source(kind, tile, a_k_fast, b_k_fast):
+    bm, bn, bk, tm, tn = tile
+    txn, tym = bn // tn, bm // tm
+    nt = txn * tym
+    spec = KINDS[kind]
+    lines = [
+        "def kernel(C, A, B, bias, M, N, K, ksplit, p, tab_a, tab_b, unit_stride):",
+        "    t = cuda.threadIdx.x",
+        f"    tx = t % {txn}",
+        f"    ty = t // {txn}",
+        f"    m0 = cuda.blockIdx.y * {bm}",
+        f"    n0 = cuda.blockIdx.x * {bn}",
+        "    z = cuda.blockIdx.z // ksplit",
+        "    s = cuda.blockIdx.z - z * ksplit",
+        f"    kchunk = ((K + ksplit - 1) // ksplit + {bk} - 1) // {bk} * {bk}",
+        "    kbeg = s * kchunk",
+        "    kend = min(K, kbeg + kchunk)",
+        f"    BK = {bk}",
+        _indent(spec["geometry"].strip("\n"), 0) if spec["geometry"] else "",
+        f"    As = cuda.shared.array(({bk}, {bm + 1}), DT)",
+        f"    Bs = cuda.shared.array(({bk}, {bn + 1}), DT)",
+    ]
+    for r in range(bm * bk // nt):
+        e = f"(t + {r * nt})"
+        lines.append(f"    kk{r} = {e} % {bk}; mm{r} = {e} // {bk}" if a_k_fast else f"    mm{r} = {e} % {bm}; kk{r} = {e} // {bm}")
+        lines.append(_indent(spec["a_setup"].format(r=r), 4))
+    a_slots = bm * bk // nt
+    b_slots = bn * bk // nt
+    for r in range(b_slots):
+        e = f"(t + {r * nt})"
+        lines.append(f"    bkk{r} = {e} % {bk}; nn{r} = {e} // {bk}" if b_k_fast else f"    nn{r} = {e} % {bn}; bkk{r} = {e} // {bn}")
+        lines.append(_indent(spec["b_setup"].format(r=r).replace("kk{r}".format(r=r), f"bkk{r}"), 4))
+    for i in range(tm):
+        lines.append("    " + "; ".join(f"c{i}_{j} = DT(0)" for j in range(tn)))
+    lines.append(f"    for k0 in range(kbeg, kend, {bk}):")
+    for r in range(a_slots):
+        lines.append(f"        k = k0 + kk{r}")
+        lines.append("        v = DT(0)")
+        lines.append(_indent(spec["a_load"].format(r=r), 8))
+        lines.append(f"        As[kk{r}, mm{r}] = v")
+        if "a_advance" in spec:
+            lines.append(_indent(spec["a_advance"].format(r=r), 8))
+    for r in range(b_slots):
+        lines.append(f"        k = k0 + bkk{r}")
+        lines.append("        v = DT(0)")
+        lines.append(_indent(spec["b_load"].format(r=r), 8))
+        lines.append(f"        Bs[bkk{r}, nn{r}] = v")
+        if "b_advance" in spec:
+            lines.append(_indent(spec["b_advance"].format(r=r), 8))
+    lines.append("        cuda.syncthreads()")
+    lines.append(f"        for kk in range({bk}):")
+    for i in range(tm):
+        lines.append(f"            a{i} = As[kk, ty + {i * tym}]")
+    for j in range(tn):
+        lines.append(f"            b{j} = Bs[kk, tx + {j * txn}]")
+    for i in range(tm):
+        for j in range(tn):
+            lines.append(f"            c{i}_{j} += a{i} * b{j}")
+    lines.append("        cuda.syncthreads()")
+    for i in range(tm):
+        lines.append(f"    m = m0 + ty + {i * tym}")
+        lines.append("    if m < M:")
+        for j in range(tn):
+            lines += [
+                f"        n = n0 + tx + {j * txn}",
+                "        if n < N:",
+                f"            v = c{i}_{j}",
+                f"            index = {spec['store_index']}",
+                "            if ksplit > 1:",
+                "                cuda.atomic.add(C, index, v)",
+                "            else:",
+                "                if p[17] != 0:",
+                f"                    v += bias[{spec['bias_index']}]",
+                "                if p[18] != 0 and v < 0:",
+                "                    v = DT(0)",
+                "                C[index] = v",
+            ]
+    return "\n".join(line for line in lines if line.strip()), nt
 
 
 @cached
 def gemm_kernel(kind, dtype_name, tile, a_k_fast, b_k_fast):
-    bm, bn, bk, tm, tn = tile
-    threads_n = bn // tn
-    threads_m = bm // tm
-    nt = threads_n * threads_m
-    a_per = bm * bk // nt
-    b_per = bn * bk // nt
-    nb_dtype = from_dtype(np.dtype(dtype_name))
-    load_a, load_b, store_index, bias_index = (cuda.jit(device=True, inline=True)(f) for f in LOADERS[kind])
-
-    @cuda.jit(fastmath=True)
-    def kernel(C, A, B, bias, M, N, K, ksplit, p):
-        t = cuda.threadIdx.x
-        tx = t % threads_n
-        ty = t // threads_n
-        m0 = cuda.blockIdx.y * bm
-        n0 = cuda.blockIdx.x * bn
-        z = cuda.blockIdx.z // ksplit
-        s = cuda.blockIdx.z - z * ksplit
-        kchunk = ((K + ksplit - 1) // ksplit + bk - 1) // bk * bk
-        kbeg = s * kchunk
-        kend = min(K, kbeg + kchunk)
-        As = cuda.shared.array((bk, bm), nb_dtype)
-        Bs = cuda.shared.array((bk, bn), nb_dtype)
-        acc = cuda.local.array((tm, tn), nb_dtype)
-        a_reg = cuda.local.array(tm, nb_dtype)
-        b_reg = cuda.local.array(tn, nb_dtype)
-        for i in range(tm):
-            for j in range(tn):
-                acc[i, j] = 0
-        for k0 in range(kbeg, kend, bk):
-            for r in range(a_per):
-                e = t + r * nt
-                if a_k_fast:
-                    kk = e % bk
-                    mm = e // bk
-                else:
-                    mm = e % bm
-                    kk = e // bm
-                m = m0 + mm
-                k = k0 + kk
-                v = nb_dtype(0)
-                if m < M and k < kend:
-                    v = load_a(A, z, m, k, p)
-                As[kk, mm] = v
-            for r in range(b_per):
-                e = t + r * nt
-                if b_k_fast:
-                    kk = e % bk
-                    nn = e // bk
-                else:
-                    nn = e % bn
-                    kk = e // bn
-                n = n0 + nn
-                k = k0 + kk
-                v = nb_dtype(0)
-                if n < N and k < kend:
-                    v = load_b(B, z, k, n, p)
-                Bs[kk, nn] = v
-            cuda.syncthreads()
-            for kk in range(bk):
-                for i in range(tm):
-                    a_reg[i] = As[kk, ty + i * threads_m]
-                for j in range(tn):
-                    b_reg[j] = Bs[kk, tx + j * threads_n]
-                for i in range(tm):
-                    for j in range(tn):
-                        acc[i, j] += a_reg[i] * b_reg[j]
-            cuda.syncthreads()
-        for i in range(tm):
-            m = m0 + ty + i * threads_m
-            if m < M:
-                for j in range(tn):
-                    n = n0 + tx + j * threads_n
-                    if n < N:
-                        v = acc[i, j]
-                        index = store_index(z, m, n, p)
-                        if ksplit > 1:
-                            cuda.atomic.add(C, index, v)
-                        else:
-                            if p[BIAS] != 0:
-                                v += bias[bias_index(z, m, n, p)]
-                            if p[RELU] != 0 and v < 0:
-                                v = 0
-                            C[index] = v
-
-    return kernel, nt
+    source, nt = _source(kind, tile, a_k_fast, b_k_fast)
+    namespace = {"cuda": cuda, "DT": from_dtype(np.dtype(dtype_name))}
+    exec(compile(source, f"<numbaconv gemm {kind} {tile}>", "exec"), namespace)
+    return cuda.jit(fastmath=True)(namespace["kernel"]), nt
 
 
 def pick_tile(M, N, K):
-    """The large tile when the problem covers the GPU with it, else the small one."""
-    return LARGE if M >= 64 and N >= 64 and K >= 8 else SMALL
+    """The default tile when the problem covers the GPU with it, else the small one."""
+    return DEFAULT if M >= 32 and N >= 64 and K >= 16 else SMALL
 
 
-def launch(kind, C, A, B, bias, M, N, K, batches, p, a_k_fast=True, b_k_fast=False, ksplit=1, tile=None):
+def launch(kind, C, A, B, bias, M, N, K, batches, p, a_k_fast=True, b_k_fast=False, ksplit=1, tile=None,
+           tab_a=None, tab_b=None, unit_stride=True):
     """Run the GEMM of ``kind`` into the flat output ``C`` (zeroed by the caller when ksplit > 1)."""
     tile = tile or pick_tile(M, N, K)
     kernel, nt = gemm_kernel(kind, C.dtype.name, tile, bool(a_k_fast), bool(b_k_fast))
     grid = ((N + tile[1] - 1) // tile[1], (M + tile[0] - 1) // tile[0], batches * ksplit)
-    kernel[grid, nt](C, A, B, bias, M, N, K, ksplit, tuple(int(v) for v in p))
+    tab_a = tab_a if tab_a is not None else _no_table()
+    tab_b = tab_b if tab_b is not None else _no_table()
+    kernel[grid, nt](C, A, B, bias, M, N, K, ksplit, tuple(int(v) for v in p), tab_a, tab_b, bool(unit_stride))
+
+
+_tables = {}
+
+
+def _no_table():
+    return table("none", lambda: np.zeros(1, np.int64))
+
+
+def table(key, build):
+    """A small int64 device table, built and uploaded once per ``key`` (conv geometry), then reused."""
+    tab = _tables.get(key)
+    if tab is None:
+        tab = _tables[key] = cuda.to_device(np.ascontiguousarray(build(), dtype=np.int64))
+    return tab
 
 
 def params(values, bias=0, relu=0):
