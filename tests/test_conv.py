@@ -182,3 +182,25 @@ def test_scratch_reuse_does_not_leak_between_layers():
     w1 = nc.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
     w2 = nc.tensor(rng.standard_normal((2, 4, 3, 3)), requires_grad=True)
     assert nc.gradcheck(lambda x, w1, w2: F.conv2d(F.conv2d(x, w1, padding=1, relu=True), w2), [x, w1, w2])
+
+
+def test_thread_count_does_not_change_results_and_is_checked():
+    rng = np.random.default_rng(0)
+    x = nc.tensor(rng.standard_normal((5, 3, 7, 7)), requires_grad=True)
+    w = nc.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    results = []
+    before = nc.get_num_threads()
+    try:
+        for n in sorted({1, before}):
+            nc.set_num_threads(n)
+            assert nc.get_num_threads() == n
+            x.grad = w.grad = None
+            out = F.conv2d(x, w, padding=1, relu=True)
+            out.sum().backward()
+            results.append((out.detach().numpy(), x.grad.numpy(), w.grad.numpy()))
+    finally:
+        nc.set_num_threads(before)
+    for a, b in zip(results[0], results[-1]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="set_num_threads: n must be an int"):
+        nc.set_num_threads(0)

@@ -1,18 +1,19 @@
 """conv2d forward and backward on the CPU (torch.nn.functional.conv2d and its gradients).
 
-The batch is cut into chunks of about ``CHUNK_COLUMNS`` output pixels. Per chunk: im2col into a reused
-scratch buffer, one BLAS GEMM per group, and a fused Numba epilogue that adds the bias, applies ReLU and
-writes NCHW. Backward turns each chunk of the output gradient into the same (cout, pixels) layout (masking
-by the fused ReLU), then grad weight += g @ col.T, grad input = col2im(w.T @ g), grad bias = row sums of g.
-``padding`` is (top, bottom, left, right); stride and dilation are pairs.
+The batch is split between the threads (threads.run_split); each thread walks its images in chunks whose
+im2col matrix fits in its core's L2 cache (``CHUNK_BYTES``): serial GIL-free im2col into a per-thread
+scratch buffer, a single-threaded BLAS GEMM per group, and a fused epilogue that adds the bias, applies
+ReLU and writes NCHW. Backward turns each chunk of the output gradient into the same (cout, pixels) layout
+(masking by the fused ReLU), then grad weight += g @ col.T, grad input = col2im(w.T @ g), grad bias = row
+sums of g; per-thread partial sums are added at the end. ``padding`` is (top, bottom, left, right).
 """
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from . import threads
 from .im2col import col2im, im2col, scratch
 
-CHUNK_COLUMNS = 4096
+CHUNK_BYTES = 1 << 20
 
 
 def output_size(size, kernel, stride, pad_lo, pad_hi, dilation):
@@ -20,12 +21,12 @@ def output_size(size, kernel, stride, pad_lo, pad_hi, dilation):
     return (size + pad_lo + pad_hi - dilation * (kernel - 1) - 1) // stride + 1
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, cache=True)
 def bias_relu_nchw(y, b0, bias, relu, out):
     """out[b0 + b, co, l] = y[co, b*L + l] + bias[co], then max(., 0) when ``relu`` (the fused conv epilogue)."""
     cout = y.shape[0]
     length = out.shape[2]
-    for co in prange(cout):
+    for co in range(cout):
         bv = bias[co]
         for b in range(y.shape[1] // length):
             for k in range(length):
@@ -35,12 +36,12 @@ def bias_relu_nchw(y, b0, bias, relu, out):
                 out[b0 + b, co, k] = v
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, cache=True)
 def grad_rows(grad, out, b0, b1, relu, g, bias_sum):
     """g[co, (b-b0)*L + l] = grad[b, co, l] (zero where the fused ReLU's ``out`` <= 0); bias_sum[co] += row sum."""
     cout = grad.shape[1]
     length = grad.shape[2]
-    for co in prange(cout):
+    for co in range(cout):
         acc = 0.0
         for b in range(b0, b1):
             base = (b - b0) * length
@@ -53,33 +54,13 @@ def grad_rows(grad, out, b0, b1, relu, g, bias_sum):
         bias_sum[co] += acc
 
 
-def _geometry(x_shape, w_shape, stride, padding, dilation):
-    oh = output_size(x_shape[2], w_shape[2], stride[0], padding[0], padding[1], dilation[0])
-    ow = output_size(x_shape[3], w_shape[3], stride[1], padding[2], padding[3], dilation[1])
-    chunk = max(1, min(x_shape[0], -(-CHUNK_COLUMNS // (oh * ow))))
+def _geometry(x, w_shape, stride, padding, dilation):
+    oh = output_size(x.shape[2], w_shape[2], stride[0], padding[0], padding[1], dilation[0])
+    ow = output_size(x.shape[3], w_shape[3], stride[1], padding[2], padding[3], dilation[1])
+    rows = x.shape[1] * w_shape[2] * w_shape[3]
+    chunk = max(1, min(x.shape[0], CHUNK_BYTES // (rows * oh * ow * x.itemsize)))
     args = (w_shape[2], w_shape[3], stride[0], stride[1], padding[0], padding[2], dilation[0], dilation[1], oh, ow)
     return oh, ow, chunk, args
-
-
-def conv2d_forward(x, w, bias, stride, padding, dilation, groups, relu=False):
-    """Cross-correlation of x (n, c, h, w) with w (cout, c/groups, kh, kw), plus bias, optional ReLU."""
-    threads.start()
-    x = np.ascontiguousarray(x)
-    n, c = x.shape[:2]
-    cout = w.shape[0]
-    oh, ow, chunk, args = _geometry(x.shape, w.shape, stride, padding, dilation)
-    w2 = np.ascontiguousarray(w).reshape(cout, -1)
-    bias = np.zeros(cout, x.dtype) if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
-    out = np.empty((n, cout, oh * ow), x.dtype)
-    rows = w2.shape[1] * groups
-    for b0 in range(0, n, chunk):
-        b1 = min(n, b0 + chunk)
-        col = scratch("col", (rows, (b1 - b0) * oh * ow), x.dtype)
-        im2col(x, b0, b1, *args, col)
-        y = scratch("gemm", (cout, col.shape[1]), x.dtype)
-        _grouped(w2, col, groups, y)
-        bias_relu_nchw(y, b0, bias, relu, out)
-    return out.reshape(n, cout, oh, ow)
 
 
 def _grouped(w2, col, groups, y):
@@ -89,43 +70,70 @@ def _grouped(w2, col, groups, y):
         np.matmul(w2[gi * cout_g:(gi + 1) * cout_g], col[gi * k:(gi + 1) * k], out=y[gi * cout_g:(gi + 1) * cout_g])
 
 
+def conv2d_forward(x, w, bias, stride, padding, dilation, groups, relu=False):
+    """Cross-correlation of x (n, c, h, w) with w (cout, c/groups, kh, kw), plus bias, optional ReLU."""
+    x = np.ascontiguousarray(x)
+    n = x.shape[0]
+    cout = w.shape[0]
+    oh, ow, chunk, args = _geometry(x, w.shape, stride, padding, dilation)
+    w2 = np.ascontiguousarray(w).reshape(cout, -1)
+    bias = np.zeros(cout, x.dtype) if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
+    out = np.empty((n, cout, oh * ow), x.dtype)
+    rows = w2.shape[1] * groups
+
+    def work(start, stop):
+        for b0 in range(start, stop, chunk):
+            b1 = min(stop, b0 + chunk)
+            col = scratch("col", (rows, (b1 - b0) * oh * ow), x.dtype)
+            im2col(x, b0, b1, *args, col)
+            y = scratch("gemm", (cout, col.shape[1]), x.dtype)
+            _grouped(w2, col, groups, y)
+            bias_relu_nchw(y, b0, bias, relu, out)
+
+    threads.run_split(work, n)
+    return out.reshape(n, cout, oh, ow)
+
+
 def conv2d_backward(grad, x, w, out, stride, padding, dilation, groups, relu, needs=(True, True, True)):
     """(grad input, grad weight, grad bias) of conv2d_forward; ``out`` is its output (used when ``relu``)."""
-    threads.start()
     x = np.ascontiguousarray(x)
     w = np.ascontiguousarray(w)
-    n, c = x.shape[:2]
+    n = x.shape[0]
     cout = w.shape[0]
-    oh, ow, chunk, args = _geometry(x.shape, w.shape, stride, padding, dilation)
+    oh, ow, chunk, args = _geometry(x, w.shape, stride, padding, dilation)
     length = oh * ow
     grad3 = np.ascontiguousarray(grad, dtype=x.dtype).reshape(n, cout, length)
     out3 = grad3 if out is None else np.ascontiguousarray(out).reshape(n, cout, length)
     cout_g = cout // groups
     k = w.shape[1] * w.shape[2] * w.shape[3]
     w2 = w.reshape(cout, k)
-    bias_sum = np.zeros(cout, np.float64)
-    grad_weight = np.zeros((cout, k), x.dtype) if needs[1] else None
     grad_input = np.empty(x.shape, x.dtype) if needs[0] else None
-    for b0 in range(0, n, chunk):
-        b1 = min(n, b0 + chunk)
-        g = scratch("gemm", (cout, (b1 - b0) * length), x.dtype)
-        grad_rows(grad3, out3, b0, b1, relu, g, bias_sum)
-        col = scratch("col", (k * groups, g.shape[1]), x.dtype)
-        if needs[1]:
-            im2col(x, b0, b1, *args, col)
-            part = scratch("grad_weight", (cout_g, k), x.dtype)
-            for gi in range(groups):
-                rows = slice(gi * cout_g, (gi + 1) * cout_g)
-                np.matmul(g[rows], col[gi * k:(gi + 1) * k].T, out=part)
-                grad_weight[rows] += part
-        if needs[0]:
-            for gi in range(groups):
-                rows = slice(gi * cout_g, (gi + 1) * cout_g)
-                np.matmul(w2[rows].T, g[rows], out=col[gi * k:(gi + 1) * k])
-            col2im(col, b0, b1, *args, grad_input)
-    grad_bias = bias_sum.astype(x.dtype) if needs[2] else None
-    if grad_weight is not None:
-        grad_weight = grad_weight.reshape(w.shape)
+
+    def work(start, stop):
+        bias_sum = np.zeros(cout, np.float64)
+        grad_weight = np.zeros((cout, k), x.dtype) if needs[1] else None
+        for b0 in range(start, stop, chunk):
+            b1 = min(stop, b0 + chunk)
+            g = scratch("gemm", (cout, (b1 - b0) * length), x.dtype)
+            grad_rows(grad3, out3, b0, b1, relu, g, bias_sum)
+            col = scratch("col", (k * groups, g.shape[1]), x.dtype)
+            if needs[1]:
+                im2col(x, b0, b1, *args, col)
+                part = scratch("grad_weight", (cout_g, k), x.dtype)
+                for gi in range(groups):
+                    rows = slice(gi * cout_g, (gi + 1) * cout_g)
+                    np.matmul(g[rows], col[gi * k:(gi + 1) * k].T, out=part)
+                    grad_weight[rows] += part
+            if needs[0]:
+                for gi in range(groups):
+                    rows = slice(gi * cout_g, (gi + 1) * cout_g)
+                    np.matmul(w2[rows].T, g[rows], out=col[gi * k:(gi + 1) * k])
+                col2im(col, b0, b1, *args, grad_input)
+        return grad_weight, bias_sum
+
+    parts = threads.run_split(work, n)
+    grad_weight = sum(p[0] for p in parts).reshape(w.shape) if needs[1] else None
+    grad_bias = sum(p[1] for p in parts).astype(x.dtype) if needs[2] else None
     return grad_input, grad_weight, grad_bias
 
 

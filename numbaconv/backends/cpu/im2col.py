@@ -2,14 +2,15 @@
 
 Layout, for a chunk of images b0..b1-1: ``col[(c*kh + i)*kw + j, (n-b0)*L + oy*ow + ox] =
 x[n, c, oy*sh - pt + i*dh, ox*sw - pl + j*dw]`` (zero outside the input), L = oh*ow. One GEMM
-``w(cout, c*kh*kw) @ col`` then covers the chunk. Chunks are sized to stay in cache (measured: one
-whole-batch col was 3x slower to fill and 3x slower to multiply). im2col threads own rows of col; col2im
-threads own input channels, so its ``+=`` never races.
+``w(cout, c*kh*kw) @ col`` then covers the chunk. The kernels are serial and release the GIL: each worker
+thread of backends/cpu/conv.py fills, multiplies and folds its own cache-sized chunks (measured: a whole-batch
+col was 3x slower to fill and to multiply; parallel-over-rows chunks bounced between the two cores' caches).
+Scratch buffers are per thread.
 """
 import threading
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 _scratch = threading.local()
 
@@ -42,12 +43,12 @@ def _valid_range(o_size, stride, offset, size):
     return lo, hi
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, cache=True)
 def im2col(x, b0, b1, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow, col):
     """Fill ``col`` (c*kh*kw, (b1-b0)*oh*ow) from images b0..b1-1 of ``x`` (torch.nn.functional.unfold)."""
     n, c, h, w = x.shape
     length = oh * ow
-    for row in prange(c * kh * kw):
+    for row in range(c * kh * kw):
         ci = row // (kh * kw)
         i = (row // kw) % kh
         j = row % kw
@@ -70,12 +71,12 @@ def im2col(x, b0, b1, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow, col):
                     col[row, start + ox] = 0
 
 
-@njit(parallel=True, cache=True)
+@njit(nogil=True, cache=True)
 def col2im(col, b0, b1, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow, out):
     """Overwrite images b0..b1-1 of ``out`` (n, c, h, w) with the sums of ``col`` (torch.nn.functional.fold)."""
     n, c, h, w = out.shape
     length = oh * ow
-    for ci in prange(c):
+    for ci in range(c):
         for b in range(b0, b1):
             out[b, ci] = 0
         for i in range(kh):

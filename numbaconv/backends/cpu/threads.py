@@ -6,9 +6,11 @@ OpenBLAS (when the user has not set it), and :func:`start` launches Numba's Open
 ``OMP_WAIT_POLICY=PASSIVE`` (restoring the variable afterwards, so a later ``import torch`` is unaffected).
 ``NUMBA_NUM_THREADS`` is respected; when only it is set, OpenBLAS gets the same thread count.
 """
+import concurrent.futures
 import ctypes
 import glob
 import os
+import threading
 
 _started = False
 _blas_setter = None
@@ -74,3 +76,33 @@ def get_num_threads():
     import numba
 
     return numba.get_num_threads()
+
+
+_pool = None
+_lock = threading.Lock()
+
+
+def run_split(work, n):
+    """Call ``work(start, stop)`` on contiguous parts of range(n), one per thread, BLAS single-threaded meanwhile.
+
+    For kernels that pair serial GIL-free Numba code with BLAS calls per cache-sized chunk: each core keeps
+    its chunk in its own cache and no pool spins against another. Returns the list of results in order.
+    """
+    start()
+    count = max(1, min(n, get_num_threads()))
+    bounds = [n * i // count for i in range(count + 1)]
+    if count == 1:
+        return [work(0, n)]
+    global _pool
+    with _lock:
+        if _pool is None:
+            import numba
+
+            _pool = concurrent.futures.ThreadPoolExecutor(numba.config.NUMBA_NUM_THREADS, "numbaconv")
+    _set_blas_threads(1)
+    try:
+        futures = [_pool.submit(work, bounds[i], bounds[i + 1]) for i in range(1, count)]
+        results = [work(bounds[0], bounds[1])] + [f.result() for f in futures]
+    finally:
+        _set_blas_threads(get_num_threads())
+    return results
