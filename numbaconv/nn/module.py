@@ -241,7 +241,7 @@ class Module:
             if tensor.device == "cpu":
                 tensor.data[...] = value
             else:
-                tensor.data = get_backend(tensor.device).asarray(np.ascontiguousarray(value, dtype=tensor.dtype))
+                tensor.data = _to_device(np.asarray(value, dtype=tensor.dtype), tensor.device)
             tensor._version[0] += 1
         return IncompatibleKeys(missing, unexpected)
 
@@ -288,12 +288,18 @@ class Module:
         return head + "\n  " + "\n  ".join(lines) + "\n)"
 
 
+def _to_device(host, device):
+    """A copy of the numpy array ``host`` on ``device``, keeping 0-d shapes."""
+    xp = get_backend(device)
+    return xp.reshape(xp.asarray(np.ascontiguousarray(host)), host.shape)
+
+
 def _move(tensor, device, dtype):
     data = tensor.data
     if dtype is not None and tensor.dtype.kind == "f" and dtype != tensor.dtype:
         data = get_backend(tensor.device).astype(data, dtype)
     if device is not None and device != tensor.device:
-        data = get_backend(device).asarray(_host_copy(data)) if device != "cpu" else _host_copy(data)
+        data = _to_device(_host_copy(data), device) if device != "cpu" else _host_copy(data)
     if data is not tensor.data:
         tensor.data = data
         tensor._version[0] += 1
