@@ -316,3 +316,20 @@ def test_gelu_float32_accuracy_over_a_wide_range():
     np.testing.assert_allclose(y.detach().numpy(), x64 * cdf, rtol=2e-6, atol=1e-7)
     deriv = cdf + x64 * np.exp(-0.5 * x64**2) / math.sqrt(2 * math.pi)
     np.testing.assert_allclose(t.grad.numpy(), deriv, rtol=2e-6, atol=3e-7)
+
+
+def test_sequential_fuses_conv_relu_with_the_same_result():
+    nc.manual_seed(2)
+    conv, relu = nn.Conv2d(3, 4, 3, padding=1), nn.ReLU()
+    x = nc.randn(2, 3, 5, 5, requires_grad=True)
+    fused = nn.Sequential(conv, relu)(x)
+    assert fused.grad_fn.name() == "Conv2dBackward"
+    separate = relu(conv(x))
+    np.testing.assert_array_equal(fused.detach().numpy(), separate.detach().numpy())
+    g = nc.randn(2, 4, 5, 5)
+    fused.backward(g)
+    first = [x.grad.numpy().copy(), conv.weight.grad.numpy().copy(), conv.bias.grad.numpy().copy()]
+    x.grad = conv.weight.grad = conv.bias.grad = None
+    separate.backward(g)
+    for a, b in zip(first, [x.grad.numpy(), conv.weight.grad.numpy(), conv.bias.grad.numpy()]):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)

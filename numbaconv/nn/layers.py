@@ -89,7 +89,10 @@ class Conv2d(Module):
             bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
             init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, input):
+    def forward(self, input, relu=False):
+        """The convolution; ``relu=True`` fuses a following ReLU into the kernel (Sequential does this)."""
+        if relu:
+            return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups, relu=True)
         return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
     def extra_repr(self):
@@ -215,7 +218,10 @@ class Dropout(Module):
 
 
 class Sequential(Module):
-    """Modules applied in order (torch.nn.Sequential); index, slice, iterate, append."""
+    """Modules applied in order (torch.nn.Sequential); index, slice, iterate, append.
+
+    A Conv2d directly followed by a ReLU runs as one conv kernel with the ReLU fused (same result).
+    """
 
     def __init__(self, *modules):
         super().__init__()
@@ -247,6 +253,14 @@ class Sequential(Module):
         return self
 
     def forward(self, input):
-        for module in self._modules.values():
-            input = module(input)
+        modules = list(self._modules.values())
+        i = 0
+        while i < len(modules):
+            module = modules[i]
+            if type(module) is Conv2d and i + 1 < len(modules) and type(modules[i + 1]) is ReLU:
+                input = module(input, relu=True)
+                i += 2
+            else:
+                input = module(input)
+                i += 1
         return input
