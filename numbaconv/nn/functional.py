@@ -7,6 +7,8 @@ from ..ops.movement import pad
 from ..ops.softmax import log_softmax, softmax
 from ..ops.activation import dropout, gelu
 from ..ops.normalization import batch_norm
+from ..ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 
 __all__ = ["conv2d", "linear", "cross_entropy", "log_softmax", "mse_loss", "pad", "relu", "sigmoid", "softmax", "tanh"]
 __all__ += ["batch_norm", "dropout", "gelu"]
+__all__ += ["adaptive_avg_pool2d", "avg_pool2d", "max_pool2d"]

@@ -6,17 +6,9 @@ overlapping windows are right). ``kernel``, ``stride``, ``padding`` and ``dilati
 """
 import numpy as np
 
+from ..pool_shapes import pool_output_size
 from .array_api import ascontiguousarray, empty, zeros
 from .launch import THREADS, blocks, cached, cuda
-
-
-def pool_output_size(size, kernel, stride, padding, dilation=1, ceil_mode=False):
-    """Output length of one spatial axis (PyTorch's pooling formula)."""
-    span = size + 2 * padding - dilation * (kernel - 1) - 1
-    out = (span + (stride - 1 if ceil_mode else 0)) // stride + 1
-    if ceil_mode and (out - 1) * stride >= size + padding:
-        out -= 1
-    return out
 
 
 @cached
