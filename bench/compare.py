@@ -80,9 +80,12 @@ def conv_cases(rng):
         tx, tw, tb = (nc.tensor(a, requires_grad=True) for a in (x, w, b))
         tg = nc.tensor(grad)
         impls = {
-            "numbaconv": (lambda: F.conv2d(tx.detach(), tw.detach(), tb.detach(), padding=pad, relu=True),
-                          lambda: F.conv2d(tx, tw, tb, padding=pad, relu=True).backward(tg)),
-            "numpy": (lambda: numpy_conv(x, w, b, pad), lambda: numpy_conv_fwd_bwd(x, w, b, pad, grad)),
+            "numbaconv": (lambda tx=tx, tw=tw, tb=tb, pad=pad: F.conv2d(tx.detach(), tw.detach(), tb.detach(),
+                                                                        padding=pad, relu=True),
+                          lambda tx=tx, tw=tw, tb=tb, tg=tg, pad=pad: F.conv2d(tx, tw, tb, padding=pad,
+                                                                               relu=True).backward(tg)),
+            "numpy": (lambda x=x, w=w, b=b, pad=pad: numpy_conv(x, w, b, pad),
+                      lambda x=x, w=w, b=b, pad=pad, grad=grad: numpy_conv_fwd_bwd(x, w, b, pad, grad)),
         }
         if torch is not None:
             px, pw, pb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
