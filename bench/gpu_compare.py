@@ -128,8 +128,7 @@ def tile_rows(batch, repeat, rows):
     p = gconv.conv_params(X.shape, W.shape, size, size, (1, 1), (1, 1, 1, 1), (1, 1), 1)
     fns = {}
     tab = gconv._fwd_table(X.shape, W.shape, (1, 1))
-    for tile in [(128, 128, 8, 8, 8), (128, 64, 8, 8, 4), (64, 128, 8, 4, 8), (64, 64, 16, 4, 4), (64, 64, 8, 4, 4),
-                 (128, 128, 16, 8, 8)]:
+    for tile in [(128, 128, 8, 8, 8), (64, 128, 8, 4, 8), (64, 64, 8, 4, 4), (32, 64, 8, 2, 4)]:
         fns[str(tile)] = (lambda t: lambda: gemm.launch("conv_fwd", out.flat, W.flat, X.flat, xp.dummy(np.float32),
                                                         cout, batch * size * size, cin * 9, 1, p, tile=t,
                                                         tab_b=tab))(tile)

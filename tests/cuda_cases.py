@@ -253,3 +253,12 @@ def test_inplace_and_zero():
     np.testing.assert_allclose(t.numpy(), expected + 1)
     t.zero_()
     assert not t.numpy().any()
+
+
+def test_views_keep_pooled_memory_alive():
+    base = xp.reshape(xp.arange(12.0), (3, 4))
+    row = base[1]
+    del base
+    for _ in range(3):
+        xp.full((3, 4), -1.0, np.float64)
+    np.testing.assert_array_equal(row.copy_to_host(), [4.0, 5.0, 6.0, 7.0])

@@ -15,7 +15,7 @@ from .. import is_basic_index
 from . import elementwise as _ew
 from . import gemm as _gemm
 from . import reduce as _red
-from .launch import SIMULATED, cuda, device_empty
+from .launch import SIMULATED, cuda, device_empty, keep_alive
 
 
 class CudaArray:
@@ -214,7 +214,8 @@ def _strided_copy(array, shape, strides, offset):
     """A contiguous copy of the strided view (shape, strides, offset) of ``array``; a free view when possible."""
     size = math.prod(shape)
     if all(s == c or n == 1 for s, c, n in zip(strides, _c_strides(shape), shape)):
-        return CudaArray(array.flat[offset : offset + size] if size else device_empty((0,), array.dtype), shape)
+        view = keep_alive(array.flat[offset : offset + size], array.flat) if size else device_empty((0,), array.dtype)
+        return CudaArray(view, shape)
     out = empty(shape, array.dtype)
     if size:
         shape1, strides1 = _at_least_1d(shape, strides)

@@ -13,7 +13,7 @@ nothing is indexed at run time). The operand loads are where the kinds differ:
 - ``conv_dw``: A = output gradient, B = im2col view of x, both walked along K with carried counters.
   K (= n * oh * ow) is split across blocks that add their partial sums atomically.
 
-The store fuses a bias and a ReLU epilogue. ``p`` is one int tuple of geometry (see ``matmul_params`` and
+The store fuses a bias and a ReLU epilogue; its address is a row part plus a column part, each computed once. ``p`` is one int tuple of geometry (see ``matmul_params`` and
 conv.py's ``conv_params``).
 """
 import numpy as np
@@ -39,7 +39,8 @@ KINDS = {
         a_load="if aok{r} and k < kend:\n    v = A[abase{r} + k * p[2]]",
         b_setup="bn{r} = n0 + nn{r}; bok{r} = bn{r} < N; bbase{r} = z * p[3] + bn{r} * p[5]",
         b_load="if bok{r} and k < kend:\n    v = B[bbase{r} + k * p[4]]",
-        store_index="z * p[6] + m * p[7] + n * p[8]",
+        store_m="z * p[6] + m * p[7]",
+        store_n="n * p[8]",
         bias_index="m if p[17] == 1 else n",
     ),
     "conv_fwd": dict(
@@ -58,7 +59,8 @@ KINDS = {
             "    if hh >= 0 and hh < H and ww >= 0 and ww < W:\n"
             "        v = B[bbase{r} + tab_b[2 * K + k]]"
         ),
-        store_index="(n // OHW * O + z * Og + m) * OHW + n - n // OHW * OHW",
+        store_m="(z * Og + m) * OHW",
+        store_n="n // OHW * (O - 1) * OHW + n",
         bias_index="z * Og + m",
     ),
     "conv_dx": dict(
@@ -86,7 +88,8 @@ KINDS = {
             "        if oh < OH and ow < OW:\n"
             "            v = B[bbase{r} + tab_b[2 * K + k] + oh * OW + ow]"
         ),
-        store_index="(n // HW * Cin + z * Cg + m) * HW + n - n // HW * HW",
+        store_m="(z * Cg + m) * HW",
+        store_n="n // HW * (Cin - 1) * HW + n",
         bias_index="m",
     ),
     "conv_dw": dict(
@@ -115,13 +118,14 @@ KINDS = {
             "bk{r} += BK\nbow{r} += BK\nwhile bow{r} >= OW:\n    bow{r} -= OW\n    boh{r} += 1\n"
             "    if boh{r} >= OH:\n        boh{r} = 0\n        bimg{r} += 1"
         ),
-        store_index="(z * Og + m) * Kc + n",
+        store_m="(z * Og + m) * Kc",
+        store_n="n",
         bias_index="m",
     ),
 }
 
 # (BM, BN, BK, TM, TN); SMALL keeps tiny problems (and the CUDA simulator) cheap.
-DEFAULT = (64, 64, 16, 4, 4)
+DEFAULT = (64, 64, 8, 4, 4)
 SMALL = (16, 16, 8, 2, 2)
 
 
@@ -189,15 +193,20 @@ def _source(kind, tile, a_k_fast, b_k_fast):
         for j in range(tn):
             lines.append(f"            c{i}_{j} += a{i} * b{j}")
     lines.append("        cuda.syncthreads()")
+    for j in range(tn):
+        lines.append(f"    ncol{j} = n0 + tx + {j * txn}")
+        lines.append(f"    n = ncol{j}")
+        lines.append(f"    col{j} = {spec['store_n']}")
     for i in range(tm):
         lines.append(f"    m = m0 + ty + {i * tym}")
         lines.append("    if m < M:")
+        lines.append(f"        row = {spec['store_m']}")
         for j in range(tn):
             lines += [
-                f"        n = n0 + tx + {j * txn}",
+                f"        n = ncol{j}",
                 "        if n < N:",
                 f"            v = c{i}_{j}",
-                f"            index = {spec['store_index']}",
+                f"            index = row + col{j}",
                 "            if ksplit > 1:",
                 "                cuda.atomic.add(C, index, v)",
                 "            else:",
