@@ -9,6 +9,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from . import threads
+
 _FLAGS = {"reassoc", "contract", "arcp", "afn", "nsz"}
 _SQRT1_2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -55,6 +57,7 @@ def _gelu_tanh(x, out, deriv):
 
 def gelu_forward(x, tanh_form):
     """(GELU(x), GELU'(x)) for ``x`` of any shape: the erf form, or the tanh approximation."""
+    threads.start()
     x = np.ascontiguousarray(x)
     out = np.empty_like(x)
     deriv = np.empty_like(x)

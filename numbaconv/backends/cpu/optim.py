@@ -8,6 +8,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from . import threads
+
 
 @njit(parallel=True, cache=True)
 def _sgd(param, grad, buf, lr, momentum, dampening, weight_decay, nesterov, first):
@@ -49,6 +51,7 @@ def _flat(array, name):
 
 def sgd_step(param, grad, buf, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, first=False):
     """In-place SGD with momentum/Nesterov/weight decay (torch.optim.SGD); ``buf`` is the momentum buffer."""
+    threads.start()
     p = _flat(param, "param")
     g = np.ascontiguousarray(grad).reshape(-1)
     b = _flat(buf, "buf") if buf is not None else p
@@ -61,6 +64,7 @@ def adam_step(param, grad, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8, wei
 
     ``max_v`` (the AMSGrad running maximum of ``v``) turns AMSGrad on.
     """
+    threads.start()
     p = _flat(param, "param")
     g = np.ascontiguousarray(grad).reshape(-1)
     mv = _flat(m, "m")
