@@ -143,6 +143,38 @@ def tile_rows(batch, repeat, rows):
             print(f"# tile {name}: resource query failed: {error}", file=sys.stderr)
 
 
+def explore_rows(batch, repeat, rows):
+    """Tuning probes: register caps on the conv forward kernel, split-K and tiles for grad weight (64->64 layer)."""
+    cin, cout, size = LAYERS[1]
+    x = torch.randn(batch, cin, size, size, device="cuda")
+    w = torch.randn(cout, cin, 3, 3, device="cuda")
+    g = torch.randn(batch, cout, size, size, device="cuda")
+    X, W, G = shared(x), shared(w), shared(g)
+    out = xp.empty((batch, cout, size, size), np.float32)
+    p = gconv.conv_params(X.shape, W.shape, size, size, (1, 1), (1, 1, 1, 1), (1, 1), 1)
+    tab = gconv._fwd_table(X.shape, W.shape, (1, 1))
+    flops = 2.0 * batch * cout * size * size * cin * 9
+    fns = {}
+    for regs in (None, 64, 80, 96):
+        fns[f"fwd max_registers={regs}"] = (lambda r: lambda: gemm.launch(
+            "conv_fwd", out.flat, W.flat, X.flat, xp.dummy(np.float32), cout, batch * size * size, cin * 9, 1, p,
+            tab_b=tab, max_registers=r))(regs)
+    dw = xp.zeros(W.shape, np.float32)
+    for ksplit in (8, 16, 32, 64, 128):
+        for tile in ((64, 64, 8, 4, 4), (32, 64, 8, 2, 4)):
+            fns[f"dW ksplit={ksplit} tile={tile}"] = (lambda k, t: lambda: gemm.launch(
+                "conv_dw", dw.flat, G.flat, X.flat, xp.dummy(np.float32), cout, cin * 9, batch * size * size, 1, p,
+                a_k_fast=True, b_k_fast=True, ksplit=k, tile=t))(ksplit, tile)
+    gi = xp.empty(X.shape, np.float32)
+    tab_a, tab_b = gconv._dx_tables(W.shape, cout, size, size, (1, 1))
+    for tile in ((64, 64, 8, 4, 4), (64, 128, 8, 4, 8)):
+        fns[f"dX tile={tile}"] = (lambda t: lambda: gemm.launch(
+            "conv_dx", gi.flat, W.flat, G.flat, xp.dummy(np.float32), cin, batch * size * size, cout * 9, 1, p,
+            tab_a=tab_a, tab_b=tab_b, tile=t))(tile)
+    for name, ms in interleaved(fns, repeat).items():
+        rows.append(("probe", f"{cin}->{cout} @{size} {name}", flops, {"numbaconv": ms}))
+
+
 def pool_rows(batch, repeat, rows):
     for cin, cout, size in LAYERS[:2]:
         x = torch.randn(batch, cout, size, size, device="cuda", requires_grad=True)
@@ -276,7 +308,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=512)
     parser.add_argument("--repeat", type=int, default=30)
-    parser.add_argument("--only", default="conv,tiles,pool,matmul,train")
+    parser.add_argument("--only", default="conv,tiles,explore,pool,matmul,train")
     parser.add_argument("--json", default=None)
     args = parser.parse_args(argv)
     tf32(False)
@@ -286,6 +318,7 @@ def main(argv=None):
     only = set(args.only.split(","))
     sections = [("conv", lambda: conv_rows(args.batch, args.repeat, rows, checks)),
                 ("tiles", lambda: tile_rows(args.batch, args.repeat, rows)),
+                ("explore", lambda: explore_rows(args.batch, args.repeat, rows)),
                 ("pool", lambda: pool_rows(args.batch, args.repeat, rows)),
                 ("matmul", lambda: matmul_rows(args.repeat, rows, checks)),
                 ("train", lambda: train_step_rows(args.batch, args.repeat, rows, checks))]

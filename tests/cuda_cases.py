@@ -262,3 +262,28 @@ def test_views_keep_pooled_memory_alive():
     for _ in range(3):
         xp.full((3, 4), -1.0, np.float64)
     np.testing.assert_array_equal(row.copy_to_host(), [4.0, 5.0, 6.0, 7.0])
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_and_gelu_match_cpu(training):
+    import numbaconv.nn.functional as F
+
+    mean, var = _rand(3), np.abs(_rand(3)) + 0.5
+
+    def fn(x, w, b):
+        rm, rv = (nc.tensor(mean, device=x.device), nc.tensor(var, device=x.device))
+        return F.gelu(F.batch_norm(x, rm, rv, w, b, training=training)) + F.gelu(x, approximate="tanh")
+
+    _same(fn, _rand(4, 3, 2, 3), _rand(3), _rand(3), rtol=1e-7, atol=1e-7)
+
+
+@pytest.mark.parametrize("op", ["max", "avg", "adaptive"])
+def test_pool_ops_match_cpu(op):
+    import numbaconv.nn.functional as F
+
+    fns = {
+        "max": lambda x: F.max_pool2d(x, 3, 2, 1),
+        "avg": lambda x: F.avg_pool2d(x, 2, 2, 1, count_include_pad=False),
+        "adaptive": lambda x: F.adaptive_avg_pool2d(x, (2, 3)),
+    }
+    _same(fns[op], _rand(2, 2, 5, 6))

@@ -131,9 +131,10 @@ def _grad_rows(grad, out, relu, want_bias):
 
 
 def _split(k_total, outputs):
-    """How many blocks share the K axis so that about 4 waves of 132 SMs' worth of tiles run."""
+    """How many blocks share the K axis: about 8 waves of 132 SMs' worth of tiles, >= 1024 k per block
+    (on the H100 the 64->64 layer's grad weight ran 2.35 ms with 32 splits, 1.65 ms with 128)."""
     tiles = max(1, math.ceil(outputs / (gemm.DEFAULT[0] * gemm.DEFAULT[1])))
-    return max(1, min(64, (528 // tiles), k_total // 4096))
+    return max(1, min(256, 1056 // tiles, k_total // 1024))
 
 
 def conv2d_backward(grad, x, w, out, stride, padding, dilation, groups, relu, needs=(True, True, True)):

@@ -127,9 +127,27 @@ def _logical_not(x):
     return not x
 
 
+def _gelu_erf(x):
+    return 0.5 * x * (1.0 + math.erf(x * 0.7071067811865476))
+
+
+def _gelu_erf_grad(x):
+    return 0.5 * (1.0 + math.erf(x * 0.7071067811865476)) + x * 0.3989422804014327 * math.exp(-0.5 * x * x)
+
+
+def _gelu_tanh(x):
+    return 0.5 * x * (1.0 + math.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)))
+
+
+def _gelu_tanh_grad(x):
+    t = math.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x))
+    return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * 0.7978845608028654 * (1.0 + 0.134145 * x * x)
+
+
 UNARY = {
     f.__name__[1:]: f
-    for f in (_negative, _exp, _log, _sqrt, _tanh, _abs, _sign, _isfinite, _sigmoid, _relu, _logical_not)
+    for f in (_negative, _exp, _log, _sqrt, _tanh, _abs, _sign, _isfinite, _sigmoid, _relu, _logical_not, _gelu_erf,
+              _gelu_erf_grad, _gelu_tanh, _gelu_tanh_grad)
 }
 
 

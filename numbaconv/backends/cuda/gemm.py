@@ -220,11 +220,12 @@ def _source(kind, tile, a_k_fast, b_k_fast):
 
 
 @cached
-def gemm_kernel(kind, dtype_name, tile, a_k_fast, b_k_fast):
+def gemm_kernel(kind, dtype_name, tile, a_k_fast, b_k_fast, max_registers=None):
     source, nt = _source(kind, tile, a_k_fast, b_k_fast)
     namespace = {"cuda": cuda, "DT": from_dtype(np.dtype(dtype_name))}
     exec(compile(source, f"<numbaconv gemm {kind} {tile}>", "exec"), namespace)
-    return cuda.jit(fastmath=True)(namespace["kernel"]), nt
+    options = {"max_registers": max_registers} if max_registers else {}
+    return cuda.jit(fastmath=True, **options)(namespace["kernel"]), nt
 
 
 def pick_tile(M, N, K):
@@ -233,10 +234,10 @@ def pick_tile(M, N, K):
 
 
 def launch(kind, C, A, B, bias, M, N, K, batches, p, a_k_fast=True, b_k_fast=False, ksplit=1, tile=None,
-           tab_a=None, tab_b=None, unit_stride=True):
+           tab_a=None, tab_b=None, unit_stride=True, max_registers=None):
     """Run the GEMM of ``kind`` into the flat output ``C`` (zeroed by the caller when ksplit > 1)."""
     tile = tile or pick_tile(M, N, K)
-    kernel, nt = gemm_kernel(kind, C.dtype.name, tile, bool(a_k_fast), bool(b_k_fast))
+    kernel, nt = gemm_kernel(kind, C.dtype.name, tile, bool(a_k_fast), bool(b_k_fast), max_registers)
     grid = ((N + tile[1] - 1) // tile[1], (M + tile[0] - 1) // tile[0], batches * ksplit)
     tab_a = tab_a if tab_a is not None else _no_table()
     tab_b = tab_b if tab_b is not None else _no_table()

@@ -21,7 +21,7 @@ def _kernels():
             param[i] = param[i] - lr * g
 
     @cuda.jit
-    def adam(param, grad, m, v, lr, beta1, beta2, eps, weight_decay, decoupled, bias1, bias2_sqrt):
+    def adam(param, grad, m, v, max_v, amsgrad, lr, beta1, beta2, eps, weight_decay, decoupled, bias1, bias2_sqrt):
         i = cuda.grid(1)
         if i < param.size:
             p = param[i]
@@ -34,6 +34,10 @@ def _kernels():
             vi = beta2 * v[i] + (1 - beta2) * g * g
             m[i] = mi
             v[i] = vi
+            if amsgrad:
+                if vi > max_v[i]:
+                    max_v[i] = vi
+                vi = max_v[i]
             param[i] = p - (lr / bias1) * mi / (math.sqrt(vi) / bias2_sqrt + eps)
 
     return sgd, adam
@@ -47,11 +51,16 @@ def sgd_step(param, grad, buf, lr, momentum=0.0, dampening=0.0, weight_decay=0.0
                                                bool(nesterov), bool(first))
 
 
-def adam_step(param, grad, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, decoupled=False):
-    """In-place Adam (decoupled=False) or AdamW (decoupled=True) update at 1-based ``step`` (torch.optim)."""
+def adam_step(param, grad, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, decoupled=False,
+              max_v=None):
+    """In-place Adam (decoupled=False) or AdamW (decoupled=True) update at 1-based ``step`` (torch.optim).
+
+    ``max_v`` (the AMSGrad running maximum of ``v``) turns AMSGrad on.
+    """
     dtype = param.dtype.type
     bias1 = 1 - beta1**step
     bias2_sqrt = math.sqrt(1 - beta2**step)
-    _kernels()[1][blocks(param.size), THREADS](param.flat, grad.flat, m.flat, v.flat, dtype(lr), dtype(beta1),
+    _kernels()[1][blocks(param.size), THREADS](param.flat, grad.flat, m.flat, v.flat, (max_v if max_v is not None else v).flat,
+                                               max_v is not None, dtype(lr), dtype(beta1),
                                                dtype(beta2), dtype(eps), dtype(weight_decay), bool(decoupled),
                                                dtype(bias1), dtype(bias2_sqrt))
