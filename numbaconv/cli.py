@@ -5,8 +5,8 @@ import os
 import sys
 
 MODEL_DEFAULTS = {
-    "keras_net": dict(lr=0.05, optimizer="sgd", schedule="onecycle", label_smoothing=0.0, weight_decay=5e-4),
-    "torch_net": dict(lr=0.05, optimizer="sgd", schedule="onecycle", label_smoothing=0.0, weight_decay=5e-4),
+    "keras_net": dict(lr=2e-3, optimizer="adam", schedule="onecycle", label_smoothing=0.0, weight_decay=0.0),
+    "torch_net": dict(lr=2e-3, optimizer="adam", schedule="onecycle", label_smoothing=0.0, weight_decay=0.0),
     "default_net": dict(lr=0.2, optimizer="sgd", schedule="onecycle", label_smoothing=0.2, weight_decay=5e-4),
 }
 

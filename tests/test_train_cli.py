@@ -1,0 +1,138 @@
+"""`numbaconv train` / `evaluate` end to end: a real-data smoke run, kill -9 + --resume, bad input."""
+import csv
+import math
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import numbaconv as nc
+
+SHARED_CIFAR = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar10"
+
+
+def run_cli(*args, timeout=600, **kwargs):
+    return subprocess.run([sys.executable, "-m", "numbaconv", *args], capture_output=True, text=True,
+                          timeout=timeout, **kwargs)
+
+
+def write_tiny_cifar(root, train_count=64, test_count=32, seed=0):
+    """Official binary-format CIFAR-10 files with random images (label byte + 3072 pixel bytes each)."""
+    folder = root / "cifar-10-batches-bin"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(seed)
+
+    def records(count):
+        labels = rng.integers(0, 10, size=(count, 1), dtype=np.uint8)
+        pixels = rng.integers(0, 256, size=(count, 3072), dtype=np.uint8)
+        return np.concatenate([labels, pixels], axis=1).tobytes()
+
+    for i in range(1, 6):
+        (folder / f"data_batch_{i}.bin").write_bytes(records(train_count // 5 + (i <= train_count % 5)))
+    (folder / "test_batch.bin").write_bytes(records(test_count))
+    names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+    (folder / "batches.meta.txt").write_text("\n".join(names) + "\n")
+    return root
+
+
+@pytest.fixture(scope="module")
+def real_cifar(tmp_path_factory):
+    if not (SHARED_CIFAR / "prepare.py").exists():
+        if os.environ.get("NUMBACONV_REQUIRE_CIFAR"):
+            pytest.fail(f"CI needs the local CIFAR-10 copy at {SHARED_CIFAR}")
+        pytest.skip("no local CIFAR-10 copy beside the checkout")
+    pytest.importorskip("PIL")
+    target = tmp_path_factory.mktemp("cifar10")
+    subprocess.run([sys.executable, str(SHARED_CIFAR / "prepare.py"), str(target)], check=True,
+                   capture_output=True, timeout=300)
+    return target
+
+
+def read_metrics(out):
+    with open(out / "metrics.csv", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_smoke_training_on_real_cifar_beats_chance(real_cifar, tmp_path):
+    out = tmp_path / "run"
+    result = run_cli("train", "--model", "keras_net", "--limit", "2000", "--epochs", "1",
+                     "--data-dir", str(real_cifar), "--out", str(out), "--threads", "2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    (row,) = read_metrics(out)
+    assert set(row) >= {"epoch", "train_loss", "train_acc", "test_loss", "test_acc", "images_per_s", "seconds"}
+    chance_loss = math.log(10)
+    assert float(row["test_loss"]) < chance_loss - 0.05, row
+    assert float(row["test_acc"]) > 0.15, row
+    report = run_cli("evaluate", str(out / "checkpoint.npz"), "--data-dir", str(real_cifar))
+    assert report.returncode == 0, report.stderr[-3000:]
+    assert "accuracy" in report.stdout and "airplane" in report.stdout and "truck" in report.stdout
+
+
+def _final_weights(out):
+    return nc.load(str(out / "checkpoint.npz"))["model"]
+
+
+def test_kill_during_epoch_then_resume_matches_uninterrupted(tmp_path):
+    data = write_tiny_cifar(tmp_path / "data", train_count=640, test_count=64)
+    common = ["train", "--model", "keras_net", "--epochs", "3", "--batch-size", "32", "--data-dir", str(data),
+              "--threads", "1"]
+    reference = tmp_path / "reference"
+    assert run_cli(*common, "--out", str(reference)).returncode == 0
+
+    killed = tmp_path / "killed"
+    process = subprocess.Popen([sys.executable, "-m", "numbaconv", *common, "--out", str(killed)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while not (killed / "metrics.csv").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    rows_before = read_metrics(killed)
+    assert 1 <= len(rows_before) < 3, "the kill should land after epoch 1 was checkpointed and before the end"
+
+    resumed = run_cli(*common, "--out", str(killed), "--resume")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "resumed from" in resumed.stdout
+    assert [int(r["epoch"]) for r in read_metrics(killed)] == [1, 2, 3]
+    expected, got = _final_weights(reference), _final_weights(killed)
+    assert expected.keys() == got.keys()
+    for name in expected:
+        np.testing.assert_array_equal(got[name], expected[name], err_msg=name)
+
+
+def test_missing_data_dir_says_how_to_get_it(tmp_path):
+    result = run_cli("train", "--data-dir", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o"))
+    assert result.returncode != 0
+    assert "download" in result.stderr.lower() or "prepare" in result.stderr.lower()
+
+
+def test_unknown_model_and_optimizer_are_refused(tmp_path):
+    data = write_tiny_cifar(tmp_path / "data")
+    bad_model = run_cli("train", "--model", "resnet9000", "--data-dir", str(data))
+    assert bad_model.returncode != 0 and "resnet9000" in bad_model.stderr
+    bad_opt = run_cli("train", "--optimizer", "lbfgs", "--data-dir", str(data), "--out", str(tmp_path / "o"),
+                      "--limit", "8", "--epochs", "1")
+    assert bad_opt.returncode != 0 and "lbfgs" in bad_opt.stderr
+
+
+def test_cuda_without_gpu_is_a_clear_error(tmp_path):
+    if nc.cuda.is_available():
+        pytest.skip("a GPU is present")
+    result = run_cli("train", "--device", "cuda", "--data-dir", str(tmp_path))
+    assert result.returncode != 0
+    assert "cuda" in result.stderr.lower()
+
+
+def test_checkpoint_of_another_model_is_refused(tmp_path):
+    data = write_tiny_cifar(tmp_path / "data")
+    out = tmp_path / "run"
+    common = ["--data-dir", str(data), "--out", str(out), "--epochs", "1", "--batch-size", "32", "--threads", "1"]
+    assert run_cli("train", "--model", "keras_net", *common).returncode == 0
+    result = run_cli("train", "--model", "torch_net", "--resume", *common)
+    assert result.returncode != 0 and "keras_net" in result.stderr
