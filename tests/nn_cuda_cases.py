@@ -72,3 +72,17 @@ def test_module_to_cuda_train_step_and_state_dict():
     net.load_state_dict(ref)
     net.cpu()
     assert net[0].weight.device == "cpu" and net[1].num_batches_tracked.shape == ()
+
+
+def test_adam_amsgrad_on_cuda_matches_cpu():
+    rng = np.random.default_rng(2)
+    start, grads = rng.standard_normal((3, 4)), [rng.standard_normal((3, 4)) for _ in range(3)]
+    results = []
+    for device in ("cpu", "cuda"):
+        p = nn.Parameter(nc.tensor(start, dtype=np.float64).to(device).detach())
+        opt = optim.AdamW([p], lr=0.1, amsgrad=True)
+        for g in grads:
+            p.grad = nc.tensor(g, dtype=np.float64).to(device)
+            opt.step()
+        results.append(np.array(p.detach()))
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-12)

@@ -41,14 +41,9 @@ class Adam(Optimizer):
                     if group["amsgrad"]:
                         state["max_exp_avg_sq"] = xp.zeros(param.shape, param.dtype)
                 state["step"] += 1
-                extra = {}
-                if group["amsgrad"]:
-                    if param.device != "cpu":
-                        raise NotImplementedError(f"{type(self).__name__}: amsgrad is only implemented on the cpu")
-                    extra["max_v"] = state["max_exp_avg_sq"]
                 kernels(param).adam_step(param.data, _grad(param), state["exp_avg"], state["exp_avg_sq"], state["step"],
                                          group["lr"], beta1, beta2, group["eps"], group["weight_decay"], self.decoupled,
-                                         **extra)
+                                         state.get("max_exp_avg_sq"))
                 param._version[0] += 1
         return loss
 
