@@ -43,6 +43,42 @@ def _valid_range(o_size, stride, offset, size):
     return lo, hi
 
 
+@njit(inline="always")
+def _fill_row_flat(x, ci, b0, b1, y_lo, y_hi, x_lo, x_hi, sh, y_off, x_off, oh, ow, dst):
+    """One col row when output and input rows have the same width (stride 1 across): the valid rows of each
+    image are one contiguous run of the flattened input plane, copied at once; the few columns that fell
+    outside the input are then zeroed."""
+    h = x.shape[2]
+    plane = h * ow
+    length = oh * ow
+    for b in range(b0, b1):
+        base = (b - b0) * length
+        src = x[b, ci].reshape(plane)
+        for k in range(base, base + y_lo * ow):
+            dst[k] = 0
+        for k in range(base + y_hi * ow, base + length):
+            dst[k] = 0
+        if y_hi <= y_lo:
+            continue
+        first = y_lo * ow
+        shift = (y_lo * sh + y_off) * ow + x_off - first
+        lo = max(first, -shift)
+        hi = min(y_hi * ow, plane - shift)
+        if sh == 1:
+            for k in range(lo, hi):
+                dst[base + k] = src[k + shift]
+        else:
+            for oy in range(y_lo, y_hi):
+                row_shift = (oy * sh + y_off) * ow + x_off - oy * ow
+                for k in range(oy * ow + x_lo, oy * ow + x_hi):
+                    dst[base + k] = src[k + row_shift]
+        for oy in range(y_lo, y_hi):
+            for ox in range(x_lo):
+                dst[base + oy * ow + ox] = 0
+            for ox in range(x_hi, ow):
+                dst[base + oy * ow + ox] = 0
+
+
 @njit(nogil=True, cache=True)
 def im2col(x, b0, b1, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow, col):
     """Fill ``col`` (c*kh*kw, (b1-b0)*oh*ow) from images b0..b1-1 of ``x`` (torch.nn.functional.unfold)."""
@@ -54,6 +90,9 @@ def im2col(x, b0, b1, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow, col):
         j = row % kw
         y_lo, y_hi = _valid_range(oh, sh, i * dh - pt, h)
         x_lo, x_hi = _valid_range(ow, sw, j * dw - pl, w)
+        if sw == 1 and ow == w:
+            _fill_row_flat(x, ci, b0, b1, y_lo, y_hi, x_lo, x_hi, sh, i * dh - pt, j * dw - pl, oh, ow, col[row])
+            continue
         for b in range(b0, b1):
             base = (b - b0) * length
             for oy in range(oh):
