@@ -78,64 +78,55 @@ def _max_bwd(grad, indices, grad_x):
 
 
 @njit(parallel=True, cache=True)
-def _avg(x, out, kh, kw, sh, sw, ph, pw, include_pad, divisor, backward):
-    """Forward: out = window means of x. Backward (x is the output gradient): out += spread of x."""
+def _window_mean(x, out, rows, cols, backward):
+    """Mean over windows given per axis as (start, stop, divisor-factor) rows of ``rows``/``cols``.
+
+    Forward: out[p, i, j] = sum of x[p] over the window / (rows[i, 2] * cols[j, 2]).
+    Backward (x is the output gradient): out[p] = each gradient spread back over its window.
+    """
     planes = x.shape[0]
-    h, w = (out.shape[1], out.shape[2]) if backward else (x.shape[1], x.shape[2])
-    oh, ow = (x.shape[1], x.shape[2]) if backward else (out.shape[1], out.shape[2])
     for p in prange(planes):
         if backward:
             out[p] = 0
-        for oy in range(oh):
-            y0 = oy * sh - ph
-            y1 = min(y0 + kh, h + ph)
-            for ox in range(ow):
-                x0 = ox * sw - pw
-                x1 = min(x0 + kw, w + pw)
-                count = (y1 - y0) * (x1 - x0)
-                ya, yb, xa, xb = max(y0, 0), min(y1, h), max(x0, 0), min(x1, w)
-                if divisor > 0:
-                    count = divisor
-                elif not include_pad:
-                    count = (yb - ya) * (xb - xa)
+        for i in range(rows.shape[0]):
+            for j in range(cols.shape[0]):
+                count = rows[i, 2] * cols[j, 2]
                 if backward:
-                    share = x[p, oy, ox] / count
-                    for y in range(ya, yb):
-                        for c in range(xa, xb):
+                    share = x[p, i, j] / count
+                    for y in range(rows[i, 0], rows[i, 1]):
+                        for c in range(cols[j, 0], cols[j, 1]):
                             out[p, y, c] += share
                 else:
                     total = 0.0
-                    for y in range(ya, yb):
-                        for c in range(xa, xb):
+                    for y in range(rows[i, 0], rows[i, 1]):
+                        for c in range(cols[j, 0], cols[j, 1]):
                             total += x[p, y, c]
-                    out[p, oy, ox] = total / count
+                    out[p, i, j] = total / count
 
 
-@njit(parallel=True, cache=True)
-def _adaptive(x, out, backward):
-    """Forward: out = adaptive window means of x. Backward (x is the output gradient): out = their spread."""
-    planes = x.shape[0]
-    h, w = (out.shape[1], out.shape[2]) if backward else (x.shape[1], x.shape[2])
-    oh, ow = (x.shape[1], x.shape[2]) if backward else (out.shape[1], out.shape[2])
-    for p in prange(planes):
-        if backward:
-            out[p] = 0
-        for oy in range(oh):
-            ya, yb = (oy * h) // oh, -((-(oy + 1) * h) // oh)
-            for ox in range(ow):
-                xa, xb = (ox * w) // ow, -((-(ox + 1) * w) // ow)
-                count = (yb - ya) * (xb - xa)
-                if backward:
-                    share = x[p, oy, ox] / count
-                    for y in range(ya, yb):
-                        for c in range(xa, xb):
-                            out[p, y, c] += share
-                else:
-                    total = 0.0
-                    for y in range(ya, yb):
-                        for c in range(xa, xb):
-                            total += x[p, y, c]
-                    out[p, oy, ox] = total / count
+def _avg_windows(size, kernel, stride, padding, ceil_mode, count_include_pad):
+    """(start, stop, count) per output position of one axis, PyTorch's avg_pool2d rules."""
+    out = pool_output_size(size, kernel, stride, padding, 1, ceil_mode)
+    start = np.arange(out) * stride - padding
+    stop_padded = np.minimum(start + kernel, size + padding)
+    lo, hi = np.maximum(start, 0), np.minimum(stop_padded, size)
+    count = stop_padded - start if count_include_pad else hi - lo
+    return np.stack([lo, hi, count], axis=1).astype(np.int64)
+
+
+def _adaptive_windows(size, out):
+    """(start, stop, count) per output position: floor(i * size / out) to ceil((i + 1) * size / out)."""
+    i = np.arange(out)
+    lo, hi = (i * size) // out, -((-(i + 1) * size) // out)
+    return np.stack([lo, hi, hi - lo], axis=1).astype(np.int64)
+
+
+def _avg_tables(shape, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    rows = _avg_windows(shape[2], kernel[0], stride[0], padding[0], ceil_mode, count_include_pad)
+    cols = _avg_windows(shape[3], kernel[1], stride[1], padding[1], ceil_mode, count_include_pad)
+    if divisor_override:
+        rows[:, 2], cols[:, 2] = divisor_override, 1
+    return rows, cols
 
 
 def _planes(array):
@@ -169,36 +160,38 @@ def max_pool2d_backward(grad, indices, x_shape):
 
 def avg_pool2d_forward(x, kernel, stride, padding, ceil_mode=False, count_include_pad=True, divisor_override=None):
     """2-D average pooling (torch.nn.functional.avg_pool2d)."""
-    n, c, h, w = x.shape
-    oh = pool_output_size(h, kernel[0], stride[0], padding[0], 1, ceil_mode)
-    ow = pool_output_size(w, kernel[1], stride[1], padding[1], 1, ceil_mode)
-    out = np.empty((n * c, oh, ow), x.dtype)
-    if out.size:
-        _avg(_planes(x), out, *kernel, *stride, *padding, bool(count_include_pad), int(divisor_override or 0), False)
-    return out.reshape(n, c, oh, ow)
+    rows, cols = _avg_tables(x.shape, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)
+    return _mean_forward(x, rows, cols)
 
 
 def avg_pool2d_backward(grad, x_shape, kernel, stride, padding, ceil_mode=False, count_include_pad=True,
                         divisor_override=None):
     """Gradient of avg_pool2d_forward."""
-    n, c, h, w = x_shape
-    grad_x = np.empty((n * c, h, w), grad.dtype)
-    _avg(_planes(grad), grad_x, *kernel, *stride, *padding, bool(count_include_pad), int(divisor_override or 0), True)
-    return grad_x.reshape(x_shape)
+    rows, cols = _avg_tables(x_shape, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)
+    return _mean_backward(grad, x_shape, rows, cols)
 
 
 def adaptive_avg_pool2d_forward(x, output_size):
     """Adaptive average pooling to ``output_size`` (oh, ow) (torch.nn.functional.adaptive_avg_pool2d)."""
-    n, c, h, w = x.shape
-    out = np.empty((n * c,) + tuple(output_size), x.dtype)
-    if out.size:
-        _adaptive(_planes(x), out, False)
-    return out.reshape((n, c) + tuple(output_size))
+    return _mean_forward(x, _adaptive_windows(x.shape[2], output_size[0]), _adaptive_windows(x.shape[3], output_size[1]))
 
 
 def adaptive_avg_pool2d_backward(grad, x_shape):
     """Gradient of adaptive_avg_pool2d_forward."""
+    rows, cols = _adaptive_windows(x_shape[2], grad.shape[2]), _adaptive_windows(x_shape[3], grad.shape[3])
+    return _mean_backward(grad, x_shape, rows, cols)
+
+
+def _mean_forward(x, rows, cols):
+    n, c = x.shape[:2]
+    out = np.empty((n * c, len(rows), len(cols)), x.dtype)
+    if out.size:
+        _window_mean(_planes(x), out, rows, cols, False)
+    return out.reshape(n, c, len(rows), len(cols))
+
+
+def _mean_backward(grad, x_shape, rows, cols):
     n, c, h, w = x_shape
     grad_x = np.empty((n * c, h, w), grad.dtype)
-    _adaptive(_planes(grad), grad_x, True)
+    _window_mean(_planes(grad), grad_x, rows, cols, True)
     return grad_x.reshape(x_shape)
