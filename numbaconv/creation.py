@@ -28,8 +28,7 @@ def tensor(data, dtype=None, device="cpu", requires_grad=False):
     if isinstance(data, Tensor):
         data = np.array(data)
     elif isinstance(data, np.ndarray):
-        data = data.copy() if dtype is None else data.astype(dtype)
-        return _place(np.ascontiguousarray(data), device, requires_grad)
+        return _place(np.array(data, dtype=dtype, order="C"), device, requires_grad)
     array = np.array(data)
     if array.dtype == object:
         raise TypeError(f"tensor: cannot build a tensor from {type(data).__name__} with ragged or mixed content")

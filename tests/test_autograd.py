@@ -211,3 +211,8 @@ def test_import_compiles_no_kernel():
 def test_unknown_device_is_refused():
     with pytest.raises(ValueError, match="unknown device 'tpu'"):
         nc.zeros(2, device="tpu")
+
+
+def test_tensor_from_0d_array_keeps_its_shape():
+    assert nc.tensor(np.array(5)).shape == ()
+    assert nc.tensor(np.arange(6.0).reshape(2, 3).T).data.flags.c_contiguous
