@@ -17,11 +17,6 @@ def _pair(value):
     return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
 
 
-def _kwargs(**given):
-    """Keyword arguments, leaving out the ones at PyTorch's default (``(value, default)`` pairs)."""
-    return {name: value for name, (value, default) in given.items() if value != default}
-
-
 class Identity(Module):
     """Returns its input (torch.nn.Identity)."""
 
@@ -118,8 +113,7 @@ class MaxPool2d(Module):
         self.padding, self.dilation, self.ceil_mode = padding, dilation, ceil_mode
 
     def forward(self, input):
-        return F.max_pool2d(input, self.kernel_size, self.stride,
-                            **_kwargs(padding=(self.padding, 0), dilation=(self.dilation, 1), ceil_mode=(self.ceil_mode, False)))
+        return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode)
 
     def extra_repr(self):
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
@@ -137,10 +131,8 @@ class AvgPool2d(Module):
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
     def forward(self, input):
-        return F.avg_pool2d(input, self.kernel_size, self.stride,
-                            **_kwargs(padding=(self.padding, 0), ceil_mode=(self.ceil_mode, False),
-                                      count_include_pad=(self.count_include_pad, True),
-                                      divisor_override=(self.divisor_override, None)))
+        return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                            self.count_include_pad, self.divisor_override)
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
