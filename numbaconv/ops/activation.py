@@ -1,27 +1,16 @@
 """GELU and dropout (torch.nn.functional.gelu / dropout) as fused Functions."""
-import importlib
-
 import numpy as np
 
 from .. import random as _random
 from ..autograd import Function
 from ..tensor import Tensor
-from ._util import backend_of
-
-
-def _kernels(array, name):
-    """The ``name`` kernel module of ``array``'s backend (backends/cpu/<name>.py or its CUDA twin)."""
-    package = backend_of(array).__name__.rsplit(".", 1)[0]
-    try:
-        return importlib.import_module(f"{package}.{name}")
-    except ModuleNotFoundError:
-        raise NotImplementedError(f"{name} kernels are not available on the {package.rsplit('.', 1)[1]} backend") from None
+from ._util import backend_of, kernels_of
 
 
 class Gelu(Function):
     @staticmethod
     def forward(ctx, x, tanh_form):
-        out, deriv = _kernels(x, "activation").gelu_forward(x, tanh_form)
+        out, deriv = kernels_of(x, "activation").gelu_forward(x, tanh_form)
         ctx.save_for_backward(deriv)
         return out
 

@@ -1,21 +1,14 @@
 """2-D convolution (torch.nn.functional.conv2d), differentiable in input, weight and bias."""
-import importlib
-
 import numpy as np
 
 from ..autograd import Function
-from ._util import backend_of
-
-
-def _kernels(array):
-    """The conv kernel module of ``array``'s backend (backends/cpu/conv.py or its CUDA twin)."""
-    return importlib.import_module(backend_of(array).__name__.rsplit(".", 1)[0] + ".conv")
+from ._util import kernels_of
 
 
 class Conv2d(Function):
     @staticmethod
     def forward(ctx, x, w, b, stride, padding, dilation, groups, relu):
-        out = _kernels(x).conv2d_forward(x, w, b, stride, padding, dilation, groups, relu)
+        out = kernels_of(x, "conv").conv2d_forward(x, w, b, stride, padding, dilation, groups, relu)
         ctx.save_for_backward(x, w, out if relu else None)
         ctx.args = (stride, padding, dilation, groups, relu)
         return out
@@ -26,7 +19,7 @@ class Conv2d(Function):
         stride, padding, dilation, groups, relu = ctx.args
         need = ctx.needs_input_grad
         needs = (need[0], need[1], len(need) > 2 and need[2])
-        gx, gw, gb = _kernels(grad).conv2d_backward(grad, x, w, out, stride, padding, dilation, groups, relu, needs)
+        gx, gw, gb = kernels_of(grad, "conv").conv2d_backward(grad, x, w, out, stride, padding, dilation, groups, relu, needs)
         return gx, gw, gb, None, None, None, None, None
 
 

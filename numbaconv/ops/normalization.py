@@ -1,8 +1,7 @@
 """Batch normalisation (torch.nn.functional.batch_norm): one fused Function over (N, C, *) inputs."""
 from ..autograd import Function
 from ..tensor import Tensor
-from ._util import backend_of
-from .activation import _kernels
+from ._util import backend_of, kernels_of
 
 
 def _as_ncl(xp, x):
@@ -14,7 +13,7 @@ class BatchNorm(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, mean, invstd, batch_stats):
         xp = backend_of(x)
-        kernels = _kernels(x, "batchnorm")
+        kernels = kernels_of(x, "batchnorm")
         x3 = _as_ncl(xp, x)
         c = x.shape[1]
         w = weight if weight is not None else xp.ones((c,), x.dtype)
@@ -28,7 +27,7 @@ class BatchNorm(Function):
     def backward(ctx, grad):
         x3, w, mean, invstd = ctx.saved_tensors
         xp = backend_of(grad)
-        kernels = _kernels(grad, "batchnorm")
+        kernels = kernels_of(grad, "batchnorm")
         g3 = _as_ncl(xp, grad)
         sum_g, sum_gxhat = kernels.batchnorm_backward_reduce(g3, x3, mean, invstd)
         need = ctx.needs_input_grad
@@ -76,7 +75,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         count = input.numel() // max(channels, 1)
         if training and count <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input shape {input.shape}")
-        mean, var = _kernels(input.data, "batchnorm").batchnorm_stats(_as_ncl(xp, input.data))
+        mean, var = kernels_of(input.data, "batchnorm").batchnorm_stats(_as_ncl(xp, input.data))
         if training and running_mean is not None:
             unbiased = var * (count / (count - 1))
             running_mean.data[...] = running_mean.data * (1 - momentum) + mean * momentum

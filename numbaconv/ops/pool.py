@@ -1,23 +1,16 @@
 """2-D max, average and adaptive-average pooling (torch.nn.functional.max_pool2d, avg_pool2d, ...)."""
-import importlib
-
 import numpy as np
 
 from ..autograd import Function
 from ..backends.pool_shapes import pool_output_size
 from ..tensor import Tensor
-from ._util import backend_of
-
-
-def _kernels(array):
-    """The pooling kernel module of ``array``'s backend (backends/cpu/pool.py or its CUDA twin)."""
-    return importlib.import_module(backend_of(array).__name__.rsplit(".", 1)[0] + ".pool")
+from ._util import backend_of, kernels_of
 
 
 class MaxPool2d(Function):
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, dilation, ceil_mode):
-        out, indices = _kernels(x).max_pool2d_forward(x, kernel, stride, padding, dilation, ceil_mode)
+        out, indices = kernels_of(x, "pool").max_pool2d_forward(x, kernel, stride, padding, dilation, ceil_mode)
         ctx.save_for_backward(indices)
         ctx.shape = x.shape
         return out
@@ -25,30 +18,30 @@ class MaxPool2d(Function):
     @staticmethod
     def backward(ctx, grad):
         (indices,) = ctx.saved_tensors
-        return (_kernels(grad).max_pool2d_backward(grad, indices, ctx.shape),) + (None,) * 5
+        return (kernels_of(grad, "pool").max_pool2d_backward(grad, indices, ctx.shape),) + (None,) * 5
 
 
 class AvgPool2d(Function):
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override):
         ctx.args = (x.shape, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)
-        return _kernels(x).avg_pool2d_forward(x, kernel, stride, padding, ceil_mode, count_include_pad,
+        return kernels_of(x, "pool").avg_pool2d_forward(x, kernel, stride, padding, ceil_mode, count_include_pad,
                                               divisor_override)
 
     @staticmethod
     def backward(ctx, grad):
-        return (_kernels(grad).avg_pool2d_backward(grad, *ctx.args),) + (None,) * 6
+        return (kernels_of(grad, "pool").avg_pool2d_backward(grad, *ctx.args),) + (None,) * 6
 
 
 class AdaptiveAvgPool2d(Function):
     @staticmethod
     def forward(ctx, x, output_size):
         ctx.shape = x.shape
-        return _kernels(x).adaptive_avg_pool2d_forward(x, output_size)
+        return kernels_of(x, "pool").adaptive_avg_pool2d_forward(x, output_size)
 
     @staticmethod
     def backward(ctx, grad):
-        return _kernels(grad).adaptive_avg_pool2d_backward(grad, ctx.shape), None
+        return kernels_of(grad, "pool").adaptive_avg_pool2d_backward(grad, ctx.shape), None
 
 
 def _pair(op, name, value, minimum):
@@ -100,7 +93,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         return out
     indices = out.grad_fn.saved_tensors[0] if out.grad_fn is not None else None
     if indices is None:
-        indices = _kernels(x.data).max_pool2d_forward(x.data, kernel, stride, padding, dilation, bool(ceil_mode))[1]
+        indices = kernels_of(x.data, "pool").max_pool2d_forward(x.data, kernel, stride, padding, dilation, bool(ceil_mode))[1]
     indices = Tensor(backend_of(indices).astype(indices, np.int64))
     return out, indices.squeeze(0) if unbatched else indices
 
