@@ -53,7 +53,8 @@ def reference_conv2d_grads(x, w, grad, stride, pad, dilation, groups):
 @st.composite
 def conv_case(draw):
     groups = draw(st.sampled_from([1, 1, 2, 3]))
-    cin = groups * draw(st.integers(1, 3))
+    # 8+ channels without groups take the channels-last kernels (backends/cpu/patches.py), fewer the NCHW ones
+    cin = draw(st.sampled_from([1, 2, 3, 8, 9])) if groups == 1 else groups * draw(st.integers(1, 3))
     cout = groups * draw(st.integers(1, 3))
     kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
     stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
@@ -117,11 +118,13 @@ def test_conv2d_fused_relu_and_gradients_match_reference(case):
     dict(stride=2, padding=1, groups=2),
     dict(padding="same", dilation=(2, 1)),
     dict(padding="valid", stride=(1, 2), relu=True),
+    dict(padding=(2, 1), stride=(2, 1), dilation=(1, 2), channels=8),
 ])
 def test_conv2d_gradcheck(kwargs):
     rng = np.random.default_rng(0)
-    x = nc.tensor(rng.standard_normal((2, 4, 5, 6)), requires_grad=True)
-    w = nc.tensor(rng.standard_normal((4, 4 // kwargs.get("groups", 1), 2, 3)), requires_grad=True)
+    c = kwargs.pop("channels", 4)
+    x = nc.tensor(rng.standard_normal((2, c, 5, 6)), requires_grad=True)
+    w = nc.tensor(rng.standard_normal((4, c // kwargs.get("groups", 1), 2, 3)), requires_grad=True)
     b = nc.tensor(rng.standard_normal(4), requires_grad=True)
     assert nc.gradcheck(lambda x, w, b: F.conv2d(x, w, b, **kwargs), [x, w, b])
 
@@ -179,15 +182,15 @@ def test_scratch_reuse_does_not_leak_between_layers():
     """Two convs in one graph share scratch buffers; backward must still see each layer's own input."""
     rng = np.random.default_rng(0)
     x = nc.tensor(rng.standard_normal((2, 3, 6, 6)), requires_grad=True)
-    w1 = nc.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
-    w2 = nc.tensor(rng.standard_normal((2, 4, 3, 3)), requires_grad=True)
+    w1 = nc.tensor(rng.standard_normal((8, 3, 3, 3)), requires_grad=True)
+    w2 = nc.tensor(rng.standard_normal((2, 8, 3, 3)), requires_grad=True)
     assert nc.gradcheck(lambda x, w1, w2: F.conv2d(F.conv2d(x, w1, padding=1, relu=True), w2), [x, w1, w2])
 
 
 def test_thread_count_does_not_change_results_and_is_checked():
     rng = np.random.default_rng(0)
-    x = nc.tensor(rng.standard_normal((5, 3, 7, 7)), requires_grad=True)
-    w = nc.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    x = nc.tensor(rng.standard_normal((5, 8, 7, 7)), requires_grad=True)
+    w = nc.tensor(rng.standard_normal((4, 8, 3, 3)), requires_grad=True)
     results = []
     before = nc.get_num_threads()
     try:

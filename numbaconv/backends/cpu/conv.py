@@ -1,19 +1,27 @@
 """conv2d forward and backward on the CPU (torch.nn.functional.conv2d and its gradients).
 
 The batch is split between the threads (threads.run_split); each thread walks its images in chunks whose
-im2col matrix fits in its core's L2 cache (``CHUNK_BYTES``): serial GIL-free im2col into a per-thread
-scratch buffer, a single-threaded BLAS GEMM per group, and a fused epilogue that adds the bias, applies
-ReLU and writes NCHW. Backward turns each chunk of the output gradient into the same (cout, pixels) layout
-(masking by the fused ReLU), then grad weight += g @ col.T, grad input = col2im(w.T @ g), grad bias = row
-sums of g; per-thread partial sums are added at the end. ``padding`` is (top, bottom, left, right).
+patch matrix is about ``CHUNK_BYTES``, and per chunk runs serial GIL-free Numba kernels around one
+single-threaded BLAS GEMM, with a fused epilogue that adds the bias, applies ReLU and writes NCHW.
+Two patch layouts:
+
+- channels-last (groups == 1 and at least ``CHANNELS_LAST_MIN`` input channels; backends/cpu/patches.py):
+  the chunk is copied into a zero-padded NHWC scratch, patches are (pixels, kh*kw*c) rows of contiguous runs,
+  ``y = col @ w2.T``. Backward: grad weight += g.T @ col, grad input = fold(g @ w2) back to NCHW.
+- NCHW (grouped convs, the first RGB layer; backends/cpu/im2col.py): col is (c*kh*kw, pixels), one GEMM per
+  group ``w @ col``; backward grad weight += g @ col.T, grad input = col2im(w.T @ g).
+
+Grad bias is the sum of the (ReLU-masked) output gradient; per-thread partial sums are added at the end.
+``padding`` is (top, bottom, left, right).
 """
 import numpy as np
-from numba import njit
+from numba import njit, uint64
 
-from . import threads
+from . import patches, threads
 from .im2col import col2im, im2col, scratch
 
 CHUNK_BYTES = 1 << 20
+CHANNELS_LAST_MIN = 8
 
 
 def output_size(size, kernel, stride, pad_lo, pad_hi, dilation):
@@ -24,32 +32,41 @@ def output_size(size, kernel, stride, pad_lo, pad_hi, dilation):
 @njit(nogil=True, cache=True)
 def bias_relu_nchw(y, b0, bias, relu, out):
     """out[b0 + b, co, l] = y[co, b*L + l] + bias[co], then max(., 0) when ``relu`` (the fused conv epilogue)."""
-    cout = y.shape[0]
+    cout, width = y.shape
     length = out.shape[2]
+    src = y.reshape(y.size)
+    dst = out.reshape(out.size)
     for co in range(cout):
         bv = bias[co]
-        for b in range(y.shape[1] // length):
-            for k in range(length):
-                v = y[co, b * length + k] + bv
+        for b in range(width // length):
+            s0 = uint64(co * width + b * length)
+            d0 = uint64(((b0 + b) * cout + co) * length)
+            for k in range(uint64(length)):
+                v = src[s0 + k] + bv
                 if relu and v < 0:
                     v = 0
-                out[b0 + b, co, k] = v
+                dst[d0 + k] = v
 
 
-@njit(nogil=True, cache=True)
+@njit(nogil=True, cache=True, fastmath={"reassoc", "nsz"})
 def grad_rows(grad, out, b0, b1, relu, g, bias_sum):
     """g[co, (b-b0)*L + l] = grad[b, co, l] (zero where the fused ReLU's ``out`` <= 0); bias_sum[co] += row sum."""
     cout = grad.shape[1]
     length = grad.shape[2]
+    src = grad.reshape(grad.size)
+    mask = out.reshape(out.size)
+    dst = g.reshape(g.size)
+    width = g.shape[1]
     for co in range(cout):
         acc = 0.0
         for b in range(b0, b1):
-            base = (b - b0) * length
-            for k in range(length):
-                v = grad[b, co, k]
-                if relu and out[b, co, k] <= 0:
+            s0 = uint64((b * cout + co) * length)
+            d0 = uint64(co * width + (b - b0) * length)
+            for k in range(uint64(length)):
+                v = src[s0 + k]
+                if relu and mask[s0 + k] <= 0:
                     v = 0
-                g[co, base + k] = v
+                dst[d0 + k] = v
                 acc += v
         bias_sum[co] += acc
 
@@ -70,9 +87,21 @@ def _grouped(w2, col, groups, y):
         np.matmul(w2[gi * cout_g:(gi + 1) * cout_g], col[gi * k:(gi + 1) * k], out=y[gi * cout_g:(gi + 1) * cout_g])
 
 
+def _channels_last(x, groups):
+    """Whether the channels-last patch path (backends/cpu/patches.py) serves this conv: measured faster from
+    8 input channels up; grouped convs and the first RGB layer keep the NCHW path."""
+    return groups == 1 and x.shape[1] >= CHANNELS_LAST_MIN
+
+
+def _padded_shape(x, padding):
+    return x.shape[2] + padding[0] + padding[1], x.shape[3] + padding[2] + padding[3], x.shape[1]
+
+
 def conv2d_forward(x, w, bias, stride, padding, dilation, groups, relu=False):
     """Cross-correlation of x (n, c, h, w) with w (cout, c/groups, kh, kw), plus bias, optional ReLU."""
     x = np.ascontiguousarray(x)
+    if _channels_last(x, groups):
+        return _forward_channels_last(x, w, bias, stride, padding, dilation, relu)
     n = x.shape[0]
     cout = w.shape[0]
     oh, ow, chunk, args = _geometry(x, w.shape, stride, padding, dilation)
@@ -94,6 +123,71 @@ def conv2d_forward(x, w, bias, stride, padding, dilation, groups, relu=False):
     return out.reshape(n, cout, oh, ow)
 
 
+def _forward_channels_last(x, w, bias, stride, padding, dilation, relu):
+    n = x.shape[0]
+    cout, c, kh, kw = w.shape
+    oh, ow, chunk, _ = _geometry(x, w.shape, stride, padding, dilation)
+    length = oh * ow
+    w2 = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(cout, -1)
+    bias = np.zeros(cout, x.dtype) if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
+    out = np.empty((n, cout, length), x.dtype)
+    padded = _padded_shape(x, padding)
+    args = (kh, kw, stride[0], stride[1], dilation[0], dilation[1], oh, ow)
+
+    def work(start, stop):
+        for b0 in range(start, stop, chunk):
+            b1 = min(stop, b0 + chunk)
+            xp = scratch("padded", (b1 - b0, *padded), x.dtype)
+            patches.pad_nhwc(x, b0, b1, padding[0], padding[2], xp)
+            col = scratch("col", ((b1 - b0) * length, w2.shape[1]), x.dtype)
+            patches.im2col_nhwc(xp, *args, col)
+            y = scratch("gemm", (col.shape[0], cout), x.dtype)
+            np.matmul(col, w2.T, out=y)
+            patches.bias_relu_from_rows(y, b0, bias, relu, out)
+
+    threads.run_split(work, n)
+    return out.reshape(n, cout, oh, ow)
+
+
+def _backward_channels_last(grad3, out3, x, w, stride, padding, dilation, relu, needs):
+    n = x.shape[0]
+    cout, c, kh, kw = w.shape
+    oh, ow, chunk, _ = _geometry(x, w.shape, stride, padding, dilation)
+    length = oh * ow
+    w2 = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(cout, -1)
+    grad_input = np.empty(x.shape, x.dtype) if needs[0] else None
+    padded = _padded_shape(x, padding)
+    args = (kh, kw, stride[0], stride[1], dilation[0], dilation[1], oh, ow)
+
+    def work(start, stop):
+        bias_sum = np.zeros(cout, np.float64)
+        grad_weight = np.zeros(w2.shape, x.dtype) if needs[1] else None
+        for b0 in range(start, stop, chunk):
+            b1 = min(stop, b0 + chunk)
+            g = scratch("gemm", ((b1 - b0) * length, cout), x.dtype)
+            patches.grad_to_rows(grad3, out3, b0, b1, relu, g, bias_sum)
+            col = scratch("col", (g.shape[0], w2.shape[1]), x.dtype)
+            xp = scratch("padded", (b1 - b0, *padded), x.dtype)
+            if needs[1]:
+                patches.pad_nhwc(x, b0, b1, padding[0], padding[2], xp)
+                patches.im2col_nhwc(xp, *args, col)
+                part = scratch("grad_weight", w2.shape, x.dtype)
+                np.matmul(g.T, col, out=part)
+                grad_weight += part
+            if needs[0]:
+                np.matmul(g, w2, out=col)
+                patches.col2im_nhwc(col, *args, xp)
+                patches.unpad_nchw(xp, b0, b1, padding[0], padding[2], grad_input)
+        return grad_weight, bias_sum
+
+    parts = threads.run_split(work, n)
+    grad_weight = None
+    if needs[1]:
+        grad_weight = np.ascontiguousarray(sum(p[0] for p in parts).reshape(cout, kh, kw, c).transpose(0, 3, 1, 2))
+    grad_bias = sum(p[1] for p in parts).astype(x.dtype) if needs[2] else None
+    return grad_input, grad_weight, grad_bias
+
+
 def conv2d_backward(grad, x, w, out, stride, padding, dilation, groups, relu, needs=(True, True, True)):
     """(grad input, grad weight, grad bias) of conv2d_forward; ``out`` is its output (used when ``relu``)."""
     x = np.ascontiguousarray(x)
@@ -104,6 +198,8 @@ def conv2d_backward(grad, x, w, out, stride, padding, dilation, groups, relu, ne
     length = oh * ow
     grad3 = np.ascontiguousarray(grad, dtype=x.dtype).reshape(n, cout, length)
     out3 = grad3 if out is None else np.ascontiguousarray(out).reshape(n, cout, length)
+    if _channels_last(x, groups):
+        return _backward_channels_last(grad3, out3, x, w, stride, padding, dilation, relu, needs)
     cout_g = cout // groups
     k = w.shape[1] * w.shape[2] * w.shape[3]
     w2 = w.reshape(cout, k)

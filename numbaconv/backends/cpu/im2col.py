@@ -7,6 +7,7 @@ thread of backends/cpu/conv.py fills, multiplies and folds its own cache-sized c
 col was 3x slower to fill and to multiply; parallel-over-rows chunks bounced between the two cores' caches).
 Scratch buffers are per thread.
 """
+import math
 import threading
 
 import numpy as np
@@ -18,8 +19,8 @@ _scratch = threading.local()
 def scratch(name, shape, dtype):
     """A reusable buffer of ``shape``/``dtype`` for ``name`` (contents undefined); grows, never shrinks."""
     buffers = _scratch.__dict__
-    size = int(np.prod(shape))
-    key = (name, np.dtype(dtype).str)
+    size = math.prod(shape)
+    key = (name, dtype)
     buffer = buffers.get(key)
     if buffer is None or buffer.size < size:
         buffer = np.empty(size, dtype)
