@@ -31,6 +31,7 @@ def _train_parser(sub):
     p.add_argument("--out", help="output folder (default runs/MODEL)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz")
     p.add_argument("--limit", type=int, help="use only the first N training images (smoke runs)")
+    p.add_argument("--tta", action="store_true", help="after the last epoch also report flip test-time augmentation")
 
 
 def _evaluate_parser(sub):
@@ -40,6 +41,7 @@ def _evaluate_parser(sub):
     p.add_argument("--download", action="store_true")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     p.add_argument("--grid", help="save a PNG grid of test images with predicted/true labels (needs matplotlib)")
+    p.add_argument("--tta", action="store_true", help="average the logits of each image and its mirror image")
 
 
 def _check_device(device):
@@ -68,6 +70,7 @@ def _train(args):
         model=args.model, epochs=args.epochs, batch_size=args.batch_size, momentum=args.momentum,
         augment=not args.no_augment, data_dir=args.data_dir, download=args.download, device=args.device,
         seed=args.seed, out=args.out or os.path.join("runs", args.model), resume=args.resume, limit=args.limit,
+        tta=args.tta,
         **chosen,
     )
     fit(config)
@@ -87,8 +90,10 @@ def _evaluate(args):
     model.load_state_dict(state["model"])
     model.to(args.device)
     test_set = load_cifar(args.data_dir, args.download, train=False)
-    loss, accuracy, predictions, truths = evaluate(model, make_loader(test_set, 500, False, False, 0), args.device)
-    print(f"{state['model_name']} after epoch {state.get('epoch', '?')}: test loss {loss:.4f}, accuracy {accuracy:.4f}")
+    loss, accuracy, predictions, truths = evaluate(model, make_loader(test_set, 500, False, False, 0), args.device,
+                                                  tta=args.tta)
+    print(f"{state['model_name']} after epoch {state.get('epoch', '?')}: test loss {loss:.4f}, accuracy {accuracy:.4f}"
+          + (" (flip TTA)" if args.tta else ""))
     print(f"{'class':<12}{'accuracy':>10}{'images':>8}")
     for index, name in enumerate(test_set.classes):
         mask = truths == index

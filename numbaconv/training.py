@@ -16,7 +16,7 @@ from .serialization import load, save
 
 CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR_STD = (0.2470, 0.2435, 0.2616)
-METRIC_COLUMNS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "images_per_s", "seconds")
+METRIC_COLUMNS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "images_per_s", "seconds", "test_acc_tta")
 CHECKPOINT = "checkpoint.npz"
 
 
@@ -39,6 +39,7 @@ class TrainConfig:
     out: str = "runs/keras_net"
     resume: bool = False
     limit: int = None
+    tta: bool = False
 
 
 def make_optimizer(name, parameters, lr, momentum, weight_decay):
@@ -106,13 +107,18 @@ def train_one_epoch(model, loader, optimizer, schedule, device, label_smoothing,
 
 
 @no_grad()
-def evaluate(model, loader, device):
-    """(mean loss, accuracy, predictions, labels) of ``model`` over ``loader`` in eval mode."""
+def evaluate(model, loader, device, tta=False):
+    """(mean loss, accuracy, predictions, labels) of ``model`` over ``loader`` in eval mode.
+
+    ``tta=True`` averages the logits of each image and its mirror image (flip test-time augmentation).
+    """
     model.eval()
     losses, predictions, truths = [], [], []
     for images, labels in loader:
         images, labels = images.to(device), labels.to(device)
         logits = model(images)
+        if tta:
+            logits = (logits + model(images[..., ::-1])) * 0.5
         losses.append(cross_entropy(logits, labels, reduction="sum").item())
         predictions.append(logits.argmax(1).numpy())
         truths.append(labels.numpy())
@@ -137,7 +143,8 @@ def _read_metrics(path):
     if not os.path.exists(path):
         return []
     with open(path, newline="") as handle:
-        return [{k: (int(v) if k == "epoch" else float(v)) for k, v in row.items()} for row in csv.DictReader(handle)]
+        return [{k: (int(v) if k == "epoch" else "" if v in ("", None) else float(v)) for k, v in row.items()}
+                for row in csv.DictReader(handle)]
 
 
 def _plot_curves(path, rows):
@@ -202,10 +209,14 @@ def fit(config, log=print):
             model, loader, optimizer, schedule, config.device, config.label_smoothing, label
         )
         test_loss, test_acc, _, _ = evaluate(model, test_loader, config.device)
+        tta_acc = ""
+        if config.tta and epoch == config.epochs:
+            tta_acc = evaluate(model, test_loader, config.device, tta=True)[1]
         rows.append(dict(epoch=epoch, train_loss=train_loss, train_acc=train_acc, test_loss=test_loss,
-                         test_acc=test_acc, images_per_s=speed, seconds=seconds))
+                         test_acc=test_acc, images_per_s=speed, seconds=seconds, test_acc_tta=tta_acc))
         log(f"epoch {epoch}: train loss {train_loss:.4f} acc {train_acc:.4f} | test loss {test_loss:.4f} "
-            f"acc {test_acc:.4f} | {speed:.0f} img/s, {seconds:.1f} s")
+            f"acc {test_acc:.4f}" + (f" (flip TTA {tta_acc:.4f})" if tta_acc != "" else "")
+            + f" | {speed:.0f} img/s, {seconds:.1f} s")
         save({"model_name": config.model, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
               "schedule": schedule.state_dict() if schedule is not None else {}, "epoch": epoch,
               "rng": nc_random.get_rng_state(), "config": dataclasses.asdict(config)}, checkpoint_path)

@@ -60,7 +60,7 @@ def read_metrics(out):
 
 def test_smoke_training_on_real_cifar_beats_chance(real_cifar, tmp_path):
     out = tmp_path / "run"
-    result = run_cli("train", "--model", "keras_net", "--limit", "2000", "--epochs", "1",
+    result = run_cli("train", "--model", "keras_net", "--limit", "2000", "--epochs", "1", "--tta",
                      "--data-dir", str(real_cifar), "--out", str(out), "--threads", "2")
     assert result.returncode == 0, result.stderr[-3000:]
     (row,) = read_metrics(out)
@@ -68,9 +68,11 @@ def test_smoke_training_on_real_cifar_beats_chance(real_cifar, tmp_path):
     chance_loss = math.log(10)
     assert float(row["test_loss"]) < chance_loss - 0.05, row
     assert float(row["test_acc"]) > 0.15, row
-    report = run_cli("evaluate", str(out / "checkpoint.npz"), "--data-dir", str(real_cifar))
+    assert 0.15 < float(row["test_acc_tta"]) <= 1, row
+    report = run_cli("evaluate", str(out / "checkpoint.npz"), "--data-dir", str(real_cifar), "--tta")
     assert report.returncode == 0, report.stderr[-3000:]
     assert "accuracy" in report.stdout and "airplane" in report.stdout and "truck" in report.stdout
+    assert f"accuracy {float(row['test_acc_tta']):.4f} (flip TTA)" in report.stdout
 
 
 def _final_weights(out):
