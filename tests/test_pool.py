@@ -116,6 +116,26 @@ def test_max_pool_2x2_fast_path_and_indices_match_torch():
     assert indices.dtype == np.int64
 
 
+@pytest.mark.parametrize("shape,kwargs", [
+    ((2, 3, 8, 9), dict(kernel_size=2)),
+    ((1, 2, 7, 7), dict(kernel_size=2, ceil_mode=True)),
+    ((1, 2, 7, 6), dict(kernel_size=(2, 2), stride=2)),
+    ((2, 1, 6, 6), dict(kernel_size=2, dilation=2)),
+    ((2, 1, 6, 6), dict(kernel_size=3, stride=2, padding=1)),
+])
+def test_max_pool_backward_puts_each_gradient_at_its_argmax(shape, kwargs):
+    """Backward (the 2x2 stride-2 fast path and the general scatter) against np.add.at at the returned indices."""
+    rng = np.random.default_rng(1)
+    x = nc.tensor(rng.standard_normal(shape), requires_grad=True)
+    out, indices = F.max_pool2d(x, return_indices=True, **kwargs)
+    grad = rng.standard_normal(out.shape)
+    out.backward(nc.tensor(grad))
+    expected = np.zeros((shape[0] * shape[1], shape[2] * shape[3]))
+    for plane in range(expected.shape[0]):
+        np.add.at(expected[plane], indices.numpy().reshape(expected.shape[0], -1)[plane], grad.reshape(expected.shape[0], -1)[plane])
+    np.testing.assert_array_equal(x.grad.numpy(), expected.reshape(shape))
+
+
 def test_max_pool_propagates_nan():
     x = nc.zeros(1, 1, 4, 4)
     x.data[0, 0, 1, 1] = np.nan

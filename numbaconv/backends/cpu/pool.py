@@ -78,6 +78,27 @@ def _max_bwd(grad, indices, grad_x):
 
 
 @njit(parallel=True, cache=True)
+def _max_bwd_2x2(grad, indices, grad_x):
+    """_max_bwd for 2x2 stride-2 windows: each window written once (gradient at its argmax, zeros elsewhere),
+    so grad_x needs no zeroing pass; rows/columns no window covers (odd sizes) are zeroed."""
+    planes, oh, ow = grad.shape
+    h, w = grad_x.shape[1], grad_x.shape[2]
+    for p in prange(planes):
+        for oy in range(oh):
+            for dy in range(2):
+                y = 2 * oy + dy
+                for ox in range(ow):
+                    k = indices[p, oy, ox] - y * w - 2 * ox
+                    g = grad[p, oy, ox]
+                    grad_x[p, y, 2 * ox] = g if k == 0 else 0
+                    grad_x[p, y, 2 * ox + 1] = g if k == 1 else 0
+                for c in range(2 * ow, w):
+                    grad_x[p, y, c] = 0
+        for y in range(2 * oh, h):
+            grad_x[p, y] = 0
+
+
+@njit(parallel=True, cache=True)
 def _window_mean(x, out, rows, cols, backward):
     """Mean over windows given per axis as (start, stop, divisor-factor) rows of ``rows``/``cols``.
 
@@ -179,12 +200,20 @@ def max_pool2d_forward(x, kernel, stride, padding, dilation=(1, 1), ceil_mode=Fa
     return out.reshape(n, c, oh, ow), indices.reshape(n, c, oh, ow)
 
 
-def max_pool2d_backward(grad, indices, x_shape):
-    """Gradient of max pooling: each output gradient added at its window's argmax."""
+def max_pool2d_backward(grad, indices, x_shape, disjoint_2x2=False):
+    """Gradient of max pooling: each output gradient added at its window's argmax.
+
+    ``disjoint_2x2``: the windows were 2x2 at stride 2 without padding or dilation (one write per element).
+    """
     n, c, h, w = x_shape
     grad_x = np.empty((n * c, h * w), grad.dtype)
     planes = grad.shape[0] * grad.shape[1]
-    _max_bwd(np.ascontiguousarray(grad).reshape(planes, -1), indices.reshape(planes, -1), grad_x)
+    grad = np.ascontiguousarray(grad)
+    if disjoint_2x2:
+        _max_bwd_2x2(grad.reshape(planes, *grad.shape[2:]), indices.reshape(planes, *grad.shape[2:]),
+                     grad_x.reshape(planes, h, w))
+    else:
+        _max_bwd(grad.reshape(planes, -1), indices.reshape(planes, -1), grad_x)
     return grad_x.reshape(x_shape)
 
 

@@ -143,8 +143,9 @@ def max_pool2d_forward(x, kernel, stride, padding, dilation=(1, 1), ceil_mode=Fa
     return out, indices
 
 
-def max_pool2d_backward(grad, indices, x_shape):
-    """Gradient of max pooling: each output gradient added at its window's argmax."""
+def max_pool2d_backward(grad, indices, x_shape, disjoint_2x2=False):
+    """Gradient of max pooling: each output gradient added at its window's argmax (one thread per output, so
+    ``disjoint_2x2``, the CPU twin's fast-path hint, changes nothing here)."""
     grad = ascontiguousarray(grad)
     grad_x = zeros(x_shape, grad.dtype)
     if grad.size:
