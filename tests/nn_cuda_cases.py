@@ -46,6 +46,20 @@ def test_gelu_matches_cpu(approximate):
     np.testing.assert_allclose(outs[1][1], outs[0][1], rtol=1e-12, atol=1e-15)
 
 
+def test_dropout_mask_is_drawn_on_device_and_equals_cpu_mask():
+    """Same seed, same mask on both devices (counter-based draws); the gradient is the mask."""
+    outs = []
+    for device in ("cpu", "cuda"):
+        nc.manual_seed(5)
+        x = nc.ones(3, 70).to(device).detach().requires_grad_()
+        y = F.dropout(x, 0.4)
+        y.sum().backward()
+        outs.append((np.array(y.detach()), np.array(x.grad)))
+    np.testing.assert_array_equal(outs[1][0], outs[0][0])
+    np.testing.assert_array_equal(outs[1][1], outs[0][0])
+    assert 0.4 < (outs[0][0] != 0).mean() < 0.8
+
+
 def test_module_to_cuda_train_step_and_state_dict():
     nc.manual_seed(0)
     net = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1, bias=False), nn.BatchNorm2d(3), nn.GELU(), nn.Flatten(),

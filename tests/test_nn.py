@@ -250,6 +250,18 @@ def test_dropout_statistics_scaling_and_gradient():
         nn.Dropout(1.5)
 
 
+@pytest.mark.parametrize("p", [0.1, 0.5, 0.9])
+def test_dropout_draws_are_uniform_and_uncorrelated(p):
+    """The counter-based draws behind the mask: keep rate 1-p, neighbours and successive calls independent."""
+    nc.manual_seed(1)
+    first = F.dropout(nc.ones(1_000_000), p).numpy() != 0
+    second = F.dropout(nc.ones(1_000_000), p).numpy() != 0
+    sigma = np.sqrt(p * (1 - p) / first.size)
+    assert abs(first.mean() - (1 - p)) < 5 * sigma
+    for a, b in ((first[1:], first[:-1]), (first[::2], first[1::2]), (first, second)):
+        assert abs(np.corrcoef(a, b)[0, 1]) < 0.01
+
+
 def test_dropout_is_seeded():
     nc.manual_seed(3)
     a = F.dropout(nc.ones(50)).numpy()

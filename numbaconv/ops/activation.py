@@ -1,6 +1,4 @@
 """GELU and dropout (torch.nn.functional.gelu / dropout) as fused Functions."""
-import numpy as np
-
 from .. import random as _random
 from ..autograd import Function
 from ..tensor import Tensor
@@ -46,8 +44,8 @@ class Dropout(Function):
 def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability ``p`` and scale the rest by 1/(1-p) in training (torch.nn.functional.dropout).
 
-    The mask comes from the package generator (nc.manual_seed). ``inplace`` is accepted for PyTorch
-    compatibility; the result is always a new tensor.
+    The mask is drawn where the input lives (no host copy on a GPU) from a key taken from the package
+    generator (nc.manual_seed). ``inplace`` is accepted for PyTorch compatibility; the result is a new tensor.
     """
     if not isinstance(input, Tensor):
         raise TypeError(f"dropout: input must be a Tensor, got {type(input).__name__}")
@@ -55,11 +53,6 @@ def dropout(input, p=0.5, training=True, inplace=False):
         raise ValueError(f"dropout: p must be a probability in [0, 1], got {p!r}")
     if not training or p == 0.0:
         return input
-    if p == 1.0:
-        mask = np.zeros(input.shape, input.dtype)
-    else:
-        keep = _random.generator().random(input.shape, dtype=np.float32) >= p
-        mask = keep.astype(input.dtype) * input.dtype.type(1.0 / (1.0 - p))
-    if input.device != "cpu":
-        mask = backend_of(input.data).asarray(mask)
+    key = int(_random.generator().integers(0, 2**63))
+    mask = kernels_of(input.data, "activation").dropout_mask(input.shape, input.dtype, float(p), key)
     return Dropout.apply(input, mask)

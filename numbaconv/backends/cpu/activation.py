@@ -1,4 +1,4 @@
-"""GELU kernels on flat arrays (torch.nn.functional.gelu, erf form and approximate='tanh').
+"""GELU kernels on flat arrays (torch.nn.functional.gelu, erf form and approximate='tanh'), and dropout masks.
 
 One pass writes both GELU(x) and GELU'(x), so backward is a single multiply and x need not be kept.
 float64 uses libm's erf; float32 uses the Chebyshev erfc of Numerical Recipes (relative error < 1.2e-7
@@ -10,6 +10,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from .. import counter_rng
 from . import threads
 
 _FLAGS = {"reassoc", "contract", "arcp", "afn", "nsz"}
@@ -76,3 +77,21 @@ def gelu_forward(x, tanh_form):
         kernel = _gelu_erf_fast if x.dtype == np.float32 else _gelu_erf_exact
     kernel(x.reshape(-1), out.reshape(-1), deriv.reshape(-1))
     return out, deriv
+
+
+_uniform = njit(inline="always")(counter_rng.uniform)
+
+
+@njit(parallel=True, cache=True)
+def _dropout_mask(key, p, scale, out):
+    for i in prange(out.size):
+        out[i] = scale if _uniform(key, np.uint64(i)) >= p else 0
+
+
+def dropout_mask(shape, dtype, p, key):
+    """Dropout's scaled keep mask (torch.nn.functional.dropout): 1/(1-p) where draw i of stream ``key`` >= p."""
+    threads.start()
+    out = np.empty(shape, dtype)
+    scale = 0.0 if p >= 1.0 else 1.0 / (1.0 - p)
+    _dropout_mask(np.uint64(key), float(p), scale, out.reshape(-1))
+    return out

@@ -1,6 +1,10 @@
-"""GELU on device arrays: the CUDA twin of backends/cpu/activation.py (torch.nn.functional.gelu)."""
+"""GELU and dropout masks on device arrays: the CUDA twin of backends/cpu/activation.py."""
+import numpy as np
+
+from .. import counter_rng
 from . import array_api as xp
 from . import elementwise as _ew
+from .launch import THREADS, blocks, cached, cuda
 
 
 def gelu_forward(x, tanh_form):
@@ -11,3 +15,25 @@ def gelu_forward(x, tanh_form):
     _ew.unary(name, out.flat, x.flat)
     _ew.unary(name + "_grad", deriv.flat, x.flat)
     return out, deriv
+
+
+@cached
+def _dropout_kernel():
+    uniform = cuda.jit(device=True)(counter_rng.uniform)
+
+    @cuda.jit
+    def kernel(key, p, scale, out):
+        i = cuda.grid(1)
+        if i < out.size:
+            out[i] = scale if uniform(key, np.uint64(i)) >= p else 0
+
+    return kernel
+
+
+def dropout_mask(shape, dtype, p, key):
+    """Dropout's scaled keep mask, drawn on the device: equal to the CPU twin's for the same ``key``."""
+    out = xp.empty(shape, dtype)
+    if out.size:
+        scale = 0.0 if p >= 1.0 else 1.0 / (1.0 - p)
+        _dropout_kernel()[blocks(out.size), THREADS](np.uint64(key), float(p), scale, out.flat)
+    return out
