@@ -7,7 +7,8 @@ Two patch layouts:
 
 - channels-last (groups == 1 and at least ``CHANNELS_LAST_MIN`` input channels; backends/cpu/patches.py):
   the chunk is copied into a zero-padded NHWC scratch, patches are (pixels, kh*kw*c) rows of contiguous runs,
-  ``y = col @ w2.T``. Backward: grad weight += g.T @ col, grad input = fold(g @ w2) back to NCHW.
+  ``y = w2 @ col.T`` (cout, pixels), the epilogue's layout. Backward: grad weight += g @ col, grad input =
+  fold(g.T @ w2) back to NCHW (BLAS reads the transposed operands in place).
 - NCHW (grouped convs, the first RGB layer; backends/cpu/im2col.py): col is (c*kh*kw, pixels), one GEMM per
   group ``w @ col``; backward grad weight += g @ col.T, grad input = col2im(w.T @ g).
 
@@ -141,9 +142,9 @@ def _forward_channels_last(x, w, bias, stride, padding, dilation, relu):
             patches.pad_nhwc(x, b0, b1, padding[0], padding[2], xp)
             col = scratch("col", ((b1 - b0) * length, w2.shape[1]), x.dtype)
             patches.im2col_nhwc(xp, *args, col)
-            y = scratch("gemm", (col.shape[0], cout), x.dtype)
-            np.matmul(col, w2.T, out=y)
-            patches.bias_relu_from_rows(y, b0, bias, relu, out)
+            y = scratch("gemm", (cout, col.shape[0]), x.dtype)
+            np.matmul(w2, col.T, out=y)
+            bias_relu_nchw(y, b0, bias, relu, out)
 
     threads.run_split(work, n)
     return out.reshape(n, cout, oh, ow)
@@ -164,18 +165,18 @@ def _backward_channels_last(grad3, out3, x, w, stride, padding, dilation, relu, 
         grad_weight = np.zeros(w2.shape, x.dtype) if needs[1] else None
         for b0 in range(start, stop, chunk):
             b1 = min(stop, b0 + chunk)
-            g = scratch("gemm", ((b1 - b0) * length, cout), x.dtype)
-            patches.grad_to_rows(grad3, out3, b0, b1, relu, g, bias_sum)
-            col = scratch("col", (g.shape[0], w2.shape[1]), x.dtype)
+            g = scratch("gemm", (cout, (b1 - b0) * length), x.dtype)
+            grad_rows(grad3, out3, b0, b1, relu, g, bias_sum)
+            col = scratch("col", (g.shape[1], w2.shape[1]), x.dtype)
             xp = scratch("padded", (b1 - b0, *padded), x.dtype)
             if needs[1]:
                 patches.pad_nhwc(x, b0, b1, padding[0], padding[2], xp)
                 patches.im2col_nhwc(xp, *args, col)
                 part = scratch("grad_weight", w2.shape, x.dtype)
-                np.matmul(g.T, col, out=part)
+                np.matmul(g, col, out=part)
                 grad_weight += part
             if needs[0]:
-                np.matmul(g, w2, out=col)
+                np.matmul(g.T, w2, out=col)
                 patches.col2im_nhwc(col, *args, xp)
                 patches.unpad_nchw(xp, b0, b1, padding[0], padding[2], grad_input)
         return grad_weight, bias_sum
