@@ -148,7 +148,9 @@ def _accumulate_leaf(tensor, grad):
     if tensor.grad is None:
         tensor.grad = Tensor(grad.copy() if grad.dtype == tensor.dtype else grad.astype(tensor.dtype))
     else:
-        tensor.grad = Tensor(tensor.grad.data + grad)
+        from .backends import get_backend
+
+        get_backend(tensor.device).add_into(tensor.grad.data, grad)
 
 
 def backward(root, gradient=None, retain_graph=False):

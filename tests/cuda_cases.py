@@ -255,6 +255,15 @@ def test_inplace_and_zero():
     assert not t.numpy().any()
 
 
+def test_leaf_gradients_accumulate_in_place():
+    x = nc.tensor(_rand(2, 3), device="cuda", requires_grad=True)
+    (x * 2).sum().backward()
+    first = x.grad.data
+    (x * 3).sum().backward()
+    assert x.grad.data is first
+    np.testing.assert_allclose(x.grad.numpy(), np.full((2, 3), 5.0))
+
+
 def test_views_keep_pooled_memory_alive():
     base = xp.reshape(xp.arange(12.0), (3, 4))
     row = base[1]

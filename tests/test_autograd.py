@@ -23,6 +23,18 @@ def test_gradients_accumulate_across_backward_calls():
     np.testing.assert_allclose(x.grad.numpy(), [6.0, 6.0])
 
 
+def test_accumulation_is_in_place_and_leaves_fed_one_array_stay_apart():
+    x = nc.tensor([1.0, 2.0], requires_grad=True)
+    y = nc.tensor([5.0, 7.0], requires_grad=True)
+    (x + y).sum().backward()
+    first = x.grad.data
+    (x + y).sum().backward()
+    assert x.grad.data is first
+    assert not np.shares_memory(x.grad.data, y.grad.data)
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0])
+    np.testing.assert_allclose(y.grad.numpy(), [2.0, 2.0])
+
+
 def test_shared_subexpression_sums_both_paths():
     x = nc.tensor(3.0, dtype=np.float64, requires_grad=True)
     y = x * x

@@ -65,6 +65,11 @@ def copy(array):
     return array.copy()
 
 
+def add_into(dst, src):
+    """dst += src in place, no temporary (how a leaf's ``.grad`` accumulates, as torch's AccumulateGrad)."""
+    np.add(dst, src, out=dst)
+
+
 def astype(array, dtype):
     return array.astype(dtype, copy=False)
 

@@ -159,6 +159,11 @@ def copy(array):
     return out
 
 
+def add_into(dst, src):
+    """dst += src in place (how a leaf's ``.grad`` accumulates); the CPU twin's signature."""
+    setitem(dst, Ellipsis, add(dst, src))
+
+
 def astype(array, dtype):
     dtype = np.dtype(dtype)
     if dtype == array.dtype:
