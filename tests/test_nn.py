@@ -345,3 +345,26 @@ def test_sequential_fuses_conv_relu_with_the_same_result():
     separate.backward(g)
     for a, b in zip(first, [x.grad.numpy(), conv.weight.grad.numpy(), conv.bias.grad.numpy()]):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+
+
+def test_module_list_registers_slices_and_refuses_non_modules():
+    layers = nn.ModuleList([nn.Linear(3, 4), nn.ReLU()])
+    layers.append(nn.Linear(4, 2)).extend([nn.Identity()])
+    assert len(layers) == 4 and isinstance(layers[-2], nn.Linear)
+    assert [name for name, _ in layers.named_parameters()] == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    assert isinstance(layers[1:3], nn.ModuleList) and len(layers[1:3]) == 2
+    with pytest.raises(TypeError, match="not a Module"):
+        layers.append(nc.ones(2))
+    with pytest.raises(IndexError, match="out of range for 4 modules"):
+        layers[4]
+
+
+def test_loss_modules_match_the_functional_losses():
+    logits, labels = nc.randn(5, 4), nc.tensor([0, 3, 1, 1, 2])
+    criterion = nn.CrossEntropyLoss(label_smoothing=0.1, reduction="sum")
+    assert criterion(logits, labels).item() == F.cross_entropy(logits, labels, 0.1, "sum").item()
+    assert repr(criterion) == "CrossEntropyLoss(reduction='sum', label_smoothing=0.1)"
+    target = nc.randn(5, 4)
+    assert nn.MSELoss()(logits, target).item() == F.mse_loss(logits, target).item()
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        nn.MSELoss(reduction="avg")(logits, target)

@@ -11,13 +11,16 @@ from .layers import (
     Identity,
     Linear,
     MaxPool2d,
+    ModuleList,
     ReLU,
     Sequential,
 )
+from .loss import CrossEntropyLoss, MSELoss
 from .module import Module
 from .parameter import Parameter
 
 __all__ = [
-    "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm2d", "Conv2d", "Dropout", "Flatten", "GELU", "Identity", "Linear",
-    "MaxPool2d", "Module", "Parameter", "ReLU", "Sequential", "functional", "init",
+    "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm2d", "Conv2d", "CrossEntropyLoss", "Dropout", "Flatten", "GELU",
+    "Identity", "Linear", "MSELoss", "MaxPool2d", "Module", "ModuleList", "Parameter", "ReLU", "Sequential",
+    "functional", "init",
 ]

@@ -1,4 +1,4 @@
-"""Layers (torch.nn.Conv2d, Linear, pooling, activations, Flatten, Dropout, Identity, Sequential).
+"""Layers (torch.nn.Conv2d, Linear, pooling, activations, Flatten, Dropout, Identity, Sequential, ModuleList).
 
 Each forward calls the functional op of the same name in numbaconv.nn.functional.
 """
@@ -209,7 +209,47 @@ class Dropout(Module):
         return f"p={self.p}, inplace={self.inplace}"
 
 
-class Sequential(Module):
+class _Sequence(Module):
+    """Submodules kept in order under the keys "0", "1", ...: length, iteration, indexing, append."""
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return self._slice(list(self._modules.items())[index])
+        items = list(self._modules.values())
+        if not -len(items) <= index < len(items):
+            raise IndexError(f"{type(self).__name__}: index {index} is out of range for {len(items)} modules")
+        return items[index]
+
+    def append(self, module):
+        if not isinstance(module, Module):
+            raise TypeError(f"{type(self).__name__}.append: got a {type(module).__name__}, not a Module")
+        self.add_module(str(len(self)), module)
+        return self
+
+
+class ModuleList(_Sequence):
+    """A list of submodules that parameters(), to() and state_dict() see (torch.nn.ModuleList)."""
+
+    def __init__(self, modules=()):
+        super().__init__()
+        self.extend(modules)
+
+    def extend(self, modules):
+        for module in modules:
+            self.append(module)
+        return self
+
+    def _slice(self, items):
+        return ModuleList(module for _, module in items)
+
+
+class Sequential(_Sequence):
     """Modules applied in order (torch.nn.Sequential); index, slice, iterate, append.
 
     A Conv2d directly followed by a ReLU runs as one conv kernel with the ReLU fused (same result).
@@ -226,23 +266,8 @@ class Sequential(Module):
                     raise TypeError(f"Sequential: argument {i} is a {type(module).__name__}, not a Module")
                 self.add_module(str(i), module)
 
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return Sequential(dict(list(self._modules.items())[index]))
-        items = list(self._modules.values())
-        if not -len(items) <= index < len(items):
-            raise IndexError(f"Sequential: index {index} is out of range for {len(items)} modules")
-        return items[index]
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
+    def _slice(self, items):
+        return Sequential(dict(items))
 
     def forward(self, input):
         modules = list(self._modules.values())
