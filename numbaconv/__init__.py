@@ -9,7 +9,7 @@ import os as _os
 _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
 from .tensor import Tensor  # noqa: I001  (first: the ops import it)
-from . import cuda
+from . import autograd, cuda
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad
 from .creation import (
     arange,

@@ -153,26 +153,34 @@ def _accumulate_leaf(tensor, grad):
         get_backend(tensor.device).add_into(tensor.grad.data, grad)
 
 
-def backward(root, gradient=None, retain_graph=False):
-    """Accumulate d(root)/d(leaf) into every leaf's ``.grad`` (torch.autograd.backward)."""
+def _root_gradient(root, gradient, caller):
+    """The gradient that starts the walk: ``gradient`` checked against ``root``, or ones for a scalar root."""
     Tensor = _tensor.Tensor
     if not root.requires_grad:
-        raise RuntimeError("backward(): the tensor does not require grad and has no grad_fn")
+        raise RuntimeError(f"{caller}: the tensor does not require grad and has no grad_fn")
     if gradient is None:
         if root.numel() != 1:
             raise RuntimeError(
-                f"backward(): gradient can be implicit only for scalar outputs, got shape {root.shape}; "
-                "pass gradient= with that shape"
+                f"{caller}: gradient can be implicit only for scalar outputs, got shape {root.shape}; "
+                "pass a gradient of that shape"
             )
         from .backends import get_backend
 
-        grad = get_backend(root.device).ones(root.shape, root.dtype)
-    else:
-        grad = gradient.data if isinstance(gradient, Tensor) else gradient
-        if tuple(grad.shape) != root.shape:
-            raise RuntimeError(f"backward(): gradient has shape {tuple(grad.shape)}, expected {root.shape}")
+        return get_backend(root.device).ones(root.shape, root.dtype)
+    grad = gradient.data if isinstance(gradient, Tensor) else gradient
+    if tuple(grad.shape) != root.shape:
+        raise RuntimeError(f"{caller}: gradient has shape {tuple(grad.shape)}, expected {root.shape}")
+    return grad
+
+
+def _propagate(root, grad, retain_graph, deliver):
+    """Push ``grad`` from ``root`` back through its graph in topological order.
+
+    ``deliver(tensor, g)`` receives each gradient reaching a leaf; ``deliver(ctx, g)`` also receives the total
+    gradient of every node's output just before that node's backward runs (what ``grad`` needs of non-leaves).
+    """
     if root.grad_fn is None:
-        _accumulate_leaf(root, grad)
+        deliver(root, grad)
         return
     grads = {id(root.grad_fn): grad}
     with no_grad():
@@ -186,6 +194,7 @@ def backward(root, gradient=None, retain_graph=False):
             out_grad = grads.pop(id(ctx), None)
             if out_grad is None:
                 continue
+            deliver(ctx, out_grad)
             in_grads = ctx.function.backward(ctx, out_grad)
             if not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)
@@ -195,9 +204,48 @@ def backward(root, gradient=None, retain_graph=False):
                 if isinstance(g, np.generic):
                     g = np.asarray(g)
                 if parent.grad_fn is None:
-                    _accumulate_leaf(parent, g)
+                    deliver(parent, g)
                 else:
                     key = id(parent.grad_fn)
                     grads[key] = g if key not in grads else grads[key] + g
             if not retain_graph:
                 ctx.__dict__ = {"function": ctx.function, "inputs": (), "saved_tensors": (), "freed": True}
+
+
+def backward(root, gradient=None, retain_graph=False):
+    """Accumulate d(root)/d(leaf) into every leaf's ``.grad`` (torch.autograd.backward)."""
+    Tensor = _tensor.Tensor
+
+    def deliver(target, g):
+        if isinstance(target, Tensor):
+            _accumulate_leaf(target, g)
+
+    _propagate(root, _root_gradient(root, gradient, "backward()"), retain_graph, deliver)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=False, allow_unused=False):
+    """d(outputs)/d(inputs) returned as a tuple, leaving every ``.grad`` untouched (torch.autograd.grad).
+
+    ``inputs`` is a tensor or a sequence of tensors that require grad (leaves or intermediate results).
+    """
+    Tensor = _tensor.Tensor
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    for i, tensor in enumerate(inputs):
+        if not isinstance(tensor, Tensor) or not tensor.requires_grad:
+            raise RuntimeError(f"grad(): inputs[{i}] is not a tensor that requires grad")
+    keys = [id(t.grad_fn) if t.grad_fn is not None else id(t) for t in inputs]
+    found = {}
+
+    def deliver(target, g):
+        key = id(target)
+        if key in keys:
+            found[key] = g if key not in found else found[key] + g
+
+    _propagate(outputs, _root_gradient(outputs, grad_outputs, "grad()"), retain_graph, deliver)
+    results = []
+    for i, key in enumerate(keys):
+        if key not in found and not allow_unused:
+            raise RuntimeError(f"grad(): inputs[{i}] was not used to compute outputs; pass allow_unused=True "
+                               "to get None for it")
+        results.append(Tensor(found[key]) if key in found else None)
+    return tuple(results)

@@ -35,6 +35,36 @@ def test_accumulation_is_in_place_and_leaves_fed_one_array_stay_apart():
     np.testing.assert_allclose(y.grad.numpy(), [2.0, 2.0])
 
 
+def test_grad_returns_gradients_of_leaves_and_intermediates_without_touching_dot_grad():
+    x = nc.tensor([1.0, -2.0, 3.0], dtype=np.float64, requires_grad=True)
+    w = nc.tensor([0.5, 4.0, -1.0], dtype=np.float64, requires_grad=True)
+    hidden = (x * w).tanh()
+    loss = (hidden * hidden + x).sum()
+    gx, gw, gh = nc.autograd.grad(loss, [x, w, hidden], retain_graph=True)
+    assert x.grad is None and w.grad is None
+    xs, ws = x.detach().numpy(), w.detach().numpy()
+    h = np.tanh(xs * ws)
+    np.testing.assert_allclose(gh.numpy(), 2 * h)
+    np.testing.assert_allclose(gx.numpy(), 2 * h * (1 - h**2) * ws + 1)
+    np.testing.assert_allclose(gw.numpy(), 2 * h * (1 - h**2) * xs)
+    loss.backward()
+    np.testing.assert_allclose(x.grad.numpy(), gx.numpy())
+
+
+def test_grad_errors_and_allow_unused():
+    x = nc.tensor([1.0, 2.0], requires_grad=True)
+    unused = nc.tensor([3.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"inputs\[1\] was not used"):
+        nc.autograd.grad((x * 2).sum(), [x, unused])
+    gx, none = nc.autograd.grad((x * 2).sum(), [x, unused], allow_unused=True)
+    np.testing.assert_allclose(gx.numpy(), [2.0, 2.0])
+    assert none is None
+    with pytest.raises(RuntimeError, match=r"inputs\[0\] is not a tensor that requires grad"):
+        nc.autograd.grad((x * 2).sum(), [nc.ones(2)])
+    with pytest.raises(RuntimeError, match="implicit only for scalar outputs"):
+        nc.autograd.grad(x * 2, x)
+
+
 def test_shared_subexpression_sums_both_paths():
     x = nc.tensor(3.0, dtype=np.float64, requires_grad=True)
     y = x * x
