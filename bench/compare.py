@@ -5,6 +5,8 @@
 Every round runs each implementation once, in turn (interleaved), so drifting machine load hits all of
 them alike; the table gives medians in ms and the time ratios numbaconv/torch and numbaconv/numpy
 (< 1: numbaconv is faster). Conv rows are conv2d + bias + ReLU (numbaconv fuses the ReLU), as in the nets.
+fwd+bwd rows take the input gradients with ``autograd.grad`` in both libraries, so no ``.grad`` accumulation
+is timed.
 ``--startup`` instead times, in fresh processes with a warm Numba cache, ``import numbaconv`` and the first
 call of each kernel.
 """
@@ -82,8 +84,8 @@ def conv_cases(rng):
         impls = {
             "numbaconv": (lambda tx=tx, tw=tw, tb=tb, pad=pad: F.conv2d(tx.detach(), tw.detach(), tb.detach(),
                                                                         padding=pad, relu=True),
-                          lambda tx=tx, tw=tw, tb=tb, tg=tg, pad=pad: F.conv2d(tx, tw, tb, padding=pad,
-                                                                               relu=True).backward(tg)),
+                          lambda tx=tx, tw=tw, tb=tb, tg=tg, pad=pad: nc.autograd.grad(
+                              F.conv2d(tx, tw, tb, padding=pad, relu=True), (tx, tw, tb), tg)),
             "numpy": (lambda x=x, w=w, b=b, pad=pad: numpy_conv(x, w, b, pad),
                       lambda x=x, w=w, b=b, pad=pad, grad=grad: numpy_conv_fwd_bwd(x, w, b, pad, grad)),
         }
@@ -96,7 +98,8 @@ def conv_cases(rng):
                     return torch.relu(torch.nn.functional.conv2d(px, pw, pb, padding=pad))
 
             def torch_fwd_bwd(px=px, pw=pw, pb=pb, pad=pad, pg=pg):
-                torch.relu(torch.nn.functional.conv2d(px, pw, pb, padding=pad)).backward(pg)
+                out = torch.relu(torch.nn.functional.conv2d(px, pw, pb, padding=pad))
+                return torch.autograd.grad(out, (px, pw, pb), pg)
 
             impls["torch"] = (torch_fwd, torch_fwd_bwd)
         yield f"conv {name}", impls, flops
@@ -115,7 +118,7 @@ def pool_cases(rng):
             tx, tg = nc.tensor(x, requires_grad=True), nc.tensor(grad)
             impls = {
                 "numbaconv": (lambda f=nc_fn, tx=tx: f(tx.detach(), 2),
-                              lambda f=nc_fn, tx=tx, tg=tg: f(tx, 2).backward(tg)),
+                              lambda f=nc_fn, tx=tx, tg=tg: nc.autograd.grad(f(tx, 2), tx, tg)),
                 "numpy": (lambda kind=kind, x=x: numpy_pool(x, kind),
                           lambda kind=kind, x=x, grad=grad: numpy_pool_fwd_bwd(x, kind, grad)),
             }
@@ -127,7 +130,7 @@ def pool_cases(rng):
                     with torch.no_grad():
                         return tf(px, 2)
 
-                impls["torch"] = (torch_fwd, lambda tf=tf, px=px, pg=pg: tf(px, 2).backward(pg))
+                impls["torch"] = (torch_fwd, lambda tf=tf, px=px, pg=pg: torch.autograd.grad(tf(px, 2), px, pg))
             yield f"{kind}_pool2d {name}", impls, 0
 
 
@@ -141,7 +144,7 @@ def linear_cases(rng):
         tg = nc.tensor(grad)
         impls = {
             "numbaconv": (lambda tx=tx, tw=tw, tb=tb: F.linear(tx.detach(), tw.detach(), tb.detach()),
-                          lambda tx=tx, tw=tw, tb=tb, tg=tg: F.linear(tx, tw, tb).backward(tg)),
+                          lambda tx=tx, tw=tw, tb=tb, tg=tg: nc.autograd.grad(F.linear(tx, tw, tb), (tx, tw, tb), tg)),
             "numpy": (lambda x=x, w=w, b=b: x @ w.T + b,
                       lambda x=x, w=w, b=b, g=grad: (x @ w.T + b, g @ w, g.T @ x, g.sum(0))),
         }
@@ -153,8 +156,8 @@ def linear_cases(rng):
                 with torch.no_grad():
                     return torch.nn.functional.linear(px, pw, pb)
 
-            impls["torch"] = (torch_fwd,
-                              lambda px=px, pw=pw, pb=pb, pg=pg: torch.nn.functional.linear(px, pw, pb).backward(pg))
+            impls["torch"] = (torch_fwd, lambda px=px, pw=pw, pb=pb, pg=pg: torch.autograd.grad(
+                torch.nn.functional.linear(px, pw, pb), (px, pw, pb), pg))
         yield f"linear {name}", impls, 2 * BATCH * fin * fout
 
 
