@@ -207,3 +207,23 @@ def test_thread_count_does_not_change_results_and_is_checked():
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
     with pytest.raises(ValueError, match="set_num_threads: n must be an int"):
         nc.set_num_threads(0)
+
+
+@pytest.mark.parametrize("cin,groups", [(8, 1), (3, 1), (4, 2)])
+def test_chunked_pipeline_matches_one_chunk(monkeypatch, cin, groups):
+    """Images split into many chunks per thread (grad weight accumulated across chunks) give the same result."""
+    from numbaconv.backends.cpu import conv as cpu_conv
+
+    rng = np.random.default_rng(cin)
+    x = nc.tensor(rng.standard_normal((5, cin, 6, 7)), requires_grad=True)
+    w = nc.tensor(rng.standard_normal((6, cin // groups, 3, 2)), requires_grad=True)
+    b = nc.tensor(rng.standard_normal(6), requires_grad=True)
+    results = []
+    for chunk_bytes in (cpu_conv.CHUNK_BYTES, 1):
+        monkeypatch.setattr(cpu_conv, "CHUNK_BYTES", chunk_bytes)
+        x.grad = w.grad = b.grad = None
+        out = F.conv2d(x, w, b, padding=(1, 0), groups=groups, relu=True)
+        out.backward(nc.tensor(np.linspace(-1, 1, out.numel()).reshape(out.shape)))
+        results.append([out.detach().numpy(), x.grad.numpy(), w.grad.numpy(), b.grad.numpy()])
+    for one, many in zip(*results):
+        np.testing.assert_allclose(many, one, rtol=1e-12, atol=1e-12)

@@ -7,8 +7,9 @@ Two patch layouts:
 
 - channels-last (groups == 1 and at least ``CHANNELS_LAST_MIN`` input channels; backends/cpu/patches.py):
   the chunk is copied into a zero-padded NHWC scratch, patches are (pixels, kh*kw*c) rows of contiguous runs,
-  ``y = w2 @ col.T`` (cout, pixels), the epilogue's layout. Backward: grad weight += g @ col, grad input =
-  fold(g.T @ w2) back to NCHW (BLAS reads the transposed operands in place).
+  ``y = col @ w2.T`` (pixels, cout; with OpenBLAS's AVX-512 kernels 1.35x faster than ``w2 @ col.T``, equal
+  with its AVX2 ones), then an epilogue that transposes to NCHW. Backward: grad weight += g @ col, grad input =
+  fold(g.T @ w2) back to NCHW, with g (cout, pixels) as on the NCHW path (BLAS reads transposes in place).
 - NCHW (grouped convs, the first RGB layer; backends/cpu/im2col.py): col is (c*kh*kw, pixels), one GEMM per
   group ``w @ col``; backward grad weight += g @ col.T, grad input = col2im(w.T @ g).
 
@@ -142,9 +143,9 @@ def _forward_channels_last(x, w, bias, stride, padding, dilation, relu):
             patches.pad_nhwc(x, b0, b1, padding[0], padding[2], xp)
             col = scratch("col", ((b1 - b0) * length, w2.shape[1]), x.dtype)
             patches.im2col_nhwc(xp, *args, col)
-            y = scratch("gemm", (cout, col.shape[0]), x.dtype)
-            np.matmul(w2, col.T, out=y)
-            bias_relu_nchw(y, b0, bias, relu, out)
+            y = scratch("gemm", (col.shape[0], cout), x.dtype)
+            np.matmul(col, w2.T, out=y)
+            patches.bias_relu_from_rows(y, b0, bias, relu, out)
 
     threads.run_split(work, n)
     return out.reshape(n, cout, oh, ow)

@@ -3,9 +3,10 @@
 For a chunk of images b0..b1-1 the input is first copied into a zero-padded channels-last scratch
 ``xp[b-b0, y, x, c]`` (:func:`pad_nhwc`); each output pixel's patch is then a few contiguous runs of it:
 ``col[(b-b0)*L + oy*ow + ox, (i*kw + j)*c + ci] = xp[b-b0, oy*sh + i*dh, ox*sw + j*dw, ci]`` (L = oh*ow),
-one run of kw*c values per kernel row when dw == 1. One GEMM ``w2 @ col.T`` (w2 = weight in (cout, kh, kw, c)
-order) gives the chunk's output as (cout, pixels). Measured on 64-channel 16x16 layers: the NCHW im2col spent
-its time in per-output-row loops of 16 values, ~10x slower than these copies of 64-192 values.
+one run of kw*c values per kernel row when dw == 1. One GEMM ``col @ w2.T`` (w2 = weight in (cout, kh, kw, c)
+order) gives the chunk's output as (pixels, cout), which :func:`bias_relu_from_rows` writes out as NCHW.
+Measured on 64-channel 16x16 layers: the NCHW im2col spent its time in per-output-row loops of 16 values,
+~10x slower than these copies of 64-192 values.
 Kernels are serial and release the GIL; the threads of backends/cpu/conv.py run them on their own chunks.
 """
 from numba import njit, uint64
@@ -97,3 +98,22 @@ def col2im_nhwc(col, kh, kw, sh, sw, dh, dw, oh, ow, gp):
                         s = uint64(s0 + (i * kw + j) * c)
                         for k in range(uint64(run)):
                             dst[d + k] += src[s + k]
+
+
+@njit(nogil=True, cache=True)
+def bias_relu_from_rows(y, b0, bias, relu, out):
+    """out[b0 + b, co, l] = y[b*L + l, co] + bias[co], then max(., 0) when ``relu`` (epilogue, pixels x cout)."""
+    cout = y.shape[1]
+    length = out.shape[2]
+    src = y.reshape(y.size)
+    dst = out.reshape(out.size)
+    for b in range(y.shape[0] // length):
+        for co in range(cout):
+            bv = bias[co]
+            d0 = uint64(((b0 + b) * cout + co) * length)
+            s0 = uint64(b * length * cout + co)
+            for k in range(uint64(length)):
+                v = src[s0 + k * cout] + bv
+                if relu and v < 0:
+                    v = 0
+                dst[d0 + k] = v
