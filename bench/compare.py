@@ -243,7 +243,8 @@ def main(argv=None):
     if torch is not None:
         torch.set_num_threads(args.threads)
     print(f"batch {BATCH}, float32, {args.threads} threads, median of {args.repeat} interleaved runs; "
-          f"torch {torch.__version__ if torch else 'not installed'}, numpy {np.__version__}")
+          f"torch {torch.__version__ if torch else 'not installed'}, numpy {np.__version__}, "
+          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset (OpenBLAS detects the CPU)')}")
     rng = np.random.default_rng(0)
     groups = {"conv": conv_cases, "pool": pool_cases, "linear": linear_cases}
     cases = [case for key, make in groups.items() if args.only in (None, key) for case in make(rng)]
