@@ -2,7 +2,8 @@
 
     python -m bench.train_step [--threads 2] [--batch 128] [--steps 15] [--memory 1000]
 
-Interleaved rounds in one process, medians in ms and images/s, ratio numbaconv time / torch time
+Interleaved rounds in one process (each timed step right after an untimed one of the same library),
+medians in ms and images/s, ratio numbaconv time / torch time
 (< 1: numbaconv is faster). ``--memory N`` instead trains keras_net for N steps and prints peak RSS at
 step 10 and step N (a freed graph keeps it flat).
 """
@@ -82,11 +83,9 @@ def compare(batch, steps):
         if torch is not None:
             runners["torch"] = torch_step(name, batch)
         times = {k: [] for k in runners}
-        for _ in range(2):
-            for run in runners.values():
-                run()
         for _ in range(steps):
             for key, run in runners.items():
+                run()  # untimed: the other library's spinning workers (PyTorch's OpenMP) settle meanwhile
                 times[key].append(timed(run))
         ours = statistics.median(times["numbaconv"])
         theirs = statistics.median(times["torch"]) if torch is not None else float("nan")
