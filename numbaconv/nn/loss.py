@@ -4,9 +4,10 @@ from .module import Module
 
 
 class CrossEntropyLoss(Module):
-    """Softmax cross-entropy with class-index targets (torch.nn.CrossEntropyLoss)."""
+    """Softmax cross-entropy with class-index targets (torch.nn.CrossEntropyLoss; no class weights or
+    ignore_index, so the options are keyword-only where torch's first positional argument is ``weight``)."""
 
-    def __init__(self, reduction="mean", label_smoothing=0.0):
+    def __init__(self, *, reduction="mean", label_smoothing=0.0):
         super().__init__()
         self.reduction, self.label_smoothing = reduction, float(label_smoothing)
 
@@ -20,7 +21,7 @@ class CrossEntropyLoss(Module):
 class MSELoss(Module):
     """Mean squared error (torch.nn.MSELoss)."""
 
-    def __init__(self, reduction="mean"):
+    def __init__(self, *, reduction="mean"):
         super().__init__()
         self.reduction = reduction
 
