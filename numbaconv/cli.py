@@ -4,10 +4,14 @@ import dataclasses
 import os
 import sys
 
+_ADAM = dict(batch_size=128, lr=2e-3, optimizer="adam", schedule="onecycle", momentum=0.9, weight_decay=0.0,
+             label_smoothing=0.0, bias_lr_scale=1.0, crop_padding=4)
 MODEL_DEFAULTS = {
-    "keras_net": dict(lr=2e-3, optimizer="adam", schedule="onecycle", label_smoothing=0.0, weight_decay=0.0),
-    "torch_net": dict(lr=2e-3, optimizer="adam", schedule="onecycle", label_smoothing=0.0, weight_decay=0.0),
-    "default_net": dict(lr=0.2, optimizer="sgd", schedule="onecycle", label_smoothing=0.2, weight_decay=5e-4),
+    "keras_net": _ADAM,
+    "torch_net": _ADAM,
+    # airbench94's recipe (its lr 11.5 and decay 0.0153 per 1024 images of a summed loss, as a mean loss at batch 512)
+    "default_net": dict(batch_size=512, lr=0.75, optimizer="sgd", schedule="linear", momentum=0.85,
+                        weight_decay=1.33e-3, label_smoothing=0.2, bias_lr_scale=64.0, crop_padding=2),
 }
 
 
@@ -15,13 +19,15 @@ def _train_parser(sub):
     p = sub.add_parser("train", help="train a CNN on CIFAR-10")
     p.add_argument("--model", default="keras_net", help="keras_net, torch_net or default_net")
     p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--batch-size", type=int, default=128)
+    p.add_argument("--batch-size", type=int, help="images per step (model default if omitted)")
     p.add_argument("--lr", type=float, help="peak learning rate (model default if omitted)")
     p.add_argument("--optimizer", help="sgd, adam or adamw")
-    p.add_argument("--schedule", help="onecycle, cosine, step or none")
-    p.add_argument("--momentum", type=float, default=0.9)
+    p.add_argument("--schedule", help="onecycle, linear, cosine, step or none")
+    p.add_argument("--momentum", type=float)
     p.add_argument("--weight-decay", type=float)
     p.add_argument("--label-smoothing", type=float)
+    p.add_argument("--bias-lr-scale", type=float, help="learning-rate factor for BatchNorm shifts (decay per step kept)")
+    p.add_argument("--crop-padding", type=int, help="zero padding before the random 32x32 crop")
     p.add_argument("--no-augment", action="store_true", help="turn off random crop + flip")
     p.add_argument("--data-dir", help="folder with cifar-10-batches-bin/ or cifar-10-batches-py/")
     p.add_argument("--download", action="store_true", help="download the official archive if absent")
@@ -63,12 +69,11 @@ def _train(args):
 
         set_num_threads(args.threads)
     chosen = dict(MODEL_DEFAULTS[args.model])
-    for key in ("lr", "optimizer", "schedule", "weight_decay", "label_smoothing"):
+    for key in chosen:
         if getattr(args, key) is not None:
             chosen[key] = getattr(args, key)
     config = TrainConfig(
-        model=args.model, epochs=args.epochs, batch_size=args.batch_size, momentum=args.momentum,
-        augment=not args.no_augment, data_dir=args.data_dir, download=args.download, device=args.device,
+        model=args.model, epochs=args.epochs, augment=not args.no_augment, data_dir=args.data_dir, download=args.download, device=args.device,
         seed=args.seed, out=args.out or os.path.join("runs", args.model), resume=args.resume, limit=args.limit,
         tta=args.tta,
         **chosen,

@@ -1,5 +1,6 @@
 """The CIFAR-10 CNNs: the two seed examples and the stronger default (cf. torchvision.models builders)."""
 from . import nn
+from .tensor import Tensor
 
 
 def keras_net(num_classes=10):
@@ -23,19 +24,48 @@ def torch_net(num_classes=10):
     )
 
 
-def _conv_bn(c_in, c_out):
-    return [nn.Conv2d(c_in, c_out, 3, padding=1, bias=False), nn.BatchNorm2d(c_out), nn.GELU()]
+class _Scale(nn.Module):
+    """Multiply by a constant (airbench's output scaling; PyTorch has no module for it)."""
+
+    def __init__(self, factor):
+        super().__init__()
+        self.factor = float(factor)
+
+    def forward(self, input):
+        return input * self.factor
+
+    def extra_repr(self):
+        return f"factor={self.factor}"
 
 
-def default_net(num_classes=10, widths=(64, 128, 256)):
-    """airbench-style: a conv stem, then per width two conv-BN-GELU with a max-pool; global pool, linear."""
-    layers = _conv_bn(3, widths[0] // 2)
-    c_in = widths[0] // 2
+def _conv(c_in, c_out):
+    """3×3 'same' conv without bias whose first ``c_in`` filters start as the identity (airbench's init)."""
+    conv = nn.Conv2d(c_in, c_out, 3, padding="same", bias=False)
+    nn.init.dirac_(Tensor(conv.weight.data[:min(c_in, c_out)]))
+    return conv
+
+
+def _batch_norm(width):
+    """BatchNorm with the scale frozen at 1 (only the shift learns) and fast running statistics, as airbench."""
+    norm = nn.BatchNorm2d(width, momentum=0.4)
+    norm.weight.requires_grad_(False)
+    return norm
+
+
+def _conv_group(c_in, c_out):
+    return [_conv(c_in, c_out), nn.MaxPool2d(2), _batch_norm(c_out), nn.GELU(),
+            _conv(c_out, c_out), _batch_norm(c_out), nn.GELU()]
+
+
+def default_net(num_classes=10, widths=(64, 256, 256)):
+    """airbench94's network: a 2×2 stem conv (3→24) + GELU, three groups of conv, max-pool, BN-GELU, conv,
+    BN-GELU, a final 3×3 max-pool and a bias-free linear layer scaled by 1/9."""
+    layers = [nn.Conv2d(3, 24, 2), nn.GELU()]
+    c_in = 24
     for width in widths:
-        layers += [nn.Conv2d(c_in, width, 3, padding=1, bias=False), nn.MaxPool2d(2), nn.BatchNorm2d(width), nn.GELU()]
-        layers += _conv_bn(width, width)
+        layers += _conv_group(c_in, width)
         c_in = width
-    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(c_in, num_classes)]
+    layers += [nn.MaxPool2d(3), nn.Flatten(), nn.Linear(c_in, num_classes, bias=False), _Scale(1 / 9)]
     return nn.Sequential(*layers)
 
 

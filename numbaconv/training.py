@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from . import data, models, optim
+from . import data, models, nn, optim
 from . import random as nc_random
 from .autograd import no_grad
 from .ops.loss import cross_entropy
@@ -31,7 +31,9 @@ class TrainConfig:
     momentum: float = 0.9
     weight_decay: float = 5e-4
     label_smoothing: float = 0.0
+    bias_lr_scale: float = 1.0
     augment: bool = True
+    crop_padding: int = 4
     data_dir: str = None
     download: bool = False
     device: str = "cpu"
@@ -42,28 +44,51 @@ class TrainConfig:
     tta: bool = False
 
 
-def make_optimizer(name, parameters, lr, momentum, weight_decay):
-    """SGD (Nesterov momentum), Adam or AdamW by name."""
+def parameter_groups(model, lr, weight_decay, bias_lr_scale=1.0):
+    """The trainable parameters as optimizer groups. With ``bias_lr_scale`` != 1 the BatchNorm shifts get their own
+    group at ``bias_lr_scale`` times the rate and ``weight_decay / bias_lr_scale`` (the same decay per step), as airbench."""
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    if bias_lr_scale == 1.0:
+        return [dict(params=trainable, lr=lr, weight_decay=weight_decay)]
+    shifts = {id(m.bias): m.bias for m in model.modules()
+              if isinstance(m, nn.BatchNorm2d) and m.bias is not None and m.bias.requires_grad}
+    return [dict(params=[p for p in trainable if id(p) not in shifts], lr=lr, weight_decay=weight_decay),
+            dict(params=list(shifts.values()), lr=lr * bias_lr_scale, weight_decay=weight_decay / bias_lr_scale)]
+
+
+def make_optimizer(name, groups, momentum):
+    """SGD (Nesterov momentum), Adam or AdamW by name over parameter ``groups`` (each with its lr and weight_decay)."""
     if name == "sgd":
-        return optim.SGD(parameters, lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=momentum > 0)
+        return optim.SGD(groups, momentum=momentum, nesterov=momentum > 0)
     if name == "adam":
-        return optim.Adam(parameters, lr=lr, weight_decay=weight_decay)
+        return optim.Adam(groups)
     if name == "adamw":
-        return optim.AdamW(parameters, lr=lr, weight_decay=weight_decay)
+        return optim.AdamW(groups)
     raise ValueError(f"unknown optimizer {name!r}; expected one of ['adam', 'adamw', 'sgd']")
 
 
-def make_schedule(name, optimizer, lr, epochs, steps_per_epoch):
-    """A per-step LR schedule by name, or None for a constant rate."""
+SCHEDULES = ("cosine", "linear", "none", "onecycle", "step")
+
+
+def make_schedule(name, optimizer, epochs, steps_per_epoch):
+    """A per-step LR schedule by name peaking at each group's lr, or None for a constant rate.
+
+    ``onecycle``: cosine 1cycle with momentum cycling; ``linear``: airbench's triangle (warm up linearly from lr/5
+    over the first 20 % of steps, then linearly to ~0, momentum fixed)."""
+    total = epochs * steps_per_epoch
+    peaks = [group["lr"] for group in optimizer.param_groups]
     if name == "none":
         return None
     if name == "onecycle":
-        return optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=epochs * steps_per_epoch, pct_start=0.25)
+        return optim.lr_scheduler.OneCycleLR(optimizer, max_lr=peaks, total_steps=total, pct_start=0.25)
+    if name == "linear":
+        return optim.lr_scheduler.OneCycleLR(optimizer, max_lr=peaks, total_steps=total, pct_start=0.2,
+                                             anneal_strategy="linear", cycle_momentum=False, div_factor=5.0)
     if name == "cosine":
-        return optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs * steps_per_epoch)
+        return optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)
     if name == "step":
-        return optim.lr_scheduler.StepLR(optimizer, step_size=max(1, epochs * steps_per_epoch // 3), gamma=0.1)
-    raise ValueError(f"unknown schedule {name!r}; expected one of ['cosine', 'none', 'onecycle', 'step']")
+        return optim.lr_scheduler.StepLR(optimizer, step_size=max(1, total // 3), gamma=0.1)
+    raise ValueError(f"unknown schedule {name!r}; expected one of {list(SCHEDULES)}")
 
 
 def load_cifar(data_dir, download, train, limit=None):
@@ -74,8 +99,9 @@ def load_cifar(data_dir, download, train, limit=None):
     return dataset
 
 
-def make_loader(dataset, batch_size, train, augment, seed):
-    steps = [data.transforms.RandomCrop(32, padding=4), data.transforms.RandomHorizontalFlip()] if augment else []
+def make_loader(dataset, batch_size, train, augment, seed, crop_padding=4):
+    """Batches of ``dataset``, normalised; ``augment`` adds a random crop after ``crop_padding`` zeros and a flip."""
+    steps = [data.transforms.RandomCrop(32, padding=crop_padding), data.transforms.RandomHorizontalFlip()] if augment else []
     transform = data.transforms.Compose(steps + [data.transforms.Normalize(CIFAR_MEAN, CIFAR_STD)])
     return data.DataLoader(dataset, batch_size=batch_size, shuffle=train, drop_last=False, seed=seed, transform=transform)
 
@@ -184,8 +210,9 @@ def fit(config, log=print):
     train_set = load_cifar(config.data_dir, config.download, True, config.limit)
     test_set = load_cifar(config.data_dir, config.download, False)
     steps_per_epoch = -(-len(train_set) // config.batch_size)
-    optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr, config.momentum, config.weight_decay)
-    schedule = make_schedule(config.schedule, optimizer, config.lr, config.epochs, steps_per_epoch)
+    groups = parameter_groups(model, config.lr, config.weight_decay, config.bias_lr_scale)
+    optimizer = make_optimizer(config.optimizer, groups, config.momentum)
+    schedule = make_schedule(config.schedule, optimizer, config.epochs, steps_per_epoch)
     first_epoch, rows = 1, []
     if config.resume and os.path.exists(checkpoint_path):
         state = load(checkpoint_path)
@@ -203,7 +230,8 @@ def fit(config, log=print):
     log(f"{config.model}: {sum(p.numel() for p in model.parameters()):,} parameters, {len(train_set):,} training "
         f"images, {config.epochs} epochs, batch {config.batch_size}, {config.optimizer} lr {config.lr}, {config.device}")
     for epoch in range(first_epoch, config.epochs + 1):
-        loader = make_loader(train_set, config.batch_size, True, config.augment, seed=config.seed * 100_003 + epoch)
+        loader = make_loader(train_set, config.batch_size, True, config.augment, seed=config.seed * 100_003 + epoch,
+                             crop_padding=config.crop_padding)
         label = f"epoch {epoch}/{config.epochs}"
         train_loss, train_acc, speed, seconds = train_one_epoch(
             model, loader, optimizer, schedule, config.device, config.label_smoothing, label

@@ -196,6 +196,20 @@ def test_init_matches_torch_bounds():
             assert np.abs(values).max() <= bound and np.abs(p.detach().numpy()).max() <= bound
 
 
+def test_dirac_matches_torch_and_makes_identity_conv():
+    torch = pytest.importorskip("torch")
+    for shape, groups in [((4, 4, 3, 3), 1), ((6, 2, 3, 3), 2), ((3, 5, 1, 2), 1), ((4, 2, 5), 2)]:
+        expected = torch.nn.init.dirac_(torch.empty(shape), groups=groups).numpy()
+        np.testing.assert_array_equal(init.dirac_(nc.empty(*shape), groups=groups).numpy(), expected)
+    x = np.random.default_rng(0).standard_normal((2, 4, 5, 5)).astype(np.float32)
+    weight = init.dirac_(nc.empty(4, 4, 3, 3))
+    np.testing.assert_array_equal(F.conv2d(nc.Tensor(x), weight, padding=1).numpy(), x)
+    with pytest.raises(ValueError, match="groups=4 must divide the 6"):
+        init.dirac_(nc.empty(6, 2, 3, 3), groups=4)
+    with pytest.raises(ValueError, match="3-D, 4-D or 5-D"):
+        init.dirac_(nc.empty(4, 4))
+
+
 def _gelu_reference(x, approximate):
     if approximate == "tanh":
         return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))

@@ -109,3 +109,18 @@ def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
     if fan == 0:
         return tensor
     return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(fan))
+
+
+def dirac_(tensor, groups=1):
+    """Identity filters: output channel i of each group copies input channel i at the kernel centre (torch.nn.init.dirac_)."""
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError(f"dirac_: expected a 3-D, 4-D or 5-D weight, got shape {tensor.shape}")
+    if groups < 1 or tensor.shape[0] % groups:
+        raise ValueError(f"dirac_: groups={groups} must divide the {tensor.shape[0]} output channels")
+    per_group = tensor.shape[0] // groups
+    values = np.zeros(tensor.shape)
+    centre = tuple(size // 2 for size in tensor.shape[2:])
+    for group in range(groups):
+        for channel in range(min(per_group, tensor.shape[1])):
+            values[(group * per_group + channel, channel) + centre] = 1.0
+    return _fill(tensor, values)

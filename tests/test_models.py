@@ -1,0 +1,60 @@
+"""numbaconv.models and the recipe helpers of training: shapes, airbench's init and parameter groups, schedules."""
+import numpy as np
+import pytest
+
+import numbaconv as nc
+from numbaconv import models, nn
+from numbaconv.training import make_optimizer, make_schedule, parameter_groups
+
+
+@pytest.mark.parametrize("name, parameters", [("keras_net", 361_034), ("torch_net", 527_946), ("default_net", 1_972_792)])
+def test_models_map_cifar_batches_to_ten_logits(name, parameters):
+    model = models.build(name)
+    assert sum(p.numel() for p in model.parameters()) == parameters
+    x = nc.Tensor(np.random.default_rng(0).standard_normal((2, 3, 32, 32)).astype(np.float32))
+    assert model(x).shape == (2, 10)
+
+
+def test_default_net_starts_with_identity_filters_and_frozen_norm_scales():
+    model = models.default_net()
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d) and m.kernel_size == (3, 3)]
+    assert [(c.in_channels, c.out_channels) for c in convs] == [(24, 64), (64, 64), (64, 256), (256, 256), (256, 256),
+                                                                (256, 256)]
+    for conv in convs:
+        weight, c_in = conv.weight.detach().numpy(), conv.in_channels
+        identity = np.zeros((c_in, c_in, 3, 3), np.float32)
+        identity[np.arange(c_in), np.arange(c_in), 1, 1] = 1
+        np.testing.assert_array_equal(weight[:c_in], identity)
+        assert weight.shape[0] == c_in or np.abs(weight[c_in:]).max() > 0
+    norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    assert len(norms) == 6 and all(not n.weight.requires_grad and n.bias.requires_grad for n in norms)
+
+
+def test_bias_lr_scale_gives_norm_shifts_their_own_group_with_equal_decay_per_step():
+    model = models.default_net()
+    plain = parameter_groups(model, 0.5, 1e-3)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    assert len(plain) == 1 and [id(p) for p in plain[0]["params"]] == [id(p) for p in trainable]
+    others, shifts = parameter_groups(model, 0.5, 1e-3, bias_lr_scale=64.0)
+    norm_biases = [m.bias for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    assert {id(p) for p in shifts["params"]} == {id(p) for p in norm_biases}
+    assert len(others["params"]) + len(shifts["params"]) == len(trainable)
+    assert shifts["lr"] == 32.0 and others["lr"] == 0.5
+    assert shifts["lr"] * shifts["weight_decay"] == pytest.approx(others["lr"] * others["weight_decay"])
+
+
+def test_linear_schedule_is_airbench_triangle_per_group():
+    model = models.default_net()
+    optimizer = make_optimizer("sgd", parameter_groups(model, 1.0, 0.0, bias_lr_scale=10.0), momentum=0.85)
+    schedule = make_schedule("linear", optimizer, epochs=2, steps_per_epoch=50)
+    rates = []
+    for _ in range(100):
+        rates.append([group["lr"] for group in optimizer.param_groups])
+        optimizer.step()
+        schedule.step()
+    rates = np.array(rates)
+    np.testing.assert_allclose(rates[:, 1], 10 * rates[:, 0])
+    assert rates[0, 0] == pytest.approx(0.2) and rates[19, 0] == pytest.approx(1.0)
+    np.testing.assert_allclose(np.diff(rates[:20, 0]), 0.8 / 19)
+    np.testing.assert_allclose(np.diff(rates[19:, 0]), -np.ptp(rates[19:, 0]) / 80, rtol=1e-6)
+    assert rates[-1, 0] < 1e-3 and all(group["momentum"] == 0.85 for group in optimizer.param_groups)
