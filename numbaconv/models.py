@@ -1,4 +1,7 @@
 """The CIFAR-10 CNNs: the two seed examples and the stronger default (cf. torchvision.models builders)."""
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
 from . import nn
 from .tensor import Tensor
 
@@ -67,6 +70,30 @@ def default_net(num_classes=10, widths=(64, 256, 256)):
         c_in = width
     layers += [nn.MaxPool2d(3), nn.Flatten(), nn.Linear(c_in, num_classes, bias=False), _Scale(1 / 9)]
     return nn.Sequential(*layers)
+
+
+def whiten_(conv, images, eps=5e-4):
+    """airbench's patch-whitening start for a stem conv with 2·C·kh·kw filters: the eigenvectors of the covariance of
+    the ``images``' kh×kw patches scaled by 1/sqrt(eigenvalue + eps), then their negatives; the weights are frozen."""
+    c_out, c_in, kh, kw = conv.weight.shape
+    images = np.asarray(images.numpy() if isinstance(images, Tensor) else images, dtype=np.float64)
+    if images.ndim != 4 or images.shape[1] != c_in or c_out != 2 * c_in * kh * kw:
+        raise ValueError(f"whiten_: needs (N, {c_in}, H, W) images and {2 * c_in * kh * kw} filters; got images "
+                         f"{images.shape} for a conv of weight {conv.weight.shape}")
+    patches = sliding_window_view(images, (kh, kw), axis=(2, 3)).transpose(0, 2, 3, 1, 4, 5).reshape(-1, c_in * kh * kw)
+    eigenvalues, eigenvectors = np.linalg.eigh(patches.T @ patches / len(patches))
+    filters = (eigenvectors / np.sqrt(eigenvalues + eps)).T[::-1].reshape(-1, c_in, kh, kw)
+    conv.weight.data[...] = np.concatenate([filters, -filters])
+    conv.weight.requires_grad_(False)
+    return conv
+
+
+def init_from_data(name, model, images):
+    """The data-dependent start of model ``name`` from normalised training ``images`` (default_net whitens its stem
+    conv); the other models are left as built."""
+    if name == "default_net":
+        whiten_(model[0], images)
+    return model
 
 
 MODELS = {"keras_net": keras_net, "torch_net": torch_net, "default_net": default_net}

@@ -18,6 +18,7 @@ CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR_STD = (0.2470, 0.2435, 0.2616)
 METRIC_COLUMNS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "images_per_s", "seconds", "test_acc_tta")
 CHECKPOINT = "checkpoint.npz"
+WHITENING_IMAGES = 5000
 
 
 @dataclasses.dataclass
@@ -206,8 +207,11 @@ def fit(config, log=print):
     checkpoint_path = os.path.join(config.out, CHECKPOINT)
     metrics_path = os.path.join(config.out, "metrics.csv")
     nc_random.manual_seed(config.seed)
-    model = models.build(config.model).to(config.device)
+    model = models.build(config.model)
     train_set = load_cifar(config.data_dir, config.download, True, config.limit)
+    sample = data.Subset(train_set, range(min(WHITENING_IMAGES, len(train_set))))
+    (images, _), = make_loader(sample, len(sample), train=False, augment=False, seed=0)
+    models.init_from_data(config.model, model, images).to(config.device)
     test_set = load_cifar(config.data_dir, config.download, False)
     steps_per_epoch = -(-len(train_set) // config.batch_size)
     groups = parameter_groups(model, config.lr, config.weight_decay, config.bias_lr_scale)

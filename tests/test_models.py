@@ -4,6 +4,7 @@ import pytest
 
 import numbaconv as nc
 from numbaconv import models, nn
+from numbaconv.nn import functional as F
 from numbaconv.training import make_optimizer, make_schedule, parameter_groups
 
 
@@ -58,3 +59,28 @@ def test_linear_schedule_is_airbench_triangle_per_group():
     np.testing.assert_allclose(np.diff(rates[:20, 0]), 0.8 / 19)
     np.testing.assert_allclose(np.diff(rates[19:, 0]), -np.ptp(rates[19:, 0]) / 80, rtol=1e-6)
     assert rates[-1, 0] < 1e-3 and all(group["momentum"] == 0.85 for group in optimizer.param_groups)
+
+
+def test_whiten_makes_stem_outputs_uncorrelated_with_unit_variance_and_freezes_them():
+    rng = np.random.default_rng(0)
+    mixing = rng.standard_normal((3, 3))
+    images = np.einsum("ij,njhw->nihw", mixing, rng.standard_normal((40, 3, 12, 12))).astype(np.float32)
+    images[:, :, :, 1:] += 0.5 * images[:, :, :, :-1]
+    model = models.init_from_data("default_net", models.default_net(), images)
+    stem = model[0]
+    assert not stem.weight.requires_grad and stem.bias.requires_grad
+    np.testing.assert_array_equal(stem.weight.detach().numpy()[12:], -stem.weight.detach().numpy()[:12])
+    weight = models.whiten_(stem, images, eps=0.0).weight.detach().numpy()
+    out = F.conv2d(nc.Tensor(images.astype(np.float64)), nc.Tensor(weight[:12].astype(np.float64))).numpy()
+    flat = out.transpose(1, 0, 2, 3).reshape(12, -1)
+    np.testing.assert_allclose(flat @ flat.T / flat.shape[1], np.eye(12), atol=1e-4)
+    with pytest.raises(ValueError, match=r"needs \(N, 3, H, W\) images and 24 filters"):
+        models.whiten_(stem, images[:, :2])
+
+
+def test_init_from_data_leaves_other_models_as_built():
+    nc.manual_seed(0)
+    model = models.torch_net()
+    before = {k: v.copy() for k, v in model.state_dict().items()}
+    models.init_from_data("torch_net", model, np.zeros((2, 3, 32, 32), np.float32))
+    assert all(np.array_equal(before[k], v) for k, v in model.state_dict().items())
