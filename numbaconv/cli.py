@@ -1,6 +1,5 @@
 """`numbaconv train | evaluate | bench-info`: the command line (python -m numbaconv)."""
 import argparse
-import dataclasses
 import os
 import sys
 
@@ -73,10 +72,9 @@ def _train(args):
         if getattr(args, key) is not None:
             chosen[key] = getattr(args, key)
     config = TrainConfig(
-        model=args.model, epochs=args.epochs, augment=not args.no_augment, data_dir=args.data_dir, download=args.download, device=args.device,
-        seed=args.seed, out=args.out or os.path.join("runs", args.model), resume=args.resume, limit=args.limit,
-        tta=args.tta,
-        **chosen,
+        model=args.model, epochs=args.epochs, augment=not args.no_augment, data_dir=args.data_dir,
+        download=args.download, device=args.device, seed=args.seed, out=args.out or os.path.join("runs", args.model),
+        resume=args.resume, limit=args.limit, tta=args.tta, **chosen,
     )
     fit(config)
 
