@@ -339,7 +339,7 @@ def main(argv=None):
             print(f"# {section} done in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
     print(f"device: {name}; torch {torch.__version__}, cuDNN {torch.backends.cudnn.version()}; fp32 peak {peak} TFLOP/s")
     print("relative errors vs torch fp32: " + ", ".join(f"{k} {v:.1e}" for k, v in checks.items()))
-    print(f"| op | shape | numbaconv ms | torch fp32 ms | ratio | torch TF32 ms | numbaconv TFLOP/s | % of fp32 peak |")
+    print("| op | shape | numbaconv ms | torch fp32 ms | ratio | torch TF32 ms | numbaconv TFLOP/s | % of fp32 peak |")
     print("|---|---|---|---|---|---|---|---|")
     for op, shape, flops, t in rows:
         ours = t.get("numbaconv")

@@ -76,7 +76,7 @@ def timed(step):
 
 
 def compare(batch, steps):
-    print(f"| model | numbaconv ms | torch ms | numbaconv img/s | torch img/s | nc/torch |")
+    print("| model | numbaconv ms | torch ms | numbaconv img/s | torch img/s | nc/torch |")
     print("|---|---:|---:|---:|---:|---:|")
     for name in ("keras_net", "torch_net"):
         runners = {"numbaconv": numbaconv_step(name, batch)}

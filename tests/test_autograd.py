@@ -1,5 +1,4 @@
 """The autograd engine: graph walk, accumulation, freeing, grad mode, in-place safety, errors."""
-import time
 
 import numpy as np
 import pytest
