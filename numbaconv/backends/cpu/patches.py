@@ -14,29 +14,23 @@ from numba import njit, uint64
 
 @njit(nogil=True, cache=True)
 def pad_nhwc(x, b0, b1, pt, pl, xp):
-    """xp[b-b0, pt + y, pl + x, c] = x[b, c, y, x]; the border of ``xp`` is zero."""
+    """xp[b-b0, pt + y, pl + x, c] = x[b, c, y, x]; the rest of ``xp`` is zero.
+
+    Written pixel by pixel with the channels innermost (strided loads, contiguous stores): 2-3x faster here
+    than walking x's rows and storing with a stride of c.
+    """
     n, c, h, w = x.shape
     hp, wp = xp.shape[1], xp.shape[2]
-    src = x.reshape(x.size)
-    dst = xp.reshape(xp.size)
     for b in range(b1 - b0):
-        top = uint64(b * hp * wp * c)
-        for k in range(uint64(pt * wp * c)):
-            dst[top + k] = 0
-        for k in range(uint64((pt + h) * wp * c), uint64(hp * wp * c)):
-            dst[top + k] = 0
-        for y in range(h):
-            row = uint64(top + (pt + y) * wp * c)
-            for k in range(uint64(pl * c)):
-                dst[row + k] = 0
-            for k in range(uint64((pl + w) * c), uint64(wp * c)):
-                dst[row + k] = 0
-        for ci in range(c):
-            for y in range(h):
-                row = uint64(top + ((pt + y) * wp + pl) * c + ci)
-                s0 = uint64((((b0 + b) * c + ci) * h + y) * w)
-                for xx in range(uint64(w)):
-                    dst[row + xx * c] = src[s0 + xx]
+        for y in range(hp):
+            for xx in range(wp):
+                ys, xs = y - pt, xx - pl
+                if 0 <= ys < h and 0 <= xs < w:
+                    for ci in range(c):
+                        xp[b, y, xx, ci] = x[b0 + b, ci, ys, xs]
+                else:
+                    for ci in range(c):
+                        xp[b, y, xx, ci] = 0
 
 
 @njit(nogil=True, cache=True)
