@@ -28,7 +28,9 @@ def ref_max_pool(x, kernel_size, stride, padding, dilation, ceil_mode):
         for j in range(ow):
             rows = [i * sh - ph + a * dh for a in range(kh) if 0 <= i * sh - ph + a * dh < h]
             cols = [j * sw - pw + b * dw for b in range(kw) if 0 <= j * sw - pw + b * dw < w]
-            out[:, :, i, j] = x[:, :, rows][:, :, :, cols].max(axis=(2, 3))
+            window = x[:, :, rows][:, :, :, cols]
+            # a dilated window can skip every input row or column and see only padding: -inf, as PyTorch
+            out[:, :, i, j] = window.max(axis=(2, 3)) if window.size else -np.inf
     return out
 
 
