@@ -51,21 +51,35 @@ def reference_conv2d_grads(x, w, grad, stride, pad, dilation, groups):
 
 
 @st.composite
-def conv_case(draw):
-    groups = draw(st.sampled_from([1, 1, 2, 3]))
+def conv_case(draw, winograd=False):
+    """A conv2d case; ``winograd=True`` draws the 3x3 stride-1 convs with 16+ input channels that
+    backends/cpu/conv_winograd.py serves (partial edge tiles included)."""
+    groups = 1 if winograd else draw(st.sampled_from([1, 1, 2, 3]))
     # 8+ channels without groups take the channels-last kernels (backends/cpu/patches.py), fewer the NCHW ones
-    cin = draw(st.sampled_from([1, 2, 3, 8, 9])) if groups == 1 else groups * draw(st.integers(1, 3))
+    if winograd:
+        cin = draw(st.sampled_from([16, 17, 24]))
+    else:
+        cin = draw(st.sampled_from([1, 2, 3, 8, 9])) if groups == 1 else groups * draw(st.integers(1, 3))
     cout = groups * draw(st.integers(1, 3))
-    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
-    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    kh, kw = (3, 3) if winograd else (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    stride = (1, 1) if winograd else (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    dilation = (1, 1) if winograd else (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
     ph, pw = draw(st.integers(0, 2)), draw(st.integers(0, 2))
-    h = draw(st.integers(max(1, dilation[0] * (kh - 1) + 1 - 2 * ph), 9))
-    w = draw(st.integers(max(1, dilation[1] * (kw - 1) + 1 - 2 * pw), 9))
+    h = draw(st.integers(max(1, dilation[0] * (kh - 1) + 1 - 2 * ph), 13 if winograd else 9))
+    w = draw(st.integers(max(1, dilation[1] * (kw - 1) + 1 - 2 * pw), 13 if winograd else 9))
     n = draw(st.integers(1, 3))
     return dict(n=n, cin=cin, cout=cout, k=(kh, kw), stride=stride, dilation=dilation, pad=(ph, pw), hw=(h, w),
                 groups=groups, bias=draw(st.booleans()), dtype=draw(st.sampled_from([np.float32, np.float64])),
                 strided=draw(st.booleans()), seed=draw(st.integers(0, 2**16)))
+
+
+any_conv_case = st.one_of(conv_case(), conv_case(winograd=True))
+
+
+def _assert_close(actual, expected, tol):
+    """Elementwise within ``tol`` relative, and within ``tol`` of the largest magnitude (float32 rounding grows
+    with the size of the summed terms, not of each result)."""
+    np.testing.assert_allclose(actual, expected, rtol=tol, atol=tol * max(1.0, float(np.abs(expected).max())))
 
 
 def _arrays(case):
@@ -78,7 +92,7 @@ def _arrays(case):
     return x.astype(case["dtype"]), w.astype(case["dtype"]), None if b is None else b.astype(case["dtype"])
 
 
-@given(conv_case())
+@given(any_conv_case)
 @settings()
 def test_conv2d_forward_matches_loop_reference(case):
     x, w, b = _arrays(case)
@@ -88,10 +102,10 @@ def test_conv2d_forward_matches_loop_reference(case):
     expected = reference_conv2d(x, w, b, case["stride"], (ph, ph, pw, pw), case["dilation"], case["groups"])
     tol = 1e-4 if case["dtype"] == np.float32 else 1e-10
     assert out.dtype == case["dtype"]
-    np.testing.assert_allclose(out.numpy(), expected, rtol=tol, atol=tol)
+    _assert_close(out.numpy(), expected, tol)
 
 
-@given(conv_case())
+@given(any_conv_case)
 @settings()
 def test_conv2d_fused_relu_and_gradients_match_reference(case):
     """Fused ReLU forward, then grad input/weight/bias against the loop adjoint of the reference."""
@@ -103,15 +117,15 @@ def test_conv2d_fused_relu_and_gradients_match_reference(case):
     out = F.conv2d(tx, tw, tb, relu=True, **args)
     expected = reference_conv2d(x, w, b, case["stride"], (ph, ph, pw, pw), case["dilation"], case["groups"])
     tol = 1e-4 if case["dtype"] == np.float32 else 1e-10
-    np.testing.assert_allclose(out.detach().numpy(), np.maximum(expected, 0), rtol=tol, atol=tol)
+    _assert_close(out.detach().numpy(), np.maximum(expected, 0), tol)
     grad = np.random.default_rng(1).standard_normal(out.shape) * (expected > 0)
     grad = grad.astype(case["dtype"]).astype(np.float64)
     out.backward(nc.tensor(grad.astype(case["dtype"])))
     gx, gw = reference_conv2d_grads(x, w, grad, case["stride"], (ph, ph, pw, pw), case["dilation"], case["groups"])
-    np.testing.assert_allclose(tx.grad.numpy(), gx, rtol=10 * tol, atol=10 * tol)
-    np.testing.assert_allclose(tw.grad.numpy(), gw, rtol=10 * tol, atol=10 * tol)
+    _assert_close(tx.grad.numpy(), gx, 10 * tol)
+    _assert_close(tw.grad.numpy(), gw, 10 * tol)
     if tb is not None:
-        np.testing.assert_allclose(tb.grad.numpy(), grad.sum(axis=(0, 2, 3)), rtol=10 * tol, atol=10 * tol)
+        _assert_close(tb.grad.numpy(), grad.sum(axis=(0, 2, 3)), 10 * tol)
 
 
 @pytest.mark.parametrize("kwargs", [
@@ -119,12 +133,14 @@ def test_conv2d_fused_relu_and_gradients_match_reference(case):
     dict(padding="same", dilation=(2, 1)),
     dict(padding="valid", stride=(1, 2), relu=True),
     dict(padding=(2, 1), stride=(2, 1), dilation=(1, 2), channels=8),
+    dict(padding=(1, 0), relu=True, channels=16, kernel=(3, 3)),
 ])
 def test_conv2d_gradcheck(kwargs):
     rng = np.random.default_rng(0)
     c = kwargs.pop("channels", 4)
+    kernel = kwargs.pop("kernel", (2, 3))
     x = nc.tensor(rng.standard_normal((2, c, 5, 6)), requires_grad=True)
-    w = nc.tensor(rng.standard_normal((4, c // kwargs.get("groups", 1), 2, 3)), requires_grad=True)
+    w = nc.tensor(rng.standard_normal((4, c // kwargs.get("groups", 1), *kernel)), requires_grad=True)
     b = nc.tensor(rng.standard_normal(4), requires_grad=True)
     assert nc.gradcheck(lambda x, w, b: F.conv2d(x, w, b, **kwargs), [x, w, b])
 
@@ -187,10 +203,11 @@ def test_scratch_reuse_does_not_leak_between_layers():
     assert nc.gradcheck(lambda x, w1, w2: F.conv2d(F.conv2d(x, w1, padding=1, relu=True), w2), [x, w1, w2])
 
 
-def test_thread_count_does_not_change_results_and_is_checked():
+@pytest.mark.parametrize("cin", [8, 16])
+def test_thread_count_does_not_change_results_and_is_checked(cin):
     rng = np.random.default_rng(0)
-    x = nc.tensor(rng.standard_normal((5, 8, 7, 7)), requires_grad=True)
-    w = nc.tensor(rng.standard_normal((4, 8, 3, 3)), requires_grad=True)
+    x = nc.tensor(rng.standard_normal((5, cin, 7, 7)), requires_grad=True)
+    w = nc.tensor(rng.standard_normal((4, cin, 3, 3)), requires_grad=True)
     results = []
     before = nc.get_num_threads()
     try:
@@ -209,21 +226,47 @@ def test_thread_count_does_not_change_results_and_is_checked():
         nc.set_num_threads(0)
 
 
-@pytest.mark.parametrize("cin,groups", [(8, 1), (3, 1), (4, 2)])
-def test_chunked_pipeline_matches_one_chunk(monkeypatch, cin, groups):
+@pytest.mark.parametrize("cin,groups,kernel", [(8, 1, (3, 2)), (3, 1, (3, 2)), (4, 2, (3, 2)), (16, 1, (3, 3))])
+def test_chunked_pipeline_matches_one_chunk(monkeypatch, cin, groups, kernel):
     """Images split into many chunks per thread (grad weight accumulated across chunks) give the same result."""
     from numbaconv.backends.cpu import conv as cpu_conv
+    from numbaconv.backends.cpu import conv_winograd
 
     rng = np.random.default_rng(cin)
     x = nc.tensor(rng.standard_normal((5, cin, 6, 7)), requires_grad=True)
-    w = nc.tensor(rng.standard_normal((6, cin // groups, 3, 2)), requires_grad=True)
+    w = nc.tensor(rng.standard_normal((6, cin // groups, *kernel)), requires_grad=True)
     b = nc.tensor(rng.standard_normal(6), requires_grad=True)
     results = []
-    for chunk_bytes in (cpu_conv.CHUNK_BYTES, 1):
-        monkeypatch.setattr(cpu_conv, "CHUNK_BYTES", chunk_bytes)
+    for scale in (1, 0):
+        monkeypatch.setattr(cpu_conv, "CHUNK_BYTES", max(1, scale * cpu_conv.CHUNK_BYTES))
+        monkeypatch.setattr(conv_winograd, "CHUNK_BYTES", max(1, scale * conv_winograd.CHUNK_BYTES))
         x.grad = w.grad = b.grad = None
         out = F.conv2d(x, w, b, padding=(1, 0), groups=groups, relu=True)
         out.backward(nc.tensor(np.linspace(-1, 1, out.numel()).reshape(out.shape)))
         results.append([out.detach().numpy(), x.grad.numpy(), w.grad.numpy(), b.grad.numpy()])
     for one, many in zip(*results):
         np.testing.assert_allclose(many, one, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_winograd_path_serves_3x3_convs_and_agrees_with_patch_gemm(monkeypatch, dtype):
+    """The dispatcher sends 3x3 stride-1 convs with 16+ channels to Winograd; turning it off (the patch-GEMM
+    path) gives the same output and gradients to rounding."""
+    from numbaconv.backends.cpu import conv as cpu_conv
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((3, 32, 9, 10)).astype(dtype)
+    w = rng.standard_normal((8, 32, 3, 3)).astype(dtype)
+    assert cpu_conv._winograd(x, w.shape, (1, 1), (1, 1), 1)
+    assert not cpu_conv._winograd(x, w.shape, (2, 2), (1, 1), 1)
+    assert not cpu_conv._winograd(x[:, :8], w[:, :8].shape, (1, 1), (1, 1), 1)
+    results = []
+    for min_channels in (cpu_conv.WINOGRAD_MIN_CHANNELS, 10**9):
+        monkeypatch.setattr(cpu_conv, "WINOGRAD_MIN_CHANNELS", min_channels)
+        tx, tw = nc.tensor(x, requires_grad=True), nc.tensor(w, requires_grad=True)
+        out = F.conv2d(tx, tw, padding=1, relu=True)
+        out.backward(nc.tensor(np.linspace(-1, 1, out.numel()).reshape(out.shape).astype(dtype)))
+        results.append([out.detach().numpy(), tx.grad.numpy(), tw.grad.numpy()])
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for winograd, patches in zip(*results):
+        _assert_close(winograd, patches, tol)

@@ -19,11 +19,12 @@ Grad bias is the sum of the (ReLU-masked) output gradient; per-thread partial su
 import numpy as np
 from numba import njit, uint64
 
-from . import patches, threads
+from . import conv_winograd, patches, threads
 from .im2col import col2im, im2col, scratch
 
 CHUNK_BYTES = 1 << 20
 CHANNELS_LAST_MIN = 8
+WINOGRAD_MIN_CHANNELS = 16
 
 
 def output_size(size, kernel, stride, pad_lo, pad_hi, dilation):
@@ -95,6 +96,13 @@ def _channels_last(x, groups):
     return groups == 1 and x.shape[1] >= CHANNELS_LAST_MIN
 
 
+def _winograd(x, w_shape, stride, dilation, groups):
+    """Whether Winograd F(4x4, 3x3) (backends/cpu/conv_winograd.py) serves this conv: 3x3, stride 1, undilated,
+    ungrouped, from ``WINOGRAD_MIN_CHANNELS`` input channels (4x fewer multiply-adds than the patch GEMM)."""
+    return (tuple(w_shape[2:]) == (3, 3) and tuple(stride) == (1, 1) and tuple(dilation) == (1, 1)
+            and groups == 1 and x.shape[1] >= WINOGRAD_MIN_CHANNELS)
+
+
 def _padded_shape(x, padding):
     return x.shape[2] + padding[0] + padding[1], x.shape[3] + padding[2] + padding[3], x.shape[1]
 
@@ -102,6 +110,9 @@ def _padded_shape(x, padding):
 def conv2d_forward(x, w, bias, stride, padding, dilation, groups, relu=False):
     """Cross-correlation of x (n, c, h, w) with w (cout, c/groups, kh, kw), plus bias, optional ReLU."""
     x = np.ascontiguousarray(x)
+    if _winograd(x, w.shape, stride, dilation, groups):
+        oh, ow, _, _ = _geometry(x, w.shape, stride, padding, dilation)
+        return conv_winograd.forward(x, np.ascontiguousarray(w), bias, padding, oh, ow, relu)
     if _channels_last(x, groups):
         return _forward_channels_last(x, w, bias, stride, padding, dilation, relu)
     n = x.shape[0]
@@ -200,6 +211,8 @@ def conv2d_backward(grad, x, w, out, stride, padding, dilation, groups, relu, ne
     length = oh * ow
     grad3 = np.ascontiguousarray(grad, dtype=x.dtype).reshape(n, cout, length)
     out3 = grad3 if out is None else np.ascontiguousarray(out).reshape(n, cout, length)
+    if _winograd(x, w.shape, stride, dilation, groups):
+        return conv_winograd.backward(grad3, out3, x, w, padding, ow, relu, needs)
     if _channels_last(x, groups):
         return _backward_channels_last(grad3, out3, x, w, stride, padding, dilation, relu, needs)
     cout_g = cout // groups

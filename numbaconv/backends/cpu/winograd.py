@@ -1,0 +1,293 @@
+"""Winograd F(4x4, 3x3) tile transforms for 3x3 stride-1 conv2d on the CPU (what oneDNN/cuDNN call Winograd).
+
+Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks" (2015): a 4x4 output tile of a 3x3
+cross-correlation is ``Y = A^T [(G g G^T) * (B^T d B)] A`` for its 6x6 input tile ``d``; summed over input
+channels, the elementwise product becomes 36 GEMMs (one per tile position xi) of (tiles, cin) x (cin, cout),
+4x fewer multiply-adds than the direct (im2col) GEMM. The backward passes are the adjoints of the same
+linear maps: ``dM = A dY A^T``, grad input tiles ``B (dM U) B^T`` (overlapping tiles add up), grad of the
+transformed weight ``dM^T V``, and grad weight ``G^T dU G``.
+
+Layouts (per chunk of images, channels last so every transform's inner loop runs over contiguous channels):
+input tiles ``v[xi, t, ci]``, products ``m[xi, t, co]``, with ``t = (b*tiles_h + th)*tiles_w + tw`` and
+``xi = 6*r + s``. Tile (th, tw) reads the padded channels-last input rows 4*th..4*th+5, columns 4*tw..4*tw+5.
+Kernels are serial and release the GIL, like the rest of backends/cpu/conv.py's pipeline.
+"""
+import numpy as np
+from numba import njit
+
+TILE = 4
+ALPHA = TILE + 2
+
+B_T = np.array([[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0],
+                [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]], np.float64)
+G = np.array([[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6],
+              [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]], np.float64)
+A_T = np.array([[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]], np.float64)
+
+
+def tiles(size):
+    """Number of 4-wide tiles covering ``size`` outputs."""
+    return -(-size // TILE)
+
+
+def transform_weight(w):
+    """u[xi, co, ci] = (G w[co, ci] G^T)[xi] for a (cout, cin, 3, 3) weight."""
+    u = np.empty((ALPHA * ALPHA, *w.shape[:2]), w.dtype)
+    _transform_weight(np.ascontiguousarray(w.transpose(0, 2, 3, 1)), G.astype(w.dtype), u)
+    return u
+
+
+def weight_grad(du):
+    """grad w[co, ci] = G^T du[xi, co, ci] G (the adjoint of transform_weight)."""
+    dw = np.empty((du.shape[1], 3, 3, du.shape[2]), du.dtype)
+    _weight_grad(du, G.astype(du.dtype), dw)
+    return np.ascontiguousarray(dw.transpose(0, 3, 1, 2))
+
+
+@njit(nogil=True, cache=True, fastmath={"contract"})
+def _transform_weight(w, g, u):
+    """u from a weight in (cout, 3, 3, cin) order."""
+    cout, cin = w.shape[0], w.shape[3]
+    rows = np.empty((ALPHA, 3, cin), u.dtype)
+    for co in range(cout):
+        for a in range(ALPHA):
+            for j in range(3):
+                for ci in range(cin):
+                    rows[a, j, ci] = g[a, 0] * w[co, 0, j, ci] + g[a, 1] * w[co, 1, j, ci] + g[a, 2] * w[co, 2, j, ci]
+        for a in range(ALPHA):
+            for b in range(ALPHA):
+                for ci in range(cin):
+                    u[a * ALPHA + b, co, ci] = rows[a, 0, ci] * g[b, 0] + rows[a, 1, ci] * g[b, 1] + rows[a, 2, ci] * g[b, 2]
+
+
+@njit(nogil=True, cache=True, fastmath={"contract"})
+def _weight_grad(du, g, dw):
+    """dw in (cout, 3, 3, cin) order."""
+    cout, cin = dw.shape[0], dw.shape[3]
+    rows = np.empty((ALPHA, 3, cin), dw.dtype)
+    for co in range(cout):
+        for a in range(ALPHA):
+            for j in range(3):
+                for ci in range(cin):
+                    acc = du[a * ALPHA, co, ci] * g[0, j]
+                    for b in range(1, ALPHA):
+                        acc += du[a * ALPHA + b, co, ci] * g[b, j]
+                    rows[a, j, ci] = acc
+        for i in range(3):
+            for j in range(3):
+                for ci in range(cin):
+                    acc = g[0, i] * rows[0, j, ci]
+                    for a in range(1, ALPHA):
+                        acc += g[a, i] * rows[a, j, ci]
+                    dw[co, i, j, ci] = acc
+
+
+@njit(inline="always")
+def _constants(a):
+    """2, 4, 5 and 8 in ``a``'s dtype (integer literals would promote float32 arithmetic to float64)."""
+    k = np.empty(4, a.dtype)
+    k[0], k[1], k[2], k[3] = 2, 4, 5, 8
+    return k[0], k[1], k[2], k[3]
+
+
+@njit(inline="always")
+def _bt(d0, d1, d2, d3, d4, d5, k):
+    """B^T d for one 6-vector; ``k`` = _constants."""
+    k2, k4, k5 = k[0], k[1], k[2]
+    return (k4 * d0 - k5 * d2 + d4, d3 + d4 - k4 * (d1 + d2), k4 * (d1 - d2) + d4 - d3,
+            k2 * (d3 - d1) + d4 - d2, k2 * (d1 - d3) + d4 - d2, k4 * d1 - k5 * d3 + d5)
+
+
+@njit(inline="always")
+def _b(x0, x1, x2, x3, x4, x5, k):
+    """B x for one 6-vector (the adjoint of _bt)."""
+    k2, k4, k5 = k[0], k[1], k[2]
+    return (k4 * x0, k4 * (x2 - x1) + k2 * (x4 - x3) + k4 * x5, -k5 * x0 - k4 * (x1 + x2) - x3 - x4,
+            x1 - x2 + k2 * (x3 - x4) - k5 * x5, x0 + x1 + x2 + x3 + x4, x5)
+
+
+@njit(inline="always")
+def _at(m0, m1, m2, m3, m4, m5, k):
+    """A^T m: a 6-vector to 4 outputs."""
+    k2, k4, k8 = k[0], k[1], k[3]
+    return (m0 + m1 + m2 + m3 + m4, m1 - m2 + k2 * (m3 - m4), m1 + m2 + k4 * (m3 + m4), m1 - m2 + k8 * (m3 - m4) + m5)
+
+
+@njit(inline="always")
+def _a(y0, y1, y2, y3, k):
+    """A y: 4 values to a 6-vector (the adjoint of _at)."""
+    k2, k4, k8 = k[0], k[1], k[3]
+    return (y0, y0 + y1 + y2 + y3, y0 - y1 + y2 - y3, y0 + k2 * y1 + k4 * y2 + k8 * y3,
+            y0 - k2 * y1 + k4 * y2 - k8 * y3, y3)
+
+
+@njit(nogil=True, cache=True, fastmath={"contract"})
+def input_tiles(x, b0, b1, pt, pl, tiles_h, tiles_w, v):
+    """v[xi, t, :] = (B^T d B)[xi] for every tile t of images b0..b1-1 of x (n, c, h, w), zero-padded by pt, pl.
+
+    Each row of tiles first gathers its 6 padded input rows channels-last into ``rows`` (the last two are the
+    next row of tiles' first two), so the transforms run over contiguous channels.
+    """
+    n, c, h, w = x.shape
+    rows = np.empty((ALPHA, tiles_w * TILE + 2, c), v.dtype)
+    tmp = np.empty((ALPHA, ALPHA, c), v.dtype)
+    kc = _constants(v)
+    for b in range(b1 - b0):
+        for th in range(tiles_h):
+            first = 0
+            if th > 0:
+                rows[0] = rows[TILE]
+                rows[1] = rows[TILE + 1]
+                first = 2
+            for i in range(first, ALPHA):
+                ys = th * TILE + i - pt
+                for xx in range(rows.shape[1]):
+                    xs = xx - pl
+                    if 0 <= ys < h and 0 <= xs < w:
+                        for k in range(c):
+                            rows[i, xx, k] = x[b0 + b, k, ys, xs]
+                    else:
+                        for k in range(c):
+                            rows[i, xx, k] = 0
+            for tw in range(tiles_w):
+                t = (b * tiles_h + th) * tiles_w + tw
+                x0 = tw * TILE
+                for s in range(ALPHA):
+                    for k in range(c):
+                        r = _bt(rows[0, x0 + s, k], rows[1, x0 + s, k], rows[2, x0 + s, k],
+                                rows[3, x0 + s, k], rows[4, x0 + s, k], rows[5, x0 + s, k], kc)
+                        for i in range(ALPHA):
+                            tmp[i, s, k] = r[i]
+                for i in range(ALPHA):
+                    for k in range(c):
+                        r = _bt(tmp[i, 0, k], tmp[i, 1, k], tmp[i, 2, k], tmp[i, 3, k], tmp[i, 4, k], tmp[i, 5, k], kc)
+                        for j in range(ALPHA):
+                            v[i * ALPHA + j, t, k] = r[j]
+
+
+@njit(nogil=True, cache=True, fastmath={"contract"})
+def output_tiles(m, tiles_h, tiles_w, b0, bias, relu, out):
+    """out[b0 + b, co, y, x] = (A^T m A)[...] + bias[co] (then ReLU) for the chunk's tiles; out is (n, cout, oh, ow).
+
+    A row of tiles is first transformed into ``rows[i, x, co]`` (vector work over channels), then copied out
+    along x (contiguous NCHW stores).
+    """
+    n, cout, oh, ow = out.shape
+    chunk = m.shape[1] // (tiles_h * tiles_w)
+    tmp = np.empty((TILE, ALPHA, cout), m.dtype)
+    rows = np.empty((TILE, tiles_w * TILE, cout), m.dtype)
+    kc = _constants(m)
+    for b in range(chunk):
+        for th in range(tiles_h):
+            for tw in range(tiles_w):
+                t = (b * tiles_h + th) * tiles_w + tw
+                for s in range(ALPHA):
+                    for k in range(cout):
+                        r = _at(m[s, t, k], m[ALPHA + s, t, k], m[2 * ALPHA + s, t, k],
+                                m[3 * ALPHA + s, t, k], m[4 * ALPHA + s, t, k], m[5 * ALPHA + s, t, k], kc)
+                        for i in range(TILE):
+                            tmp[i, s, k] = r[i]
+                for i in range(TILE):
+                    for k in range(cout):
+                        r = _at(tmp[i, 0, k], tmp[i, 1, k], tmp[i, 2, k], tmp[i, 3, k], tmp[i, 4, k], tmp[i, 5, k], kc)
+                        for j in range(TILE):
+                            rows[i, tw * TILE + j, k] = r[j]
+            for k in range(cout):
+                bk = bias[k]
+                for i in range(min(TILE, oh - th * TILE)):
+                    y = th * TILE + i
+                    for x in range(ow):
+                        value = rows[i, x, k] + bk
+                        if relu and value < 0:
+                            value = 0
+                        out[b0 + b, k, y, x] = value
+
+
+@njit(nogil=True, cache=True, fastmath={"contract"})
+def grad_tiles(grad3, out3, b0, b1, relu, tiles_h, tiles_w, ow, dm, bias_sum):
+    """dm[xi, t, co] = (A dY A^T)[xi] for the 4x4 tiles dY of grad3[b0:b1] (n, cout, oh*ow), zero where the
+    fused ReLU's output ``out3`` <= 0 and beyond the image; bias_sum[co] += the masked gradient's sum."""
+    n, cout, length = grad3.shape
+    oh = length // ow
+    rows = np.zeros((TILE, tiles_w * TILE, cout), dm.dtype)
+    tmp = np.empty((ALPHA, TILE, cout), dm.dtype)
+    kc = _constants(dm)
+    zero = np.zeros(1, dm.dtype)[0]
+    for b in range(b1 - b0):
+        for th in range(tiles_h):
+            height = min(TILE, oh - th * TILE)
+            for i in range(TILE):
+                if i < height:
+                    base = (th * TILE + i) * ow
+                    for k in range(cout):
+                        acc = 0.0
+                        for x in range(ow):
+                            value = grad3[b0 + b, k, base + x]
+                            if relu:
+                                value = value if out3[b0 + b, k, base + x] > 0 else zero
+                            rows[i, x, k] = value
+                            acc += value
+                        bias_sum[k] += acc
+                else:
+                    rows[i] = 0
+            for tw in range(tiles_w):
+                t = (b * tiles_h + th) * tiles_w + tw
+                x0 = tw * TILE
+                for j in range(TILE):
+                    for k in range(cout):
+                        r = _a(rows[0, x0 + j, k], rows[1, x0 + j, k], rows[2, x0 + j, k], rows[3, x0 + j, k], kc)
+                        for i in range(ALPHA):
+                            tmp[i, j, k] = r[i]
+                for i in range(ALPHA):
+                    for k in range(cout):
+                        r = _a(tmp[i, 0, k], tmp[i, 1, k], tmp[i, 2, k], tmp[i, 3, k], kc)
+                        for s in range(ALPHA):
+                            dm[i * ALPHA + s, t, k] = r[s]
+
+
+@njit(nogil=True, cache=True, fastmath={"contract"})
+def input_grad_tiles(dv, tiles_h, tiles_w, b0, pt, pl, grad_input):
+    """grad_input[b0 + b] = the sum over tiles of B dv B^T (overlapping tiles add up), cropped by pt, pl.
+
+    Each row of tiles accumulates into 6 padded channels-last rows; its first 4 are then complete and are
+    written out along x (contiguous NCHW stores), the last 2 carry over to the next row of tiles.
+    """
+    n, c, h, w = grad_input.shape
+    chunk = dv.shape[1] // (tiles_h * tiles_w)
+    rows = np.empty((ALPHA, tiles_w * TILE + 2, c), dv.dtype)
+    tmp = np.empty((ALPHA, ALPHA, c), dv.dtype)
+    kc = _constants(dv)
+    for b in range(chunk):
+        rows[:] = 0
+        for th in range(tiles_h):
+            for tw in range(tiles_w):
+                t = (b * tiles_h + th) * tiles_w + tw
+                x0 = tw * TILE
+                for s in range(ALPHA):
+                    for k in range(c):
+                        r = _b(dv[s, t, k], dv[ALPHA + s, t, k], dv[2 * ALPHA + s, t, k],
+                               dv[3 * ALPHA + s, t, k], dv[4 * ALPHA + s, t, k], dv[5 * ALPHA + s, t, k], kc)
+                        for i in range(ALPHA):
+                            tmp[i, s, k] = r[i]
+                for i in range(ALPHA):
+                    for k in range(c):
+                        r = _b(tmp[i, 0, k], tmp[i, 1, k], tmp[i, 2, k], tmp[i, 3, k], tmp[i, 4, k], tmp[i, 5, k], kc)
+                        for s in range(ALPHA):
+                            rows[i, x0 + s, k] += r[s]
+            for i in range(TILE):
+                _store_row(rows[i], th * TILE + i - pt, pl, grad_input[b0 + b])
+            rows[0] = rows[TILE]
+            rows[1] = rows[TILE + 1]
+            rows[2:] = 0
+        for i in range(2):
+            _store_row(rows[i], tiles_h * TILE + i - pt, pl, grad_input[b0 + b])
+
+
+@njit(inline="always")
+def _store_row(row, y, pl, image):
+    """image[:, y, :] = row[pl:pl + w, :].T when 0 <= y < h (row is one padded channels-last row)."""
+    c, h, w = image.shape
+    if 0 <= y < h:
+        for k in range(c):
+            for x in range(w):
+                image[k, y, x] = row[x + pl, k]
