@@ -161,19 +161,26 @@ def linear_cases(rng):
         yield f"linear {name}", impls, 2 * BATCH * fin * fout
 
 
+WARM_S = 0.02
+
+
 def interleaved(impls, mode, repeat):
     """Median seconds per implementation; each round runs all of them once, in a rotating order.
 
-    Each timed call directly follows one untimed call of the same implementation: the worker threads of
-    the library that ran before (PyTorch's OpenMP workers spin after each op) would otherwise share the cores
-    with it. Measured here: numbaconv's 64-channel conv 9.8 ms alone, 16.8 ms right after a torch conv, 9.9 ms
-    with the untimed call in between.
+    Each timed call directly follows untimed calls of the same implementation, for at least ``WARM_S``: the
+    worker threads of the library that ran before (PyTorch's OpenMP workers spin after each op) would
+    otherwise share the cores with it. Measured here: numbaconv's 64-channel conv 9.8 ms alone, 16.8 ms right
+    after a torch conv, 9.9 ms after one untimed call; its 1.3 ms 128-channel conv still took 2.3-2.5 ms after
+    one untimed call, torch's workers spinning on. (Sleeping instead let the CPU clock down: every library
+    slower.)
     """
     names = list(impls)
     times = {name: [] for name in names}
     for r in range(repeat):
         for name in names[r % len(names):] + names[:r % len(names)]:
-            impls[name][mode]()
+            warm_until = time.perf_counter() + WARM_S
+            while time.perf_counter() < warm_until:
+                impls[name][mode]()
             start = time.perf_counter()
             impls[name][mode]()
             times[name].append(time.perf_counter() - start)
