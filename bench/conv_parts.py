@@ -1,15 +1,18 @@
-"""Where conv2d's CPU time goes: each kernel of the channels-last pipeline alone, and the BLAS GEMM layouts.
+"""Where conv2d's CPU time goes: each kernel of both 3x3 pipelines alone, and the BLAS GEMM layouts.
 
     python -m bench.conv_parts [--repeat 9]
 
-For the 64+-channel Torch-net layers at batch 128: conv2d_forward/backward on 1 and 2 threads, then, on one
-thread, the pipeline's kernels (pad, im2col, GEMM, epilogue; backward: masked gradient rows, the two GEMMs,
-col2im, unpad) looped over the batch chunk by chunk as backends/cpu/conv.py runs them, in ms per batch, and
-the GFLOP/s of each GEMM layout numpy's BLAS could be given. Medians. Run it with and without
+For the 64+-channel Torch-net layers at batch 128: conv2d_forward/backward on 1 and 2 threads through
+Winograd (what the dispatcher picks for these layers) and through the channels-last patch GEMM (Winograd
+turned off), then, on one thread, each pipeline's kernels looped over the batch chunk by chunk as
+backends/cpu/conv.py and conv_winograd.py run them, in ms per batch: patch path pad, im2col, GEMM, epilogue;
+backward masked gradient rows, the two GEMMs, col2im, unpad. Winograd path: input tiles, the 36 stacked
+GEMMs, output tiles; backward gradient tiles, the two stacked GEMMs, input-gradient tiles. Last, the GFLOP/s
+of each patch-GEMM layout numpy's BLAS could be given. Medians. Run it with and without
 ``OPENBLAS_CORETYPE`` set to compare OpenBLAS's kernels.
 """
 import numbaconv as nc  # noqa: I001  (first: sets OPENBLAS_THREAD_TIMEOUT before numpy loads OpenBLAS)
-from numbaconv.backends.cpu import conv, patches, threads
+from numbaconv.backends.cpu import conv, conv_winograd, patches, threads, winograd
 
 import argparse
 import os
@@ -32,14 +35,52 @@ def median_ms(fn, repeat):
 
 
 def whole_op(x, w, b, grad, out, repeat):
-    """(fwd, bwd) ms of conv2d on 1 and on 2 threads."""
+    """{(path, threads): (fwd, bwd) ms} of conv2d, path "winograd" or "patch" (Winograd turned off)."""
     rows = {}
-    for count in (1, 2):
-        nc.set_num_threads(count)
-        rows[count] = (median_ms(lambda: conv.conv2d_forward(x, w, b, STRIDE, PADDING, DILATION, 1, True), repeat),
-                       median_ms(lambda: conv.conv2d_backward(grad, x, w, out, STRIDE, PADDING, DILATION, 1, True),
-                                 repeat))
+    default = conv.WINOGRAD_MIN_CHANNELS
+    try:
+        for path, min_channels in (("winograd", default), ("patch", x.shape[1] + 1)):
+            conv.WINOGRAD_MIN_CHANNELS = min_channels
+            for count in (1, 2):
+                nc.set_num_threads(count)
+                rows[path, count] = (
+                    median_ms(lambda: conv.conv2d_forward(x, w, b, STRIDE, PADDING, DILATION, 1, True), repeat),
+                    median_ms(lambda: conv.conv2d_backward(grad, x, w, out, STRIDE, PADDING, DILATION, 1, True), repeat))
+    finally:
+        conv.WINOGRAD_MIN_CHANNELS = default
     return rows
+
+
+def winograd_parts(x, w, b, grad, out, repeat):
+    """ms per batch of each Winograd kernel on one thread, chunk by chunk."""
+    n, cin, size = x.shape[0], x.shape[1], x.shape[2]
+    cout = w.shape[0]
+    tiles_h, tiles_w, chunk = conv_winograd._geometry(x, cout, size, size)
+    chunk = max(c for c in (1, 2, 4, 8, 16, 32, 64, 128) if c <= chunk)
+    tiles = chunk * tiles_h * tiles_w
+    u = winograd.transform_weight(w)
+    v = np.empty((conv_winograd.POSITIONS, tiles, cin), x.dtype)
+    m = np.empty((conv_winograd.POSITIONS, tiles, cout), x.dtype)
+    grad_u = np.empty(u.shape, x.dtype)
+    out3, grad3 = out.reshape(n, cout, -1), grad.reshape(n, cout, -1)
+    result, bias_sum, grad_input = np.empty_like(out), np.zeros(cout), np.empty_like(x)
+    starts = range(0, n - n % chunk, chunk)
+    steps = {
+        "weight": lambda b0: winograd.transform_weight(w),
+        "input tiles": lambda b0: winograd.input_tiles(x, b0, b0 + chunk, 1, 1, tiles_h, tiles_w, v),
+        "gemm fwd": lambda b0: np.matmul(v, u.transpose(0, 2, 1), out=m),
+        "output tiles": lambda b0: winograd.output_tiles(m, tiles_h, tiles_w, b0, b, True, result),
+        "grad tiles": lambda b0: winograd.grad_tiles(grad3, out3, b0, b0 + chunk, True, tiles_h, tiles_w, size, m,
+                                                     bias_sum),
+        "gemm grad w": lambda b0: np.matmul(m.transpose(0, 2, 1), v, out=grad_u),
+        "gemm grad x": lambda b0: np.matmul(m, u, out=v),
+        "input-grad tiles": lambda b0: winograd.input_grad_tiles(v, tiles_h, tiles_w, b0, 1, 1, grad_input),
+        "weight grad": lambda b0: winograd.weight_grad(grad_u),
+    }
+    once = {"weight", "weight grad"}
+    return chunk, {name: median_ms(lambda step=step, name=name: [step(b0) for b0 in (starts[:1] if name in once
+                                                                                       else starts)], repeat)
+                   for name, step in steps.items()}
 
 
 def kernel_parts(x, w, b, grad, out, repeat):
@@ -100,11 +141,15 @@ def main(argv=None):
         whole = whole_op(x, w, b, grad, out, args.repeat)
         threads._set_blas_threads(1)
         chunk, parts = kernel_parts(x, w, b, grad, out, args.repeat)
+        wino_chunk, wino_parts = winograd_parts(x, w, b, grad, out, args.repeat)
         layouts = gemm_layouts(x, w, args.repeat)
-        print(f"{cin}->{cout} @{size}: fwd {whole[1][0]:.1f} ms (1 thread) / {whole[2][0]:.1f} ms (2), "
-              f"bwd {whole[1][1]:.1f} / {whole[2][1]:.1f}; chunk {chunk} images")
-        print("  one thread: " + ", ".join(f"{name} {ms:.2f}" for name, ms in parts.items()))
-        print("  GEMM GFLOP/s, one thread: " + ", ".join(f"{name} {rate:.0f}" for name, rate in layouts.items()))
+        print(f"{cin}->{cout} @{size}: fwd / bwd ms, 1 thread | 2 threads: "
+              + "; ".join(f"{path} {whole[path, 1][0]:.1f} / {whole[path, 1][1]:.1f} | "
+                          f"{whole[path, 2][0]:.1f} / {whole[path, 2][1]:.1f}" for path in ("winograd", "patch")))
+        print(f"  winograd, one thread, chunk {wino_chunk}: "
+              + ", ".join(f"{name} {ms:.2f}" for name, ms in wino_parts.items()))
+        print(f"  patch, one thread, chunk {chunk}: " + ", ".join(f"{name} {ms:.2f}" for name, ms in parts.items()))
+        print("  patch GEMM GFLOP/s, one thread: " + ", ".join(f"{name} {rate:.0f}" for name, rate in layouts.items()))
 
 
 if __name__ == "__main__":
