@@ -214,10 +214,14 @@ print(f"import numbaconv {1e3 * (t1 - t0):.0f} ms")
 x = nc.tensor(np.ones((2, 3, 8, 8), np.float32), requires_grad=True)
 w = nc.tensor(np.ones((8, 3, 3, 3), np.float32), requires_grad=True)
 w8 = nc.tensor(np.ones((8, 8, 3, 3), np.float32), requires_grad=True)
+w16 = nc.tensor(np.ones((16, 8, 3, 3), np.float32), requires_grad=True)
+w16b = nc.tensor(np.ones((16, 16, 3, 3), np.float32), requires_grad=True)
 v = nc.tensor(np.ones((4, 192), np.float32), requires_grad=True)
 steps = [("conv2d fwd", lambda: F.conv2d(x, w, padding=1, relu=True)),
          ("conv2d fwd+bwd", lambda: F.conv2d(x, w, padding=1, relu=True).sum().backward()),
          ("conv2d 8+ channels fwd+bwd", lambda: F.conv2d(F.conv2d(x, w, padding=1), w8, padding=1).sum().backward()),
+         ("Winograd conv2d (16+ channels) fwd+bwd",
+          lambda: F.conv2d(F.conv2d(F.conv2d(x, w, padding=1), w16, padding=1), w16b, padding=1).sum().backward()),
          ("linear fwd+bwd", lambda: F.linear(x.reshape(2, -1), v).sum().backward())]
 for name in ("max_pool2d", "avg_pool2d"):
     if hasattr(F, name):

@@ -3,7 +3,9 @@
 The batch is split between the threads (threads.run_split); each thread walks its images in chunks whose
 patch matrix is about ``CHUNK_BYTES``, and per chunk runs serial GIL-free Numba kernels around one
 single-threaded BLAS GEMM, with a fused epilogue that adds the bias, applies ReLU and writes NCHW.
-Two patch layouts:
+3x3 stride-1 convs with 16+ input channels go to Winograd F(4x4, 3x3) instead (backends/cpu/conv_winograd.py:
+4x fewer multiply-adds; the Torch-net layers 2.0-2.6x faster than through the patch GEMM, `python -m
+bench.conv_parts`; from 8 to 12 channels the two paths measured even). Two patch layouts otherwise:
 
 - channels-last (groups == 1 and at least ``CHANNELS_LAST_MIN`` input channels; backends/cpu/patches.py):
   the chunk is copied into a zero-padded NHWC scratch, patches are (pixels, kh*kw*c) rows of contiguous runs,
