@@ -19,7 +19,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
 
     Every floating input that requires grad must be float64. The output is projected on a fixed random
     tensor so every output element is checked. Returns True, or raises GradcheckError naming the worst
-    element (input index, position, analytical and numerical values).
+    element (input index, position, analytical and numerical values); a NaN on either side is a failure.
     """
     inputs = list(inputs)
     checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
@@ -55,6 +55,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
                 flat[j] = original
                 numerical.reshape(-1)[j] = (plus - minus) / (2 * eps)
         error = np.abs(analytical - numerical) - (atol + rtol * np.abs(numerical))
+        error = np.where(np.isnan(error), np.inf, error)
         if error.size and error.max() > 0:
             k = tuple(int(j) for j in np.unravel_index(int(np.argmax(error)), x.shape))
             candidate = (error[k], i, k, analytical[k], numerical[k])

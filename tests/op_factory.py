@@ -86,6 +86,8 @@ def check_op(spec, data):
     if spec.grad:
         for g, gs in zip(grads, grads_strided):
             np.testing.assert_allclose(gs, g, rtol=1e-12, atol=1e-12, err_msg=f"{spec.name} strided grad")
+        if not np.isfinite(expected).all():
+            return  # an infinite output (a max-pool window of padding only) has no finite differences
         tensors = [nc.Tensor(a.copy(), requires_grad=True) for a in arrays]
         nc.gradcheck(lambda *ts: spec.fn(*ts, *extras, **params), tensors, eps=1e-6, atol=1e-5, rtol=1e-4)
 

@@ -208,6 +208,13 @@ def test_gradcheck_reports_the_worst_element():
     assert nc.gradcheck(lambda t: t * t, [x])
 
 
+def test_gradcheck_fails_on_nan_gradients():
+    """A NaN on either side is a mismatch, not a pass (here the finite differences of log at 0 are NaN)."""
+    x = nc.tensor([0.0, 2.0], dtype=np.float64, requires_grad=True)
+    with np.errstate(divide="ignore", invalid="ignore"), pytest.raises(nc.GradcheckError, match=r"input 0 at \(0,\)"):
+        nc.gradcheck(lambda t: t.log(), [x])
+
+
 def test_gradcheck_wants_float64():
     with pytest.raises(TypeError, match="float64"):
         nc.gradcheck(lambda t: t * t, [nc.ones(2, requires_grad=True)])
