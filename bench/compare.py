@@ -171,8 +171,8 @@ def interleaved(impls, mode, repeat):
     worker threads of the library that ran before (PyTorch's OpenMP workers spin after each op) would
     otherwise share the cores with it. Measured here: numbaconv's 64-channel conv 9.8 ms alone, 16.8 ms right
     after a torch conv, 9.9 ms after one untimed call; its 1.3 ms 128-channel conv still took 2.3-2.5 ms after
-    one untimed call, torch's workers spinning on. (Sleeping instead let the CPU clock down: every library
-    slower.)
+    one untimed call, torch's workers spinning on. (A sleep instead made every library slower, the cores
+    presumably idling down.)
     """
     names = list(impls)
     times = {name: [] for name in names}
