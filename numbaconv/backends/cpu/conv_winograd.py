@@ -66,10 +66,9 @@ def backward(grad3, out3, x, w, padding, ow, relu, needs):
             if needs[1]:
                 winograd.input_tiles(x, b0, b1, padding[0], padding[2], tiles_h, tiles_w, v)
                 if grad_u is None:
-                    grad_u = scratch("grad_weight", u.shape, x.dtype)
-                    np.matmul(dm.transpose(0, 2, 1), v, out=grad_u)
+                    grad_u = np.matmul(dm.transpose(0, 2, 1), v)  # returned: not a scratch another call may reuse
                 else:
-                    part = scratch("grad_weight_part", u.shape, x.dtype)
+                    part = scratch("grad_weight", u.shape, x.dtype)
                     np.matmul(dm.transpose(0, 2, 1), v, out=part)
                     grad_u += part
             if needs[0]:
