@@ -110,8 +110,9 @@ def _padded_shape(x, padding):
 
 
 def conv2d_forward(x, w, bias, stride, padding, dilation, groups, relu=False):
-    """Cross-correlation of x (n, c, h, w) with w (cout, c/groups, kh, kw), plus bias, optional ReLU."""
+    """Cross-correlation of x (n, c, h, w) with w (cout, c/groups, kh, kw), plus bias (None: zeros), optional ReLU."""
     x = np.ascontiguousarray(x)
+    bias = np.zeros(w.shape[0], x.dtype) if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
     if _winograd(x, w.shape, stride, dilation, groups):
         oh, ow, _, _ = _geometry(x, w.shape, stride, padding, dilation)
         return conv_winograd.forward(x, np.ascontiguousarray(w), bias, padding, oh, ow, relu)
@@ -121,7 +122,6 @@ def conv2d_forward(x, w, bias, stride, padding, dilation, groups, relu=False):
     cout = w.shape[0]
     oh, ow, chunk, args = _geometry(x, w.shape, stride, padding, dilation)
     w2 = np.ascontiguousarray(w).reshape(cout, -1)
-    bias = np.zeros(cout, x.dtype) if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
     out = np.empty((n, cout, oh * ow), x.dtype)
     rows = w2.shape[1] * groups
 
@@ -144,7 +144,6 @@ def _forward_channels_last(x, w, bias, stride, padding, dilation, relu):
     oh, ow, chunk, _ = _geometry(x, w.shape, stride, padding, dilation)
     length = oh * ow
     w2 = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(cout, -1)
-    bias = np.zeros(cout, x.dtype) if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
     out = np.empty((n, cout, length), x.dtype)
     padded = _padded_shape(x, padding)
     args = (kh, kw, stride[0], stride[1], dilation[0], dilation[1], oh, ow)

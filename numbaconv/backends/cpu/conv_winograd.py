@@ -25,11 +25,10 @@ def _geometry(x, cout, oh, ow):
 
 
 def forward(x, w, bias, padding, oh, ow, relu):
-    """Cross-correlation of x (n, c, h, w) with a (cout, c, 3, 3) weight, plus bias, optional ReLU."""
+    """Cross-correlation of x (n, c, h, w) with a (cout, c, 3, 3) weight, plus ``bias`` (cout,), optional ReLU."""
     n, cout = x.shape[0], w.shape[0]
     tiles_h, tiles_w, chunk = _geometry(x, cout, oh, ow)
     u_t = winograd.transform_weight(w).transpose(0, 2, 1)
-    bias = np.zeros(cout, x.dtype) if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
     out = np.empty((n, cout, oh, ow), x.dtype)
 
     def work(start, stop):
