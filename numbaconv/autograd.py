@@ -148,9 +148,9 @@ def _accumulate_leaf(tensor, grad):
     if tensor.grad is None:
         tensor.grad = Tensor(grad.copy() if grad.dtype == tensor.dtype else grad.astype(tensor.dtype))
     else:
-        from .backends import get_backend
+        from .backends import namespace
 
-        get_backend(tensor.device).add_into(tensor.grad.data, grad)
+        namespace(tensor.device).add_into(tensor.grad.data, grad)
 
 
 def _root_gradient(root, gradient, caller):
@@ -164,9 +164,9 @@ def _root_gradient(root, gradient, caller):
                 f"{caller}: gradient can be implicit only for scalar outputs, got shape {root.shape}; "
                 "pass a gradient of that shape"
             )
-        from .backends import get_backend
+        from .backends import namespace
 
-        return get_backend(root.device).ones(root.shape, root.dtype)
+        return namespace(root.device).ones(root.shape, root.dtype)
     grad = gradient.data if isinstance(gradient, Tensor) else gradient
     if tuple(grad.shape) != root.shape:
         raise RuntimeError(f"{caller}: gradient has shape {tuple(grad.shape)}, expected {root.shape}")

@@ -2,7 +2,7 @@
 import numpy as np
 
 from . import random as _random
-from .backends import get_backend
+from .backends import namespace
 from .tensor import Tensor, normalize_device
 
 float32 = np.dtype(np.float32)
@@ -15,7 +15,7 @@ bool_ = np.dtype(np.bool_)
 
 def _place(array, device, requires_grad):
     device = normalize_device(device)
-    data = array if device == "cpu" else get_backend(device).asarray(array)
+    data = array if device == "cpu" else namespace(device).asarray(array)
     return Tensor(data, requires_grad=requires_grad)
 
 

@@ -1,25 +1,93 @@
-"""Backend lookup: every op asks for the array namespace of its tensors' device.
+"""The backend registry: the one place that knows which devices exist and where their code lives.
 
-A backend module exposes the same names on every device (numpy's names and signatures where numpy has
-one), so ops never branch on the device themselves.
+Everything above ``backends/`` asks it four questions and never compares device strings itself:
+``device_of(array)`` (which device holds this array), ``namespace(device)`` (its numpy-named array
+namespace, ``backends/<device>/array_api.py``), ``kernels(device, name)`` (a kernel module,
+``backends/<device>/<name>.py``) and ``to_host(array)`` (a numpy array of the data). ``normalize(device)``
+turns what a user may write ("cuda:0", a Tensor's device) into a registered name, ``require(device)``
+raises the one clear error when a device cannot run here.
 """
+import importlib
+
 import numpy as np
 
-_loaded = {}
+DEVICES = ("cpu", "cuda")
+_ALIASES = {"cpu": "cpu", "cuda": "cuda", "cuda:0": "cuda"}
+_modules = {}
 
 
-def get_backend(device):
-    """The array namespace for ``device`` ("cpu" or "cuda")."""
-    backend = _loaded.get(device)
-    if backend is None:
-        if device == "cpu":
-            from .cpu import array_api as backend
-        elif device == "cuda":
-            from .cuda import array_api as backend
-        else:
-            raise ValueError(f"unknown device {device!r}; expected 'cpu' or 'cuda'")
-        _loaded[device] = backend
-    return backend
+def normalize(device):
+    """'cpu' or 'cuda' from what a user may write ("cuda:0", a Tensor's device)."""
+    name = _ALIASES.get(str(device))
+    if name is None:
+        raise ValueError(f"unknown device {device!r}; expected 'cpu' or 'cuda'")
+    return name
+
+
+def device_of(array):
+    """The device holding ``array``: 'cpu' for numpy arrays and scalars, 'cuda' for CUDA arrays."""
+    return "cuda" if hasattr(array, "__cuda_array_interface__") else "cpu"
+
+
+def kernels(device, name):
+    """The kernel module ``backends/<device>/<name>.py``, imported once."""
+    key = (device, name)
+    module = _modules.get(key)
+    if module is None:
+        try:
+            module = importlib.import_module(f"{__name__}.{device}.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"{__name__}.{device}.{name}":
+                raise
+            raise NotImplementedError(f"{name} kernels are not available on the {device} backend") from None
+        _modules[key] = module
+    return module
+
+
+def namespace(device):
+    """The numpy-named array namespace of ``device`` (backends/<device>/array_api.py)."""
+    return kernels(normalize(device), "array_api")
+
+
+def namespace_of(*operands):
+    """The array namespace of the first array among ``operands`` (python scalars are skipped)."""
+    for operand in operands:
+        if hasattr(operand, "__cuda_array_interface__"):
+            return kernels("cuda", "array_api")
+    return kernels("cpu", "array_api")
+
+
+def kernels_of(array, name):
+    """The ``name`` kernel module of the device holding ``array``."""
+    return kernels(device_of(array), name)
+
+
+def to_host(array):
+    """A numpy array of ``array``'s data: the array itself on the CPU, a host copy from a GPU."""
+    return array if isinstance(array, np.ndarray) else namespace(device_of(array)).to_host(array)
+
+
+def host_copy(array):
+    """A numpy array of ``array``'s data that never shares memory with it."""
+    host = to_host(array)
+    return np.array(host) if host is array else host
+
+
+def unavailable_reason(device):
+    """Why ``device`` cannot run here, or None when it can."""
+    if normalize(device) == "cpu":
+        return None
+    from .cuda import runtime
+
+    return runtime.unavailable_reason()
+
+
+def require(device):
+    """``device``'s registered name, or a RuntimeError saying why it cannot run here and what to install."""
+    reason = unavailable_reason(device)
+    if reason is not None:
+        raise RuntimeError(f"device {device!r} was requested but {reason}")
+    return normalize(device)
 
 
 def is_basic_index(index):

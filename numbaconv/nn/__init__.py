@@ -2,12 +2,12 @@
 from . import functional, init
 from .batchnorm import BatchNorm2d
 from .layers import (
+    GELU,
     AdaptiveAvgPool2d,
     AvgPool2d,
     Conv2d,
     Dropout,
     Flatten,
-    GELU,
     Identity,
     Linear,
     MaxPool2d,

@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from .. import random as _random
-from ..backends import get_backend
+from ..backends import namespace
 from ..tensor import Tensor
 
 
@@ -20,7 +20,7 @@ def _fill(tensor, values):
     if tensor.device == "cpu":
         tensor.data[...] = values
     else:
-        tensor.data = get_backend(tensor.device).asarray(np.ascontiguousarray(np.broadcast_to(values, tensor.shape)))
+        tensor.data = namespace(tensor.device).asarray(np.ascontiguousarray(np.broadcast_to(values, tensor.shape)))
     tensor._version[0] += 1
     return tensor
 

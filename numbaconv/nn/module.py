@@ -3,7 +3,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..backends import get_backend
+from ..backends import namespace
 from ..tensor import Tensor, normalize_device
 from .parameter import Parameter
 
@@ -290,14 +290,14 @@ class Module:
 
 def _to_device(host, device):
     """A copy of the numpy array ``host`` on ``device``, keeping 0-d shapes."""
-    xp = get_backend(device)
+    xp = namespace(device)
     return xp.reshape(xp.asarray(np.ascontiguousarray(host)), host.shape)
 
 
 def _move(tensor, device, dtype):
     data = tensor.data
     if dtype is not None and tensor.dtype.kind == "f" and dtype != tensor.dtype:
-        data = get_backend(tensor.device).astype(data, dtype)
+        data = namespace(tensor.device).astype(data, dtype)
     if device is not None and device != tensor.device:
         data = _to_device(_host_copy(data), device) if device != "cpu" else _host_copy(data)
     if data is not tensor.data:

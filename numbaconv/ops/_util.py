@@ -1,29 +1,5 @@
-"""Helpers shared by the ops: backend lookup for raw operands, gradient un-broadcasting, dim checks."""
-import importlib
-
+"""Helpers shared by the ops: gradient un-broadcasting, dim checks, operand shapes."""
 import numpy as np
-
-from ..backends import get_backend
-from ..backends.cpu import array_api as _cpu
-
-
-def backend_of(*operands):
-    """The array namespace of the first array among ``operands`` (python scalars are skipped)."""
-    for operand in operands:
-        if type(operand) is np.ndarray:
-            return _cpu
-        if hasattr(operand, "__cuda_array_interface__"):
-            return get_backend("cuda")
-    return _cpu
-
-
-def kernels_of(array, name):
-    """The ``name`` kernel module of ``array``'s backend (backends/cpu/<name>.py or its CUDA twin)."""
-    package = backend_of(array).__name__.rsplit(".", 1)[0]
-    try:
-        return importlib.import_module(f"{package}.{name}")
-    except ModuleNotFoundError:
-        raise NotImplementedError(f"{name} kernels are not available on the {package.rsplit('.', 1)[1]} backend") from None
 
 
 def shape_of(operand):

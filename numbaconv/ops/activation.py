@@ -1,8 +1,8 @@
 """GELU and dropout (torch.nn.functional.gelu / dropout) as fused Functions."""
 from .. import random as _random
 from ..autograd import Function
+from ..backends import kernels_of, namespace_of
 from ..tensor import Tensor
-from ._util import backend_of, kernels_of
 
 
 class Gelu(Function):
@@ -15,7 +15,7 @@ class Gelu(Function):
     @staticmethod
     def backward(ctx, grad):
         (deriv,) = ctx.saved_tensors
-        return backend_of(grad).multiply(grad, deriv), None
+        return namespace_of(grad).multiply(grad, deriv), None
 
 
 def gelu(input, approximate="none"):
@@ -33,12 +33,12 @@ class Dropout(Function):
     @staticmethod
     def forward(ctx, x, mask):
         ctx.save_for_backward(mask)
-        return backend_of(x).multiply(x, mask)
+        return namespace_of(x).multiply(x, mask)
 
     @staticmethod
     def backward(ctx, grad):
         (mask,) = ctx.saved_tensors
-        return backend_of(grad).multiply(grad, mask), None
+        return namespace_of(grad).multiply(grad, mask), None
 
 
 def dropout(input, p=0.5, training=True, inplace=False):

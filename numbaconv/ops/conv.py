@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..autograd import Function
-from ._util import kernels_of
+from ..backends import kernels_of
 
 
 class Conv2d(Function):

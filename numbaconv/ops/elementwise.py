@@ -2,8 +2,9 @@
 import numpy as np
 
 from ..autograd import Function
+from ..backends import namespace_of
 from ..tensor import Tensor
-from ._util import backend_of, shape_of, unbroadcast
+from ._util import shape_of, unbroadcast
 
 
 def _operand(value):
@@ -21,7 +22,7 @@ class _Binary(Function):
 
     @classmethod
     def forward(cls, ctx, a, b):
-        xp = backend_of(a, b)
+        xp = namespace_of(a, b)
         try:
             out = getattr(xp, cls.kernel)(a, b)
         except ValueError as error:
@@ -34,7 +35,7 @@ class _Binary(Function):
     @classmethod
     def backward(cls, ctx, grad):
         a, b, out = ctx.saved_tensors
-        xp = backend_of(grad)
+        xp = namespace_of(grad)
         need_a, need_b = ctx.needs_input_grad
         grad_a, grad_b = cls.grads(xp, grad, a, b, out, need_a, need_b)
         return (
@@ -110,14 +111,14 @@ class _Unary(Function):
 
     @classmethod
     def forward(cls, ctx, a):
-        out = getattr(backend_of(a), cls.kernel)(a)
+        out = getattr(namespace_of(a), cls.kernel)(a)
         ctx.save_for_backward(a, out)
         return out
 
     @classmethod
     def backward(cls, ctx, grad):
         a, out = ctx.saved_tensors
-        return cls.grad(backend_of(grad), grad, a, out)
+        return cls.grad(namespace_of(grad), grad, a, out)
 
 
 class Neg(_Unary):
@@ -187,7 +188,7 @@ class Abs(_Unary):
 class Clamp(Function):
     @staticmethod
     def forward(ctx, a, low, high):
-        xp = backend_of(a)
+        xp = namespace_of(a)
         ctx.save_for_backward(a)
         ctx.bounds = (low, high)
         return xp.clip(a, low, high)
@@ -207,7 +208,7 @@ class Clamp(Function):
 class Where(Function):
     @staticmethod
     def forward(ctx, condition, a, b):
-        xp = backend_of(a, b, condition)
+        xp = namespace_of(a, b, condition)
         ctx.save_for_backward(condition)
         ctx.shapes = (shape_of(a), shape_of(b))
         try:
@@ -221,7 +222,7 @@ class Where(Function):
     @staticmethod
     def backward(ctx, grad):
         (condition,) = ctx.saved_tensors
-        xp = backend_of(grad)
+        xp = namespace_of(grad)
         _, need_a, need_b = ctx.needs_input_grad
         shape_a, shape_b = ctx.shapes
         grad_a = unbroadcast(xp, xp.where(condition, grad, 0), shape_a) if need_a else None
@@ -327,4 +328,4 @@ def compare(kernel, a, b):
     a, b = _operand(a), _operand(b)
     raw_a = a.data if isinstance(a, Tensor) else a
     raw_b = b.data if isinstance(b, Tensor) else b
-    return Tensor(getattr(backend_of(raw_a, raw_b), kernel)(raw_a, raw_b))
+    return Tensor(getattr(namespace_of(raw_a, raw_b), kernel)(raw_a, raw_b))

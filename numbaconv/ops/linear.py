@@ -1,12 +1,12 @@
 """Affine map input @ weight.T + bias (torch.nn.functional.linear), one fused Function."""
 from ..autograd import Function
-from ._util import backend_of
+from ..backends import namespace_of
 
 
 class Linear(Function):
     @staticmethod
     def forward(ctx, x, w, b):
-        xp = backend_of(x)
+        xp = namespace_of(x)
         x2 = xp.reshape(x, (-1, x.shape[-1]))
         ctx.save_for_backward(x2, w)
         ctx.shape = x.shape
@@ -18,7 +18,7 @@ class Linear(Function):
     @staticmethod
     def backward(ctx, grad):
         x2, w = ctx.saved_tensors
-        xp = backend_of(grad)
+        xp = namespace_of(grad)
         g2 = xp.reshape(grad, (-1, w.shape[0]))
         need = ctx.needs_input_grad
         gx = xp.reshape(xp.matmul(g2, w), ctx.shape) if need[0] else None

@@ -2,8 +2,8 @@
 import numpy as np
 
 from ..autograd import Function
+from ..backends import namespace_of
 from ..tensor import Tensor
-from ._util import backend_of
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -13,7 +13,7 @@ class CrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, logits, target, smoothing):
-        xp = backend_of(logits)
+        xp = namespace_of(logits)
         n, classes = logits.shape
         peak = xp.max(logits, axis=1, keepdims=True)
         shifted = logits - peak
@@ -30,7 +30,7 @@ class CrossEntropy(Function):
     @staticmethod
     def backward(ctx, grad):
         log_probs, target = ctx.saved_tensors
-        xp = backend_of(grad)
+        xp = namespace_of(grad)
         n, classes = log_probs.shape
         smoothing = ctx.smoothing
         dlogits = xp.exp(log_probs) - smoothing / classes

@@ -1,18 +1,19 @@
 """Matrix product with numpy semantics: 1-D, 2-D and broadcast batches (torch.matmul)."""
 from ..autograd import Function
-from ._util import backend_of, unbroadcast
+from ..backends import namespace_of
+from ._util import unbroadcast
 
 
 class MatMul(Function):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return backend_of(a).matmul(a, b)
+        return namespace_of(a).matmul(a, b)
 
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
-        xp = backend_of(grad)
+        xp = namespace_of(grad)
         a2 = xp.reshape(a, (1,) + a.shape) if a.ndim == 1 else a
         b2 = xp.reshape(b, b.shape + (1,)) if b.ndim == 1 else b
         grad2 = grad

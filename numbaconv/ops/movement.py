@@ -2,9 +2,9 @@
 import numpy as np
 
 from ..autograd import Function
-from ..backends import get_backend, is_basic_index
+from ..backends import is_basic_index, namespace, namespace_of
 from ..tensor import Tensor
-from ._util import backend_of, normalize_dim
+from ._util import normalize_dim
 
 
 def _as_view(result, source):
@@ -26,61 +26,61 @@ class Reshape(Function):
     def forward(ctx, a, shape):
         ctx.shape = a.shape
         try:
-            return backend_of(a).reshape(a, shape)
+            return namespace_of(a).reshape(a, shape)
         except ValueError as error:
             raise ValueError(f"reshape: cannot view shape {tuple(a.shape)} as {shape}") from error
 
     @staticmethod
     def backward(ctx, grad):
-        return backend_of(grad).reshape(grad, ctx.shape), None
+        return namespace_of(grad).reshape(grad, ctx.shape), None
 
 
 class Permute(Function):
     @staticmethod
     def forward(ctx, a, dims):
         ctx.inverse = tuple(np.argsort(dims))
-        return backend_of(a).transpose(a, dims)
+        return namespace_of(a).transpose(a, dims)
 
     @staticmethod
     def backward(ctx, grad):
-        return backend_of(grad).transpose(grad, ctx.inverse), None
+        return namespace_of(grad).transpose(grad, ctx.inverse), None
 
 
 class Expand(Function):
     @staticmethod
     def forward(ctx, a, shape):
         ctx.shape = a.shape
-        return backend_of(a).broadcast_to(a, shape)
+        return namespace_of(a).broadcast_to(a, shape)
 
     @staticmethod
     def backward(ctx, grad):
         from ._util import unbroadcast
 
-        return unbroadcast(backend_of(grad), grad, tuple(ctx.shape)), None
+        return unbroadcast(namespace_of(grad), grad, tuple(ctx.shape)), None
 
 
 class GetItem(Function):
     @staticmethod
     def forward(ctx, a, index):
         ctx.meta = (a.shape, a.dtype, index)
-        return backend_of(a).getitem(a, index)
+        return namespace_of(a).getitem(a, index)
 
     @staticmethod
     def backward(ctx, grad):
         shape, dtype, index = ctx.meta
-        return backend_of(grad).index_add(shape, dtype, index, grad), None
+        return namespace_of(grad).index_add(shape, dtype, index, grad), None
 
 
 class Concatenate(Function):
     @staticmethod
     def forward(ctx, axis, *arrays):
         ctx.meta = (axis, [a.shape[axis] for a in arrays])
-        return backend_of(*arrays).concatenate(arrays, axis=axis)
+        return namespace_of(*arrays).concatenate(arrays, axis=axis)
 
     @staticmethod
     def backward(ctx, grad):
         axis, sizes = ctx.meta
-        xp = backend_of(grad)
+        xp = namespace_of(grad)
         grads, start = [], 0
         for n in sizes:
             index = (slice(None),) * axis + (slice(start, start + n),)
@@ -93,39 +93,39 @@ class Pad(Function):
     @staticmethod
     def forward(ctx, a, widths, value):
         ctx.index = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, a.shape))
-        return backend_of(a).pad(a, widths, mode="constant", constant_values=value)
+        return namespace_of(a).pad(a, widths, mode="constant", constant_values=value)
 
     @staticmethod
     def backward(ctx, grad):
-        return backend_of(grad).getitem(grad, ctx.index), None, None
+        return namespace_of(grad).getitem(grad, ctx.index), None, None
 
 
 class Cast(Function):
     @staticmethod
     def forward(ctx, a, dtype):
         ctx.dtype = a.dtype
-        return backend_of(a).astype(a, dtype)
+        return namespace_of(a).astype(a, dtype)
 
     @staticmethod
     def backward(ctx, grad):
-        return backend_of(grad).astype(grad, ctx.dtype), None
+        return namespace_of(grad).astype(grad, ctx.dtype), None
 
 
 class ToDevice(Function):
     @staticmethod
     def forward(ctx, a, device):
         ctx.source = "cpu" if isinstance(a, np.ndarray) else "cuda"
-        return get_backend(device).asarray(backend_of(a).to_host(a))
+        return namespace(device).asarray(namespace_of(a).to_host(a))
 
     @staticmethod
     def backward(ctx, grad):
-        return get_backend(ctx.source).asarray(backend_of(grad).to_host(grad)), None
+        return namespace(ctx.source).asarray(namespace_of(grad).to_host(grad)), None
 
 
 class Copy(Function):
     @staticmethod
     def forward(ctx, a):
-        return backend_of(a).copy(a)
+        return namespace_of(a).copy(a)
 
     @staticmethod
     def backward(ctx, grad):
@@ -135,7 +135,7 @@ class Copy(Function):
 class Contiguous(Function):
     @staticmethod
     def forward(ctx, a):
-        return backend_of(a).ascontiguousarray(a)
+        return namespace_of(a).ascontiguousarray(a)
 
     @staticmethod
     def backward(ctx, grad):
@@ -271,7 +271,7 @@ def pad(a, pad, mode="constant", value=0.0):
 def cast(a, dtype):
     """Convert to ``dtype``; gradients flow back in the old dtype (Tensor.to(dtype))."""
     if dtype.kind != "f" and a.requires_grad:
-        return Tensor(backend_of(a.data).astype(a.data, dtype))
+        return Tensor(namespace_of(a.data).astype(a.data, dtype))
     return Cast.apply(a, dtype)
 
 

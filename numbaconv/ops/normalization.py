@@ -1,7 +1,7 @@
 """Batch normalisation (torch.nn.functional.batch_norm): one fused Function over (N, C, *) inputs."""
 from ..autograd import Function
+from ..backends import kernels_of, namespace_of
 from ..tensor import Tensor
-from ._util import backend_of, kernels_of
 
 
 def _as_ncl(xp, x):
@@ -12,7 +12,7 @@ def _as_ncl(xp, x):
 class BatchNorm(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, mean, invstd, batch_stats):
-        xp = backend_of(x)
+        xp = namespace_of(x)
         kernels = kernels_of(x, "batchnorm")
         x3 = _as_ncl(xp, x)
         c = x.shape[1]
@@ -26,7 +26,7 @@ class BatchNorm(Function):
     @staticmethod
     def backward(ctx, grad):
         x3, w, mean, invstd = ctx.saved_tensors
-        xp = backend_of(grad)
+        xp = namespace_of(grad)
         kernels = kernels_of(grad, "batchnorm")
         g3 = _as_ncl(xp, grad)
         sum_g, sum_gxhat = kernels.batchnorm_backward_reduce(g3, x3, mean, invstd)
@@ -69,7 +69,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         _check_channel_vector(name, value, channels, input.dtype)
     if (running_mean is None) != (running_var is None):
         raise ValueError("batch_norm: give both running_mean and running_var, or neither")
-    xp = backend_of(input.data)
+    xp = namespace_of(input.data)
     batch_stats = training or running_mean is None
     if batch_stats:
         count = input.numel() // max(channels, 1)

@@ -2,9 +2,9 @@
 import numpy as np
 
 from ..autograd import Function
+from ..backends import kernels_of, namespace_of
 from ..backends.pool_shapes import pool_output_size
 from ..tensor import Tensor
-from ._util import backend_of, kernels_of
 
 
 class MaxPool2d(Function):
@@ -97,7 +97,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     indices = out.grad_fn.saved_tensors[0] if out.grad_fn is not None else None
     if indices is None:
         indices = kernels_of(x.data, "pool").max_pool2d_forward(x.data, kernel, stride, padding, dilation, bool(ceil_mode))[1]
-    indices = Tensor(backend_of(indices).astype(indices, np.int64))
+    indices = Tensor(namespace_of(indices).astype(indices, np.int64))
     return out, indices.squeeze(0) if unbatched else indices
 
 

@@ -2,8 +2,9 @@
 import collections
 
 from ..autograd import Function
+from ..backends import namespace_of
 from ..tensor import Tensor
-from ._util import backend_of, normalize_dim, normalize_dims
+from ._util import normalize_dim, normalize_dims
 
 MaxMin = collections.namedtuple("MaxMin", ["values", "indices"])
 
@@ -19,12 +20,12 @@ class Sum(Function):
     @staticmethod
     def forward(ctx, a, dims, keepdim):
         ctx.meta = (a.shape, dims, keepdim)
-        return backend_of(a).sum(a, axis=dims, keepdims=keepdim)
+        return namespace_of(a).sum(a, axis=dims, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, grad):
         shape, dims, keepdim = ctx.meta
-        return _expand_back(backend_of(grad), grad, shape, dims, keepdim), None, None
+        return _expand_back(namespace_of(grad), grad, shape, dims, keepdim), None, None
 
 
 class Extreme(Function):
@@ -32,7 +33,7 @@ class Extreme(Function):
 
     @staticmethod
     def forward(ctx, a, dims, keepdim, kernel):
-        xp = backend_of(a)
+        xp = namespace_of(a)
         out = getattr(xp, kernel)(a, axis=dims, keepdims=True)
         ctx.save_for_backward(a, out)
         ctx.meta = (dims, keepdim)
@@ -42,7 +43,7 @@ class Extreme(Function):
     def backward(ctx, grad):
         a, out = ctx.saved_tensors
         dims, keepdim = ctx.meta
-        xp = backend_of(grad)
+        xp = namespace_of(grad)
         hit = a == out
         grad = _expand_back(xp, grad, a.shape, dims, keepdim)
         return grad * hit / xp.sum(hit, axis=dims, keepdims=True), None, None, None
@@ -99,7 +100,7 @@ def var(a, dim=None, keepdim=False, unbiased=True):
 
 def argmax(a, dim=None, keepdim=False):
     """Index of the maximum (flat when dim is None); not differentiable (torch.argmax)."""
-    xp = backend_of(a.data)
+    xp = namespace_of(a.data)
     if dim is None:
         return Tensor(xp.argmax(a.data))
     axis = normalize_dim("argmax", dim, a.ndim)

@@ -1,6 +1,7 @@
 """log_softmax, softmax and logsumexp along one dim, max-shifted for stability (torch.*)."""
 from ..autograd import Function
-from ._util import backend_of, normalize_dim
+from ..backends import namespace_of
+from ._util import normalize_dim
 
 
 def _logsumexp(xp, a, axis):
@@ -12,7 +13,7 @@ def _logsumexp(xp, a, axis):
 class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, a, axis):
-        xp = backend_of(a)
+        xp = namespace_of(a)
         out = a - _logsumexp(xp, a, axis)
         ctx.save_for_backward(out)
         ctx.axis = axis
@@ -21,14 +22,14 @@ class LogSoftmax(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        xp = backend_of(grad)
+        xp = namespace_of(grad)
         return grad - xp.exp(out) * xp.sum(grad, axis=ctx.axis, keepdims=True), None
 
 
 class Softmax(Function):
     @staticmethod
     def forward(ctx, a, axis):
-        xp = backend_of(a)
+        xp = namespace_of(a)
         out = xp.exp(a - _logsumexp(xp, a, axis))
         ctx.save_for_backward(out)
         ctx.axis = axis
@@ -37,14 +38,14 @@ class Softmax(Function):
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        xp = backend_of(grad)
+        xp = namespace_of(grad)
         return out * (grad - xp.sum(grad * out, axis=ctx.axis, keepdims=True)), None
 
 
 class LogSumExp(Function):
     @staticmethod
     def forward(ctx, a, axis, keepdim):
-        xp = backend_of(a)
+        xp = namespace_of(a)
         out = _logsumexp(xp, a, axis)
         ctx.save_for_backward(a, out)
         ctx.axis = axis
@@ -53,7 +54,7 @@ class LogSumExp(Function):
     @staticmethod
     def backward(ctx, grad):
         a, out = ctx.saved_tensors
-        xp = backend_of(grad)
+        xp = namespace_of(grad)
         if grad.ndim != a.ndim:
             grad = xp.reshape(grad, out.shape)
         return grad * xp.exp(a - out), None, None

@@ -1,5 +1,5 @@
 """Adam and AdamW (torch.optim.Adam / torch.optim.AdamW), one fused kernel pass per parameter."""
-from ..backends import get_backend
+from ..backends import namespace
 from .optimizer import Optimizer, kernels
 from .sgd import _grad
 
@@ -34,7 +34,7 @@ class Adam(Optimizer):
                     continue
                 state = self.state.setdefault(param, {})
                 if not state:
-                    xp = get_backend(param.device)
+                    xp = namespace(param.device)
                     state["step"] = 0
                     state["exp_avg"] = xp.zeros(param.shape, param.dtype)
                     state["exp_avg_sq"] = xp.zeros(param.shape, param.dtype)

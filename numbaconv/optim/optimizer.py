@@ -4,7 +4,7 @@ import importlib
 
 import numpy as np
 
-from ..backends import get_backend
+from ..backends import namespace
 from ..tensor import Tensor
 
 
@@ -129,7 +129,7 @@ class Optimizer:
                                          f"the parameter has {param.shape}")
                     value = np.array(value, dtype=param.dtype)
                     if param.device != "cpu":
-                        value = get_backend(param.device).asarray(value)
+                        value = namespace(param.device).asarray(value)
                 elif isinstance(value, (np.ndarray, np.generic)):
                     value = value.item()
                 restored[name] = value

@@ -1,7 +1,7 @@
 """Stochastic gradient descent with momentum, dampening, weight decay and Nesterov (torch.optim.SGD)."""
 import numpy as np
 
-from ..backends import get_backend
+from ..backends import namespace
 from .optimizer import Optimizer, kernels
 
 
@@ -33,7 +33,7 @@ class SGD(Optimizer):
                 buf = state.get("momentum_buffer")
                 first = buf is None
                 if momentum != 0 and first:
-                    buf = get_backend(param.device).zeros(param.shape, param.dtype)
+                    buf = namespace(param.device).zeros(param.shape, param.dtype)
                     state["momentum_buffer"] = buf
                 kernels(param).sgd_step(param.data, _grad(param), buf if momentum != 0 else None, group["lr"],
                                         momentum, group["dampening"], group["weight_decay"], group["nesterov"], first)

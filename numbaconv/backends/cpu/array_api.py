@@ -3,8 +3,6 @@
 The CUDA twin (backends/cuda/array_api.py) exposes the same names with the same signatures.
 """
 import numpy as np
-
-from .. import is_basic_index
 from numpy import (  # noqa: F401  (re-exported as this backend's namespace)
     abs,
     add,
@@ -47,6 +45,8 @@ from numpy import (  # noqa: F401  (re-exported as this backend's namespace)
     where,
     zeros,
 )
+
+from .. import is_basic_index
 
 ndarray = np.ndarray
 

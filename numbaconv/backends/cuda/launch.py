@@ -7,7 +7,7 @@ import weakref
 import numpy as np
 from numba import config
 
-from ...cuda import require
+from .runtime import require
 
 cuda = require()
 
