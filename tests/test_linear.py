@@ -60,25 +60,3 @@ def test_linear_bad_input_errors():
         F.linear(nc.zeros((2, 4)), nc.zeros((5, 4)), nc.zeros(4))
     with pytest.raises(TypeError, match="share a dtype"):
         F.linear(nc.zeros((2, 4), dtype=nc.float32), nc.zeros((5, 4), dtype=nc.float64))
-
-
-@given(
-    m=st.integers(1, 70), k=st.integers(1, 70), n=st.integers(1, 70),
-    dtype=st.sampled_from([np.int64, np.int32, np.float32, np.float64]),
-    seed=st.integers(0, 2**16),
-)
-@settings()
-def test_tiled_matmul_kernel_and_dispatcher_match_loop_reference(m, k, n, dtype, seed):
-    from numbaconv.backends.cpu import matmul as kernels
-
-    rng = np.random.default_rng(seed)
-    a = rng.integers(-5, 5, (m, k)).astype(dtype)
-    b = rng.integers(-5, 5, (k, n)).astype(dtype)
-    expected = np.zeros((m, n))
-    for i in range(m):
-        for j in range(n):
-            expected[i, j] = np.sum(a[i].astype(np.float64) * b[:, j])
-    out = np.empty((m, n), dtype)
-    kernels.matmul_tiled(a, b, out)
-    np.testing.assert_array_equal(out, expected)
-    np.testing.assert_array_equal(kernels.matmul(a, b[:, ::-1]), expected[:, ::-1])

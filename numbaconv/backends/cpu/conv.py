@@ -248,12 +248,3 @@ def conv2d_backward(grad, x, w, out, stride, padding, dilation, groups, relu, ne
     grad_bias = sum(p[1] for p in parts).astype(x.dtype) if needs[2] else None
     return grad_input, grad_weight, grad_bias
 
-
-def conv2d_backward_input(grad, x, w, stride, padding, dilation, groups):
-    """Gradient of conv2d with respect to its input (torch.nn.grad.conv2d_input)."""
-    return conv2d_backward(grad, x, w, None, stride, padding, dilation, groups, False, (True, False, False))[0]
-
-
-def conv2d_backward_weight(grad, x, w, stride, padding, dilation, groups):
-    """Gradient of conv2d with respect to its weight (torch.nn.grad.conv2d_weight)."""
-    return conv2d_backward(grad, x, w, None, stride, padding, dilation, groups, False, (False, True, False))[1]

@@ -162,17 +162,3 @@ def conv2d_backward(grad, x, w, out, stride, padding, dilation, groups, relu, ne
                     a_k_fast=True, b_k_fast=False, tab_a=tab_a, tab_b=tab_b, unit_stride=tuple(stride) == (1, 1))
     return grad_input, grad_weight, grad_bias
 
-
-def conv2d_backward_input(grad, x, w, stride, padding, dilation, groups):
-    """Gradient of conv2d with respect to its input (torch.nn.grad.conv2d_input)."""
-    return conv2d_backward(grad, x, w, None, stride, padding, dilation, groups, False, (True, False, False))[0]
-
-
-def conv2d_backward_weight(grad, x, w, stride, padding, dilation, groups):
-    """Gradient of conv2d with respect to its weight (torch.nn.grad.conv2d_weight)."""
-    return conv2d_backward(grad, x, w, None, stride, padding, dilation, groups, False, (False, True, False))[1]
-
-
-def conv2d_backward_bias(grad):
-    """Gradient of conv2d with respect to its bias: grad summed over batch and space."""
-    return _grad_rows(ascontiguousarray(grad), None, False, True)[1]
