@@ -111,6 +111,38 @@ def test_step_bumps_version_and_keeps_identity():
     assert p.data is data and p._version[0] == version + 1
 
 
+def test_zero_grad_in_place_keeps_the_array():
+    p = nn.Parameter(nc.ones(3))
+    p.grad = nc.ones(3)
+    grad = p.grad.data
+    opt = optim.SGD([p], lr=0.1)
+    opt.zero_grad(set_to_none=False)
+    assert p.grad.data is grad and not grad.any()
+    opt.zero_grad()
+    assert p.grad is None
+
+
+@pytest.mark.parametrize("make", [lambda p: optim.SGD(p, lr=0.1, momentum=0.9), lambda p: optim.Adam(p, lr=0.1)])
+def test_grad_of_another_dtype_is_cast_to_the_parameter_dtype(make):
+    grad = np.array([0.1, -0.2, 0.3], np.float32)
+    cast, mixed = nn.Parameter(nc.ones(3, dtype=nc.float64)), nn.Parameter(nc.ones(3, dtype=nc.float64))
+    cast.grad, mixed.grad = nc.tensor(grad.astype(np.float64)), nc.tensor(grad)
+    make([cast]).step()
+    make([mixed]).step()
+    assert mixed.dtype == np.float64
+    np.testing.assert_array_equal(mixed.detach().numpy(), cast.detach().numpy())
+
+
+def test_state_dict_arrays_are_copies():
+    p = nn.Parameter(nc.ones(3))
+    p.grad = nc.ones(3)
+    opt = optim.SGD([p], lr=0.1, momentum=0.9)
+    opt.step()
+    saved = opt.state_dict()["state"][0]["momentum_buffer"]
+    opt.step()
+    np.testing.assert_array_equal(saved, 1.0)
+
+
 @pytest.mark.parametrize("name", ["sgd", "adam", "adamw"])
 def test_optimizer_state_dict_round_trip_through_save(tmp_path, name):
     make = {"sgd": lambda p: optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True),

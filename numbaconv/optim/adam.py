@@ -1,7 +1,6 @@
 """Adam and AdamW (torch.optim.Adam / torch.optim.AdamW), one fused kernel pass per parameter."""
 from ..backends import namespace
-from .optimizer import Optimizer, kernels
-from .sgd import _grad
+from .optimizer import Optimizer, contiguous_grad, optim_kernels
 
 
 class Adam(Optimizer):
@@ -41,9 +40,10 @@ class Adam(Optimizer):
                     if group["amsgrad"]:
                         state["max_exp_avg_sq"] = xp.zeros(param.shape, param.dtype)
                 state["step"] += 1
-                kernels(param).adam_step(param.data, _grad(param), state["exp_avg"], state["exp_avg_sq"], state["step"],
-                                         group["lr"], beta1, beta2, group["eps"], group["weight_decay"], self.decoupled,
-                                         state.get("max_exp_avg_sq"))
+                optim_kernels(param).adam_step(param.data, contiguous_grad(param), state["exp_avg"],
+                                               state["exp_avg_sq"], state["step"], group["lr"], beta1, beta2,
+                                               group["eps"], group["weight_decay"], self.decoupled,
+                                               state.get("max_exp_avg_sq"))
                 param._version[0] += 1
         return loss
 

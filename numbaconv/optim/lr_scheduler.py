@@ -17,7 +17,8 @@ class LRScheduler:
         else:
             missing = [i for i, g in enumerate(optimizer.param_groups) if "initial_lr" not in g]
             if missing:
-                raise KeyError(f"param 'initial_lr' is not specified in param_groups {missing} when resuming an optimizer")
+                raise KeyError(f"param 'initial_lr' is not specified in param_groups {missing} when resuming an "
+                               "optimizer")
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
         self._step_count = 0
@@ -51,13 +52,18 @@ class LRScheduler:
         self.__dict__.update(state_dict)
 
 
+def _positive_int(owner, name, value):
+    """``value`` when it is an int ≥ 1, else a ValueError naming ``owner`` and ``name``."""
+    if not isinstance(value, int) or value < 1:
+        raise ValueError(f"{owner}: {name} must be a positive int, got {value!r}")
+    return value
+
+
 class StepLR(LRScheduler):
     """Multiply the lr by ``gamma`` every ``step_size`` steps (torch.optim.lr_scheduler.StepLR)."""
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
-        if not isinstance(step_size, int) or step_size < 1:
-            raise ValueError(f"StepLR: step_size must be a positive int, got {step_size!r}")
-        self.step_size, self.gamma = step_size, gamma
+        self.step_size, self.gamma = _positive_int("StepLR", "step_size", step_size), gamma
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -70,9 +76,7 @@ class CosineAnnealingLR(LRScheduler):
     """eta_min + (base_lr - eta_min)(1 + cos(π t / T_max)) / 2 (torch.optim.lr_scheduler.CosineAnnealingLR)."""
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
-        if not isinstance(T_max, int) or T_max < 1:
-            raise ValueError(f"CosineAnnealingLR: T_max must be a positive int, got {T_max!r}")
-        self.T_max, self.eta_min = T_max, eta_min
+        self.T_max, self.eta_min = _positive_int("CosineAnnealingLR", "T_max", T_max), eta_min
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -83,9 +87,10 @@ class CosineAnnealingLR(LRScheduler):
         if self._step_count == 1 and t > 0:
             return [low + (base - low) * (1 + math.cos(t * math.pi / period)) / 2 for base in self.base_lrs]
         if (t - 1 - period) % (2 * period) == 0:
-            return [g["lr"] + (base - low) * (1 - math.cos(math.pi / period)) / 2 for base, g in zip(self.base_lrs, groups)]
-        return [(1 + math.cos(math.pi * t / period)) / (1 + math.cos(math.pi * (t - 1) / period)) * (g["lr"] - low) + low
-                for g in groups]
+            return [g["lr"] + (base - low) * (1 - math.cos(math.pi / period)) / 2
+                    for base, g in zip(self.base_lrs, groups)]
+        ratio = (1 + math.cos(math.pi * t / period)) / (1 + math.cos(math.pi * (t - 1) / period))
+        return [ratio * (g["lr"] - low) + low for g in groups]
 
 
 def _per_group(name, optimizer, value):
@@ -99,19 +104,19 @@ def _per_group(name, optimizer, value):
 
 class OneCycleLR(LRScheduler):
     """The 1cycle policy: warm up from max_lr/div_factor to max_lr over ``pct_start`` of the steps, then anneal to
-    max_lr/(div_factor·final_div_factor); momentum (or Adam's β₁) cycles inversely (torch.optim.lr_scheduler.OneCycleLR).
+    max_lr/(div_factor·final_div_factor); momentum (or Adam's β₁) cycles inversely
+    (torch.optim.lr_scheduler.OneCycleLR).
     """
 
     def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None, pct_start=0.3,
                  anneal_strategy="cos", cycle_momentum=True, base_momentum=0.85, max_momentum=0.95, div_factor=25.0,
                  final_div_factor=1e4, three_phase=False, last_epoch=-1):
         if total_steps is not None:
-            if not isinstance(total_steps, int) or total_steps <= 0:
-                raise ValueError(f"OneCycleLR: total_steps must be a positive int, got {total_steps!r}")
-            self.total_steps = total_steps
+            self.total_steps = _positive_int("OneCycleLR", "total_steps", total_steps)
         elif epochs is not None and steps_per_epoch is not None:
             if epochs <= 0 or steps_per_epoch <= 0:
-                raise ValueError(f"OneCycleLR: epochs and steps_per_epoch must be positive, got {epochs}, {steps_per_epoch}")
+                raise ValueError(f"OneCycleLR: epochs and steps_per_epoch must be positive, got {epochs}, "
+                                 f"{steps_per_epoch}")
             self.total_steps = epochs * steps_per_epoch
         else:
             raise ValueError("OneCycleLR: give total_steps, or both epochs and steps_per_epoch")
@@ -120,10 +125,11 @@ class OneCycleLR(LRScheduler):
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError(f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
         pct_start = float(pct_start)
+        warm_up = dict(end_step=float(pct_start * self.total_steps) - 1, start_lr="initial_lr", end_lr="max_lr",
+                       start_momentum="max_momentum", end_momentum="base_momentum")
         if three_phase:
             self._schedule_phases = [
-                dict(end_step=float(pct_start * self.total_steps) - 1, start_lr="initial_lr", end_lr="max_lr",
-                     start_momentum="max_momentum", end_momentum="base_momentum"),
+                warm_up,
                 dict(end_step=float(2 * pct_start * self.total_steps) - 2, start_lr="max_lr", end_lr="initial_lr",
                      start_momentum="base_momentum", end_momentum="max_momentum"),
                 dict(end_step=self.total_steps - 1, start_lr="initial_lr", end_lr="min_lr",
@@ -131,8 +137,7 @@ class OneCycleLR(LRScheduler):
             ]
         else:
             self._schedule_phases = [
-                dict(end_step=float(pct_start * self.total_steps) - 1, start_lr="initial_lr", end_lr="max_lr",
-                     start_momentum="max_momentum", end_momentum="base_momentum"),
+                warm_up,
                 dict(end_step=self.total_steps - 1, start_lr="max_lr", end_lr="min_lr",
                      start_momentum="base_momentum", end_momentum="max_momentum"),
             ]

@@ -1,20 +1,22 @@
 """Optimizer base: parameter groups, per-parameter state, zero_grad, state_dict (torch.optim.Optimizer)."""
 import copy
-import importlib
 
 import numpy as np
 
-from ..backends import namespace
+from ..backends import host_copy, kernels, namespace
+from ..grads import zero_grads
 from ..tensor import Tensor
 
 
-def kernels(param):
-    """The optimizer kernel module of ``param``'s device (backends/cpu/optim.py or backends/cuda/optim.py)."""
-    return importlib.import_module(f"numbaconv.backends.{param.device}.optim")
+def optim_kernels(param):
+    """The optimizer kernel module of ``param``'s device (backends/<device>/optim.py)."""
+    return kernels(param.device, "optim")
 
 
-def _host(array):
-    return np.array(array) if isinstance(array, np.ndarray) else array.copy_to_host()
+def contiguous_grad(param):
+    """``param.grad``'s array in the parameter's dtype and C-contiguous, as the optimizer kernels take it."""
+    xp = namespace(param.device)
+    return xp.ascontiguousarray(xp.astype(param.grad.data, param.dtype))
 
 
 class Optimizer:
@@ -39,7 +41,7 @@ class Optimizer:
             self.add_param_group(group)
 
     def add_param_group(self, group):
-        """Add a group of parameters with optional per-group hyper-parameters (torch.optim.Optimizer.add_param_group)."""
+        """Add parameters with their own hyper-parameters (torch.optim.Optimizer.add_param_group)."""
         if not isinstance(group, dict) or "params" not in group:
             raise TypeError(f"a parameter group must be a dict with a 'params' entry, got {group!r:.80}")
         params = group["params"]
@@ -57,14 +59,7 @@ class Optimizer:
 
     def zero_grad(self, set_to_none=True):
         """Clear every parameter's ``.grad`` (to None, or to zeros in place) (torch.optim.Optimizer.zero_grad)."""
-        for group in self.param_groups:
-            for param in group["params"]:
-                if param.grad is None:
-                    continue
-                if set_to_none:
-                    param.grad = None
-                else:
-                    param.grad.data[...] = 0
+        zero_grads((param for group in self.param_groups for param in group["params"]), set_to_none)
 
     def step(self, closure=None):
         raise NotImplementedError
@@ -96,13 +91,13 @@ class Optimizer:
             for param in group["params"]:
                 if param in self.state:
                     state[index[id(param)]] = {
-                        k: (_host(v) if hasattr(v, "shape") and not isinstance(v, np.generic) else v)
+                        k: (host_copy(v) if hasattr(v, "shape") and not isinstance(v, np.generic) else v)
                         for k, v in self.state[param].items()
                     }
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
-        """Restore what ``state_dict`` returned, onto this optimizer's parameters (torch.optim.Optimizer.load_state_dict)."""
+        """Restore what ``state_dict`` returned onto these parameters (torch.optim.Optimizer.load_state_dict)."""
         if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
             raise ValueError("load_state_dict: expected a dict with exactly the keys 'state' and 'param_groups'")
         groups = state_dict["param_groups"]
@@ -127,9 +122,7 @@ class Optimizer:
                     if value.shape != param.shape:
                         raise ValueError(f"load_state_dict: state {name!r} of parameter {key} has shape {value.shape}, "
                                          f"the parameter has {param.shape}")
-                    value = np.array(value, dtype=param.dtype)
-                    if param.device != "cpu":
-                        value = namespace(param.device).asarray(value)
+                    value = namespace(param.device).asarray(np.array(value, dtype=param.dtype))
                 elif isinstance(value, (np.ndarray, np.generic)):
                     value = value.item()
                 restored[name] = value

@@ -1,8 +1,6 @@
 """Stochastic gradient descent with momentum, dampening, weight decay and Nesterov (torch.optim.SGD)."""
-import numpy as np
-
 from ..backends import namespace
-from .optimizer import Optimizer, kernels
+from .optimizer import Optimizer, contiguous_grad, optim_kernels
 
 
 class SGD(Optimizer):
@@ -17,7 +15,8 @@ class SGD(Optimizer):
         if weight_decay < 0:
             raise ValueError(f"SGD: invalid weight_decay={weight_decay}")
         if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError(f"SGD: nesterov needs momentum > 0 and dampening 0, got momentum={momentum}, dampening={dampening}")
+            raise ValueError(f"SGD: nesterov needs momentum > 0 and dampening 0, got momentum={momentum}, "
+                             f"dampening={dampening}")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                                       nesterov=nesterov))
 
@@ -35,14 +34,9 @@ class SGD(Optimizer):
                 if momentum != 0 and first:
                     buf = namespace(param.device).zeros(param.shape, param.dtype)
                     state["momentum_buffer"] = buf
-                kernels(param).sgd_step(param.data, _grad(param), buf if momentum != 0 else None, group["lr"],
-                                        momentum, group["dampening"], group["weight_decay"], group["nesterov"], first)
+                optim_kernels(param).sgd_step(param.data, contiguous_grad(param), buf if momentum != 0 else None,
+                                              group["lr"], momentum, group["dampening"], group["weight_decay"],
+                                              group["nesterov"], first)
                 param._version[0] += 1
         return loss
 
-
-def _grad(param):
-    grad = param.grad.data
-    if param.device == "cpu" and grad.dtype != param.dtype:
-        grad = grad.astype(param.dtype)
-    return np.ascontiguousarray(grad) if param.device == "cpu" else grad
