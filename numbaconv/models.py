@@ -1,4 +1,7 @@
-"""The CIFAR-10 CNNs: the two seed examples and the stronger default (cf. torchvision.models builders)."""
+"""The CIFAR-10 CNNs, the two seed examples and the stronger default, each with its training recipe
+(cf. torchvision.models builders and their weights' recipes)."""
+import dataclasses
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -96,11 +99,45 @@ def init_from_data(name, model, images):
     return model
 
 
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """How a model trains unless told otherwise: what `numbaconv train` and training.TrainConfig default to."""
+
+    batch_size: int
+    lr: float
+    optimizer: str
+    schedule: str
+    momentum: float
+    weight_decay: float
+    label_smoothing: float = 0.0
+    bias_lr_scale: float = 1.0
+    crop_padding: int = 4
+    epochs: int = 10
+
+
+_ADAM = Recipe(batch_size=128, lr=2e-3, optimizer="adam", schedule="onecycle", momentum=0.9, weight_decay=0.0)
 MODELS = {"keras_net": keras_net, "torch_net": torch_net, "default_net": default_net}
+RECIPES = {
+    "keras_net": _ADAM,
+    "torch_net": _ADAM,
+    # airbench94's recipe (its lr 11.5 and decay 0.0153 per 1024 images of a summed loss, as a mean loss at batch 512)
+    "default_net": Recipe(batch_size=512, lr=0.75, optimizer="sgd", schedule="linear", momentum=0.85,
+                          weight_decay=1.33e-3, label_smoothing=0.2, bias_lr_scale=64.0, crop_padding=2),
+}
+
+
+def _check(name):
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; expected one of {sorted(MODELS)}")
 
 
 def build(name, **kwargs):
     """The model called ``name`` (one of MODELS), or a ValueError listing the names."""
-    if name not in MODELS:
-        raise ValueError(f"unknown model {name!r}; expected one of {sorted(MODELS)}")
+    _check(name)
     return MODELS[name](**kwargs)
+
+
+def recipe(name):
+    """The training Recipe of model ``name``, or a ValueError listing the names."""
+    _check(name)
+    return RECIPES[name]

@@ -16,38 +16,50 @@ from .serialization import load, save
 
 CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR_STD = (0.2470, 0.2435, 0.2616)
-METRIC_COLUMNS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "images_per_s", "seconds", "test_acc_tta")
+METRIC_COLUMNS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "images_per_s", "seconds",
+                  "test_acc_tta")
 CHECKPOINT = "checkpoint.npz"
 WHITENING_IMAGES = 5000
 
 
 @dataclasses.dataclass
 class TrainConfig:
+    """What ``fit`` trains (the options of `numbaconv train`); fields left None take the model's models.Recipe
+    and ``out`` defaults to runs/MODEL."""
+
     model: str = "keras_net"
-    epochs: int = 10
-    batch_size: int = 128
-    lr: float = 0.05
-    optimizer: str = "sgd"
-    schedule: str = "onecycle"
-    momentum: float = 0.9
-    weight_decay: float = 5e-4
-    label_smoothing: float = 0.0
-    bias_lr_scale: float = 1.0
+    epochs: int = None
+    batch_size: int = None
+    lr: float = None
+    optimizer: str = None
+    schedule: str = None
+    momentum: float = None
+    weight_decay: float = None
+    label_smoothing: float = None
+    bias_lr_scale: float = None
     augment: bool = True
-    crop_padding: int = 4
+    crop_padding: int = None
     data_dir: str = None
     download: bool = False
     device: str = "cpu"
     seed: int = 0
-    out: str = "runs/keras_net"
+    out: str = None
     resume: bool = False
     limit: int = None
     tta: bool = False
 
+    def __post_init__(self):
+        for name, value in dataclasses.asdict(models.recipe(self.model)).items():
+            if getattr(self, name) is None:
+                setattr(self, name, value)
+        if self.out is None:
+            self.out = os.path.join("runs", self.model)
+
 
 def parameter_groups(model, lr, weight_decay, bias_lr_scale=1.0):
     """The trainable parameters as optimizer groups. With ``bias_lr_scale`` != 1 the BatchNorm shifts get their own
-    group at ``bias_lr_scale`` times the rate and ``weight_decay / bias_lr_scale`` (the same decay per step), as airbench."""
+    group at ``bias_lr_scale`` times the rate and ``weight_decay / bias_lr_scale`` (the same decay per step), as
+    airbench."""
     trainable = [p for p in model.parameters() if p.requires_grad]
     if bias_lr_scale == 1.0:
         return [dict(params=trainable, lr=lr, weight_decay=weight_decay)]
@@ -102,9 +114,11 @@ def load_cifar(data_dir, download, train, limit=None):
 
 def make_loader(dataset, batch_size, train, augment, seed, crop_padding=4):
     """Batches of ``dataset``, normalised; ``augment`` adds a random crop after ``crop_padding`` zeros and a flip."""
-    steps = [data.transforms.RandomCrop(32, padding=crop_padding), data.transforms.RandomHorizontalFlip()] if augment else []
-    transform = data.transforms.Compose(steps + [data.transforms.Normalize(CIFAR_MEAN, CIFAR_STD)])
-    return data.DataLoader(dataset, batch_size=batch_size, shuffle=train, drop_last=False, seed=seed, transform=transform)
+    transforms = data.transforms
+    steps = [transforms.RandomCrop(32, padding=crop_padding), transforms.RandomHorizontalFlip()] if augment else []
+    transform = transforms.Compose(steps + [transforms.Normalize(CIFAR_MEAN, CIFAR_STD)])
+    return data.DataLoader(dataset, batch_size=batch_size, shuffle=train, drop_last=False, seed=seed,
+                           transform=transform)
 
 
 def train_one_epoch(model, loader, optimizer, schedule, device, label_smoothing, label):
@@ -232,7 +246,8 @@ def fit(config, log=print):
         log(f"resumed from {checkpoint_path} after epoch {first_epoch - 1}")
     test_loader = make_loader(test_set, 500, train=False, augment=False, seed=0)
     log(f"{config.model}: {sum(p.numel() for p in model.parameters()):,} parameters, {len(train_set):,} training "
-        f"images, {config.epochs} epochs, batch {config.batch_size}, {config.optimizer} lr {config.lr}, {config.device}")
+        f"images, {config.epochs} epochs, batch {config.batch_size}, {config.optimizer} lr {config.lr}, "
+        f"{config.device}")
     for epoch in range(first_epoch, config.epochs + 1):
         loader = make_loader(train_set, config.batch_size, True, config.augment, seed=config.seed * 100_003 + epoch,
                              crop_padding=config.crop_padding)

@@ -1,14 +1,17 @@
-"""numbaconv.models and the recipe helpers of training: shapes, airbench's init and parameter groups, schedules."""
+"""numbaconv.models and the training helpers: shapes, airbench's init, recipes, parameter groups, schedules."""
+import os
+
 import numpy as np
 import pytest
 
 import numbaconv as nc
 from numbaconv import models, nn
 from numbaconv.nn import functional as F
-from numbaconv.training import make_optimizer, make_schedule, parameter_groups
+from numbaconv.training import TrainConfig, make_optimizer, make_schedule, parameter_groups
 
 
-@pytest.mark.parametrize("name, parameters", [("keras_net", 361_034), ("torch_net", 527_946), ("default_net", 1_972_792)])
+@pytest.mark.parametrize("name, parameters",
+                         [("keras_net", 361_034), ("torch_net", 527_946), ("default_net", 1_972_792)])
 def test_models_map_cifar_batches_to_ten_logits(name, parameters):
     model = models.build(name)
     assert sum(p.numel() for p in model.parameters()) == parameters
@@ -84,3 +87,18 @@ def test_init_from_data_leaves_other_models_as_built():
     before = {k: v.copy() for k, v in model.state_dict().items()}
     models.init_from_data("torch_net", model, np.zeros((2, 3, 32, 32), np.float32))
     assert all(np.array_equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def test_every_model_has_a_recipe_and_unknown_names_are_refused():
+    assert set(models.RECIPES) == set(models.MODELS)
+    for name in ("resnet9000", None):
+        with pytest.raises(ValueError, match="unknown model"):
+            models.recipe(name)
+        with pytest.raises(ValueError, match="unknown model"):
+            TrainConfig(model=name)
+
+
+def test_train_config_fields_left_out_take_the_recipe():
+    config = TrainConfig(model="default_net", lr=0.1, weight_decay=0.0)
+    assert (config.lr, config.weight_decay, config.momentum) == (0.1, 0.0, 0.85)
+    assert config.out == os.path.join("runs", "default_net")

@@ -13,7 +13,8 @@ def test_flip_tta_averages_logits_of_image_and_mirror():
     nc.manual_seed(0)
     model = nn.Sequential(nn.Flatten(), nn.Linear(60, 3))
     loader = data.DataLoader(data.ArrayDataset(images, labels), batch_size=5)
-    weight, bias = model[1].weight.detach().numpy().astype(np.float64), model[1].bias.detach().numpy().astype(np.float64)
+    weight = model[1].weight.detach().numpy().astype(np.float64)
+    bias = model[1].bias.detach().numpy().astype(np.float64)
 
     def logits(x):
         return x.reshape(len(x), -1) @ weight.T + bias
