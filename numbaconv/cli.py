@@ -3,21 +3,13 @@ import argparse
 import os
 import sys
 
-_ADAM = dict(batch_size=128, lr=2e-3, optimizer="adam", schedule="onecycle", momentum=0.9, weight_decay=0.0,
-             label_smoothing=0.0, bias_lr_scale=1.0, crop_padding=4)
-MODEL_DEFAULTS = {
-    "keras_net": _ADAM,
-    "torch_net": _ADAM,
-    # airbench94's recipe (its lr 11.5 and decay 0.0153 per 1024 images of a summed loss, as a mean loss at batch 512)
-    "default_net": dict(batch_size=512, lr=0.75, optimizer="sgd", schedule="linear", momentum=0.85,
-                        weight_decay=1.33e-3, label_smoothing=0.2, bias_lr_scale=64.0, crop_padding=2),
-}
+from .backends import DEVICES, unavailable_reason
 
 
 def _train_parser(sub):
     p = sub.add_parser("train", help="train a CNN on CIFAR-10")
     p.add_argument("--model", default="keras_net", help="keras_net, torch_net or default_net")
-    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--epochs", type=int, help="passes over the training set (model default if omitted)")
     p.add_argument("--batch-size", type=int, help="images per step (model default if omitted)")
     p.add_argument("--lr", type=float, help="peak learning rate (model default if omitted)")
     p.add_argument("--optimizer", help="sgd, adam or adamw")
@@ -25,12 +17,13 @@ def _train_parser(sub):
     p.add_argument("--momentum", type=float)
     p.add_argument("--weight-decay", type=float)
     p.add_argument("--label-smoothing", type=float)
-    p.add_argument("--bias-lr-scale", type=float, help="learning-rate factor for BatchNorm shifts (decay per step kept)")
+    p.add_argument("--bias-lr-scale", type=float,
+                   help="learning-rate factor for BatchNorm shifts (decay per step kept)")
     p.add_argument("--crop-padding", type=int, help="zero padding before the random 32x32 crop")
     p.add_argument("--no-augment", action="store_true", help="turn off random crop + flip")
     p.add_argument("--data-dir", help="folder with cifar-10-batches-bin/ or cifar-10-batches-py/")
     p.add_argument("--download", action="store_true", help="download the official archive if absent")
-    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--device", default="cpu", choices=DEVICES)
     p.add_argument("--threads", type=int, help="CPU threads for the kernels (default: all cores)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="output folder (default runs/MODEL)")
@@ -44,38 +37,40 @@ def _evaluate_parser(sub):
     p.add_argument("checkpoint")
     p.add_argument("--data-dir")
     p.add_argument("--download", action="store_true")
-    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--device", default="cpu", choices=DEVICES)
     p.add_argument("--grid", help="save a PNG grid of test images with predicted/true labels (needs matplotlib)")
     p.add_argument("--tta", action="store_true", help="average the logits of each image and its mirror image")
 
 
 def _check_device(device):
-    if device == "cuda":
-        from . import cuda
+    """A ValueError (one line, naming --device) when ``device`` cannot run here."""
+    reason = unavailable_reason(device)
+    if reason is not None:
+        raise ValueError(f"--device {device}: {reason}")
 
-        if not cuda.is_available():
-            raise SystemExit(f"error: --device cuda: {cuda.unavailable_reason()}")
+
+def train_config(args):
+    """The TrainConfig of parsed `train` arguments; options left out take the model's recipe (models.RECIPES)."""
+    from .training import TrainConfig
+
+    return TrainConfig(
+        model=args.model, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, optimizer=args.optimizer,
+        schedule=args.schedule, momentum=args.momentum, weight_decay=args.weight_decay,
+        label_smoothing=args.label_smoothing, bias_lr_scale=args.bias_lr_scale, augment=not args.no_augment,
+        crop_padding=args.crop_padding, data_dir=args.data_dir, download=args.download, device=args.device,
+        seed=args.seed, out=args.out, resume=args.resume, limit=args.limit, tta=args.tta,
+    )
 
 
 def _train(args):
-    from .training import TrainConfig, fit
+    from .training import fit
 
-    if args.model not in MODEL_DEFAULTS:
-        raise SystemExit(f"error: unknown model {args.model!r}; expected one of {sorted(MODEL_DEFAULTS)}")
     _check_device(args.device)
+    config = train_config(args)
     if args.threads:
         from . import set_num_threads
 
         set_num_threads(args.threads)
-    chosen = dict(MODEL_DEFAULTS[args.model])
-    for key in chosen:
-        if getattr(args, key) is not None:
-            chosen[key] = getattr(args, key)
-    config = TrainConfig(
-        model=args.model, epochs=args.epochs, augment=not args.no_augment, data_dir=args.data_dir,
-        download=args.download, device=args.device, seed=args.seed, out=args.out or os.path.join("runs", args.model),
-        resume=args.resume, limit=args.limit, tta=args.tta, **chosen,
-    )
     fit(config)
 
 
@@ -93,10 +88,10 @@ def _evaluate(args):
     model.load_state_dict(state["model"])
     model.to(args.device)
     test_set = load_cifar(args.data_dir, args.download, train=False)
-    loss, accuracy, predictions, truths = evaluate(model, make_loader(test_set, 500, False, False, 0), args.device,
-                                                  tta=args.tta)
-    print(f"{state['model_name']} after epoch {state.get('epoch', '?')}: test loss {loss:.4f}, accuracy {accuracy:.4f}"
-          + (" (flip TTA)" if args.tta else ""))
+    loader = make_loader(test_set, 500, False, False, 0)
+    loss, accuracy, predictions, truths = evaluate(model, loader, args.device, tta=args.tta)
+    print(f"{state['model_name']} after epoch {state.get('epoch', '?')}: test loss {loss:.4f}, "
+          f"accuracy {accuracy:.4f}" + (" (flip TTA)" if args.tta else ""))
     print(f"{'class':<12}{'accuracy':>10}{'images':>8}")
     for index, name in enumerate(test_set.classes):
         mask = truths == index
@@ -121,13 +116,18 @@ def _bench_info(args):
     print(f"threading layer request: {numba.config.THREADING_LAYER}, threads: {numba.config.NUMBA_NUM_THREADS}")
 
 
-def main(argv=None):
+def build_parser():
+    """The `numbaconv` argument parser with its three subcommands."""
     parser = argparse.ArgumentParser(prog="numbaconv", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _train_parser(sub)
     _evaluate_parser(sub)
     sub.add_parser("bench-info", help="versions and thread settings")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
     handler = {"train": _train, "evaluate": _evaluate, "bench-info": _bench_info}[args.command]
     try:
         handler(args)

@@ -1,5 +1,6 @@
 """`numbaconv train` / `evaluate` end to end: a real-data smoke run, kill -9 + --resume, bad input."""
 import csv
+import dataclasses
 import math
 import os
 import pathlib
@@ -12,6 +13,8 @@ import numpy as np
 import pytest
 
 import numbaconv as nc
+from numbaconv import cli, models
+from numbaconv.training import TrainConfig
 
 SHARED_CIFAR = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar10"
 
@@ -123,12 +126,40 @@ def test_unknown_model_and_optimizer_are_refused(tmp_path):
     assert bad_opt.returncode != 0 and "lbfgs" in bad_opt.stderr
 
 
-def test_cuda_without_gpu_is_a_clear_error(tmp_path):
+@pytest.mark.parametrize("command", [["train", "--data-dir", "nowhere"], ["evaluate", "nowhere/checkpoint.npz"]])
+def test_cuda_without_gpu_is_a_one_line_error(tmp_path, command):
     if nc.cuda.is_available():
         pytest.skip("a GPU is present")
-    result = run_cli("train", "--device", "cuda", "--data-dir", str(tmp_path))
-    assert result.returncode != 0
-    assert "cuda" in result.stderr.lower()
+    result = run_cli(*command, "--device", "cuda", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert "Traceback" not in result.stderr
+    (line,) = [line for line in result.stderr.splitlines() if line.strip()]
+    assert line.startswith("error: --device cuda: ") and nc.cuda.unavailable_reason() in line
+
+
+@pytest.mark.parametrize("model", sorted(models.MODELS))
+def test_cli_without_options_trains_with_the_model_recipe(model):
+    config = cli.train_config(cli.build_parser().parse_args(["train", "--model", model]))
+    assert config == TrainConfig(model=model)
+    recipe = dataclasses.asdict(models.recipe(model))
+    assert {name: getattr(config, name) for name in recipe} == recipe
+    assert config.out == os.path.join("runs", model)
+
+
+def test_cli_options_override_the_recipe_one_by_one():
+    args = cli.build_parser().parse_args(["train", "--model", "default_net", "--lr", "0.1", "--epochs", "3"])
+    config = cli.train_config(args)
+    assert (config.lr, config.epochs) == (0.1, 3)
+    assert config.batch_size == models.recipe("default_net").batch_size == 512
+
+
+def test_recipes_keep_the_cli_defaults():
+    adam = dict(batch_size=128, lr=2e-3, optimizer="adam", schedule="onecycle", momentum=0.9, weight_decay=0.0,
+                label_smoothing=0.0, bias_lr_scale=1.0, crop_padding=4, epochs=10)
+    airbench = dict(batch_size=512, lr=0.75, optimizer="sgd", schedule="linear", momentum=0.85, weight_decay=1.33e-3,
+                    label_smoothing=0.2, bias_lr_scale=64.0, crop_padding=2, epochs=10)
+    expected = {"keras_net": adam, "torch_net": adam, "default_net": airbench}
+    assert {name: dataclasses.asdict(models.recipe(name)) for name in models.MODELS} == expected
 
 
 def test_checkpoint_of_another_model_is_refused(tmp_path):
