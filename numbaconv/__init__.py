@@ -8,9 +8,9 @@ import os as _os
 # (see backends/cpu/threads.py; measured up to 2x on two cores). A value the user set wins.
 _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
-from .tensor import Tensor  # noqa: I001  (first: the ops import it)
 from . import autograd, cuda
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad
+from .backends.cpu.threads import get_num_threads, set_num_threads
 from .creation import (
     arange,
     bool_,
@@ -31,12 +31,31 @@ from .creation import (
     zeros_like,
 )
 from .gradcheck import GradcheckError, gradcheck
-from .ops.elementwise import abs, add, clamp, clip, div, exp, log, maximum, minimum, mul, neg, pow, relu, sigmoid, sqrt, sub, tanh, where
+from .ops.elementwise import (
+    abs,
+    add,
+    clamp,
+    clip,
+    div,
+    exp,
+    log,
+    maximum,
+    minimum,
+    mul,
+    neg,
+    pow,
+    relu,
+    sigmoid,
+    sqrt,
+    sub,
+    tanh,
+    where,
+)
 from .ops.loss import cross_entropy, mse_loss
 from .ops.matmul import matmul
 from .ops.movement import cat, expand, flatten, pad, permute, reshape, squeeze, stack, transpose, unsqueeze
 from .ops.reduce import argmax, max, mean, min, sum, var
 from .ops.softmax import log_softmax, logsumexp, softmax
 from .random import get_rng_state, manual_seed, set_rng_state
-from .backends.cpu.threads import get_num_threads, set_num_threads
 from .serialization import load, save
+from .tensor import Tensor

@@ -1,55 +1,41 @@
 """Reverse-mode autodiff: Function/Context (torch.autograd.Function), the graph walk, grad mode."""
-import contextlib
-import threading
+import types
 
 import numpy as np
 
-from . import tensor as _tensor
+from . import backends
+from .grad_mode import enable_grad, is_grad_enabled, no_grad
+from .tensor import Tensor
 
-_state = threading.local()
-
-
-def is_grad_enabled():
-    """Whether operations record a graph now (torch.is_grad_enabled)."""
-    return getattr(_state, "enabled", True)
-
-
-class _GradMode(contextlib.ContextDecorator):
-    mode = True
-
-    def __enter__(self):
-        self._previous = is_grad_enabled()
-        _state.enabled = self.mode
-
-    def __exit__(self, *exc):
-        _state.enabled = self._previous
-        return False
-
-
-class no_grad(_GradMode):
-    """Context manager and decorator that stops graph recording (torch.no_grad)."""
-
-    mode = False
-
-
-class enable_grad(_GradMode):
-    """Context manager and decorator that turns graph recording back on (torch.enable_grad)."""
-
-    mode = True
+__all__ = ["Context", "Function", "backward", "enable_grad", "grad", "is_grad_enabled", "no_grad"]
 
 
 class Context:
-    """What a Function's forward leaves for its backward; also the graph node (`tensor.grad_fn`)."""
+    """What a Function's forward leaves for its backward; also the graph node (``tensor.grad_fn``).
 
-    def __init__(self, function, inputs, needs_input_grad):
+    ``inputs`` and ``needs_input_grad`` have one entry per positional input of ``apply``; ``params`` holds
+    its keyword arguments by name (``ctx.params.stride``). Forward saves arrays with ``save_for_backward``
+    and may keep small derived values (shapes) as attributes, as in PyTorch.
+    """
+
+    def __init__(self, function, inputs=(), needs_input_grad=(), versions=(), params=None):
         self.function = function
         self.inputs = inputs
         self.needs_input_grad = needs_input_grad
+        self.versions = versions
+        self.params = params
         self.saved_tensors = ()
         self.freed = False
 
     def save_for_backward(self, *arrays):
         self.saved_tensors = arrays
+
+    def free(self):
+        """Drop what backward needed (inputs, saved arrays, parameters); a second backward then fails clearly."""
+        self.inputs = ()
+        self.saved_tensors = ()
+        self.params = None
+        self.freed = True
 
     def name(self):
         return self.function.__name__ + "Backward"
@@ -61,12 +47,15 @@ class Context:
 class Function:
     """Base of every differentiable op (torch.autograd.Function).
 
-    Subclasses define static ``forward(ctx, *args)`` on raw backend arrays (Tensors arrive unwrapped) and
-    ``backward(ctx, grad)`` returning one gradient array (or None) per forward argument.
+    ``apply(*inputs, **params)``: positional ``inputs`` are the op's operands (Tensors; a python number or
+    None stands for a constant operand), keywords are its non-tensor parameters. Subclasses define static
+    ``forward(ctx, *arrays, **params)`` on raw backend arrays (Tensors arrive unwrapped) and
+    ``backward(ctx, grad)`` returning one gradient array (or None) per positional input. A forward may return
+    a tuple: the first array is the differentiable output, the others come back as Tensors without grad.
     """
 
     @staticmethod
-    def forward(ctx, *args):
+    def forward(ctx, *args, **params):
         raise NotImplementedError
 
     @staticmethod
@@ -74,36 +63,44 @@ class Function:
         raise NotImplementedError
 
     @classmethod
-    def apply(cls, *args):
-        Tensor = _tensor.Tensor
+    def apply(cls, *inputs, **params):
         raw = []
         record = False
         array_type = None
-        for arg in args:
+        for arg in inputs:
             if isinstance(arg, Tensor):
                 data = arg.data
                 if array_type is None:
                     array_type = type(data)
                 elif type(data) is not array_type:
-                    _check_one_device(cls, args)
+                    _check_one_device(cls, inputs)
                 raw.append(data)
                 record = record or arg.requires_grad
             else:
                 raw.append(arg)
-        record = record and is_grad_enabled()
-        if not record:
-            return Tensor(cls.forward(Context(cls, (), ()), *raw))
-        inputs = tuple(a if isinstance(a, Tensor) and a.requires_grad else None for a in args)
-        ctx = Context(cls, inputs, tuple(a is not None for a in inputs))
-        ctx.versions = tuple((a._version, a._version[0]) for a in args if isinstance(a, Tensor))
-        result = Tensor(cls.forward(ctx, *raw))
+        if not (record and is_grad_enabled()):
+            return _wrap(cls.forward(Context(cls), *raw, **params), None)
+        grad_inputs = tuple(a if isinstance(a, Tensor) and a.requires_grad else None for a in inputs)
+        ctx = Context(cls, grad_inputs, tuple(a is not None for a in grad_inputs),
+                      tuple((a._version, a._version[0]) for a in inputs if isinstance(a, Tensor)),
+                      types.SimpleNamespace(**params))
+        return _wrap(cls.forward(ctx, *raw, **params), ctx)
+
+
+def _wrap(output, ctx):
+    """The forward's output as a Tensor on the graph (extra outputs of a tuple as Tensors without grad)."""
+    extras = ()
+    if isinstance(output, tuple):
+        output, extras = output[0], tuple(Tensor(e) for e in output[1:])
+    result = Tensor(output)
+    if ctx is not None:
         result.requires_grad = True
         result.grad_fn = ctx
-        return result
+    return (result, *extras) if extras else result
 
 
 def _check_one_device(function, args):
-    devices = [a.device for a in args if isinstance(a, _tensor.Tensor)]
+    devices = [a.device for a in args if isinstance(a, Tensor)]
     if len(set(devices)) > 1:
         raise RuntimeError(
             f"{function.__name__}: expected all tensors on one device, got {' and '.join(sorted(set(devices)))}"
@@ -142,20 +139,16 @@ def _check_unmodified(ctx):
 
 
 def _accumulate_leaf(tensor, grad):
-    Tensor = _tensor.Tensor
     if grad.shape != tensor.shape:
         raise RuntimeError(f"gradient of shape {grad.shape} does not match tensor of shape {tensor.shape}")
     if tensor.grad is None:
         tensor.grad = Tensor(grad.copy() if grad.dtype == tensor.dtype else grad.astype(tensor.dtype))
     else:
-        from .backends import namespace
-
-        namespace(tensor.device).add_into(tensor.grad.data, grad)
+        backends.namespace(tensor.device).add_into(tensor.grad.data, grad)
 
 
 def _root_gradient(root, gradient, caller):
     """The gradient that starts the walk: ``gradient`` checked against ``root``, or ones for a scalar root."""
-    Tensor = _tensor.Tensor
     if not root.requires_grad:
         raise RuntimeError(f"{caller}: the tensor does not require grad and has no grad_fn")
     if gradient is None:
@@ -164,9 +157,7 @@ def _root_gradient(root, gradient, caller):
                 f"{caller}: gradient can be implicit only for scalar outputs, got shape {root.shape}; "
                 "pass a gradient of that shape"
             )
-        from .backends import namespace
-
-        return namespace(root.device).ones(root.shape, root.dtype)
+        return backends.namespace(root.device).ones(root.shape, root.dtype)
     grad = gradient.data if isinstance(gradient, Tensor) else gradient
     if tuple(grad.shape) != root.shape:
         raise RuntimeError(f"{caller}: gradient has shape {tuple(grad.shape)}, expected {root.shape}")
@@ -209,12 +200,11 @@ def _propagate(root, grad, retain_graph, deliver):
                     key = id(parent.grad_fn)
                     grads[key] = g if key not in grads else grads[key] + g
             if not retain_graph:
-                ctx.__dict__ = {"function": ctx.function, "inputs": (), "saved_tensors": (), "freed": True}
+                ctx.free()
 
 
 def backward(root, gradient=None, retain_graph=False):
     """Accumulate d(root)/d(leaf) into every leaf's ``.grad`` (torch.autograd.backward)."""
-    Tensor = _tensor.Tensor
 
     def deliver(target, g):
         if isinstance(target, Tensor):
@@ -228,7 +218,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=False, allow_unused=Fa
 
     ``inputs`` is a tensor or a sequence of tensors that require grad (leaves or intermediate results).
     """
-    Tensor = _tensor.Tensor
     inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
     for i, tensor in enumerate(inputs):
         if not isinstance(tensor, Tensor) or not tensor.requires_grad:
@@ -249,3 +238,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=False, allow_unused=Fa
                                "to get None for it")
         results.append(Tensor(found[key]) if key in found else None)
     return tuple(results)
+
+
+def _tensor_backward(self, gradient=None, retain_graph=False):
+    """Accumulate gradients of this tensor into the leaves' ``.grad`` (torch.Tensor.backward)."""
+    backward(self, gradient, retain_graph)
+
+
+Tensor.backward = _tensor_backward

@@ -1,9 +1,9 @@
 """Tensor factories (torch.tensor, zeros, ones, full, empty, arange, rand, randn, *_like)."""
 import numpy as np
 
+from . import backends
 from . import random as _random
-from .backends import namespace
-from .tensor import Tensor, normalize_device
+from .tensor import Tensor
 
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
@@ -14,9 +14,7 @@ bool_ = np.dtype(np.bool_)
 
 
 def _place(array, device, requires_grad):
-    device = normalize_device(device)
-    data = array if device == "cpu" else namespace(device).asarray(array)
-    return Tensor(data, requires_grad=requires_grad)
+    return Tensor(backends.namespace(device).asarray(array), requires_grad=requires_grad)
 
 
 def _default_dtype(array):

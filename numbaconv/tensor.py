@@ -1,25 +1,16 @@
 """Tensor: an array on a device plus what autograd needs (torch.Tensor)."""
 import numpy as np
 
-from . import autograd as _autograd
-
-_CUDA_NAMES = ("cuda", "cuda:0")
-
-
-def normalize_device(device):
-    """'cpu' or 'cuda' from what a user may write ("cuda:0", a Tensor's device)."""
-    name = str(device)
-    if name == "cpu":
-        return "cpu"
-    if name in _CUDA_NAMES:
-        return "cuda"
-    raise ValueError(f"unknown device {device!r}; expected 'cpu' or 'cuda'")
+from . import backends
+from .grad_mode import is_grad_enabled
 
 
 class Tensor:
     """An n-dimensional array with reverse-mode autodiff (torch.Tensor).
 
-    Build one with ``nc.tensor(data)``; ``Tensor(array)`` wraps a backend array without copying.
+    Build one with ``nc.tensor(data)``; ``Tensor(array)`` wraps a backend array without copying. This file
+    holds the data and metadata; each op module attaches its methods (``x.exp()``, ``x + y``, ``x.reshape``)
+    and autograd.py attaches ``backward``.
     """
 
     __slots__ = ("data", "requires_grad", "grad", "grad_fn", "_version", "__weakref__")
@@ -45,7 +36,7 @@ class Tensor:
 
     @property
     def device(self):
-        return "cpu" if isinstance(self.data, np.ndarray) else "cuda"
+        return backends.device_of(self.data)
 
     @property
     def ndim(self):
@@ -80,10 +71,6 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         return self
 
-    def backward(self, gradient=None, retain_graph=False):
-        """Accumulate gradients of this tensor into the leaves' ``.grad`` (torch.Tensor.backward)."""
-        _autograd.backward(self, gradient, retain_graph)
-
     def detach(self):
         """The same data, cut from the graph (shares memory, as torch.Tensor.detach)."""
         return Tensor(self.data, _version=self._version)
@@ -102,9 +89,7 @@ class Tensor:
         return self._host()
 
     def _host(self):
-        if self.device == "cpu":
-            return self.data
-        return self.data.copy_to_host()
+        return backends.to_host(self.data)
 
     def __array__(self, dtype=None, copy=None):
         array = self._host()
@@ -117,46 +102,6 @@ class Tensor:
 
     def tolist(self):
         return self._host().tolist()
-
-    def to(self, target=None, dtype=None):
-        """Move to a device and/or cast (torch.Tensor.to); differentiable."""
-        from .ops import movement
-
-        result = self
-        if target is not None and not isinstance(target, str) and not isinstance(target, Tensor):
-            dtype, target = target, None
-        if isinstance(target, Tensor):
-            target, dtype = target.device, target.dtype
-        if dtype is not None and np.dtype(dtype) != self.dtype:
-            result = movement.cast(result, np.dtype(dtype))
-        if target is not None and normalize_device(target) != result.device:
-            result = movement.to_device(result, normalize_device(target))
-        return result
-
-    def cpu(self):
-        return self.to("cpu")
-
-    def cuda(self):
-        return self.to("cuda")
-
-    def float(self):
-        return self.to(np.float32)
-
-    def double(self):
-        return self.to(np.float64)
-
-    def long(self):
-        return self.to(np.int64)
-
-    def clone(self):
-        from .ops import movement
-
-        return movement.clone(self)
-
-    def contiguous(self):
-        from .ops import movement
-
-        return movement.contiguous(self)
 
     def __repr__(self):
         body = np.array2string(self._host(), separator=", ", prefix="tensor(", precision=4, threshold=200)
@@ -191,32 +136,11 @@ class Tensor:
 
     # ---- in-place (refused where autograd needs the old value) -----------------------------------
     def _check_inplace(self, name):
-        if self.requires_grad and _autograd.is_grad_enabled():
+        if self.requires_grad and is_grad_enabled():
             raise RuntimeError(
                 f"{name}: in-place operation on a tensor that requires grad (shape {self.shape}); "
                 "use an out-of-place op, or do it under nc.no_grad()"
             )
-
-    def _inplace(self, name, op, other):
-        self._check_inplace(name)
-        result = op(self, other)
-        if result.shape != self.shape:
-            raise RuntimeError(f"{name}: result of shape {result.shape} cannot be written into shape {self.shape}")
-        self.data[...] = result.data
-        self._version[0] += 1
-        return self
-
-    def __iadd__(self, other):
-        return self._inplace("__iadd__", _elementwise.add, other)
-
-    def __isub__(self, other):
-        return self._inplace("__isub__", _elementwise.sub, other)
-
-    def __imul__(self, other):
-        return self._inplace("__imul__", _elementwise.mul, other)
-
-    def __itruediv__(self, other):
-        return self._inplace("__itruediv__", _elementwise.div, other)
 
     def __setitem__(self, index, value):
         self._check_inplace("__setitem__")
@@ -225,161 +149,3 @@ class Tensor:
             index = index.data
         self.data[index] = value
         self._version[0] += 1
-
-    # ---- arithmetic -----------------------------------------------------------------------------
-    def __add__(self, other):
-        return _elementwise.add(self, other)
-
-    def __radd__(self, other):
-        return _elementwise.add(other, self)
-
-    def __sub__(self, other):
-        return _elementwise.sub(self, other)
-
-    def __rsub__(self, other):
-        return _elementwise.sub(other, self)
-
-    def __mul__(self, other):
-        return _elementwise.mul(self, other)
-
-    def __rmul__(self, other):
-        return _elementwise.mul(other, self)
-
-    def __truediv__(self, other):
-        return _elementwise.div(self, other)
-
-    def __rtruediv__(self, other):
-        return _elementwise.div(other, self)
-
-    def __pow__(self, other):
-        return _elementwise.pow(self, other)
-
-    def __rpow__(self, other):
-        return _elementwise.pow(other, self)
-
-    def __neg__(self):
-        return _elementwise.neg(self)
-
-    def __abs__(self):
-        return _elementwise.abs(self)
-
-    def __matmul__(self, other):
-        return _matmul.matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return _matmul.matmul(other, self)
-
-    def __lt__(self, other):
-        return _elementwise.compare("less", self, other)
-
-    def __le__(self, other):
-        return _elementwise.compare("less_equal", self, other)
-
-    def __gt__(self, other):
-        return _elementwise.compare("greater", self, other)
-
-    def __ge__(self, other):
-        return _elementwise.compare("greater_equal", self, other)
-
-    def __eq__(self, other):
-        return _elementwise.compare("equal", self, other)
-
-    def __ne__(self, other):
-        return _elementwise.compare("not_equal", self, other)
-
-    def __getitem__(self, index):
-        return _movement.getitem(self, index)
-
-    # ---- methods mirroring the functional ops ---------------------------------------------------
-    def exp(self):
-        return _elementwise.exp(self)
-
-    def log(self):
-        return _elementwise.log(self)
-
-    def sqrt(self):
-        return _elementwise.sqrt(self)
-
-    def tanh(self):
-        return _elementwise.tanh(self)
-
-    def sigmoid(self):
-        return _elementwise.sigmoid(self)
-
-    def relu(self):
-        return _elementwise.relu(self)
-
-    def abs(self):
-        return _elementwise.abs(self)
-
-    def clamp(self, min=None, max=None):
-        return _elementwise.clamp(self, min, max)
-
-    clip = clamp
-
-    def maximum(self, other):
-        return _elementwise.maximum(self, other)
-
-    def minimum(self, other):
-        return _elementwise.minimum(self, other)
-
-    def sum(self, dim=None, keepdim=False, axis=None):
-        return _reduce.sum(self, dim if axis is None else axis, keepdim)
-
-    def mean(self, dim=None, keepdim=False, axis=None):
-        return _reduce.mean(self, dim if axis is None else axis, keepdim)
-
-    def max(self, dim=None, keepdim=False, axis=None):
-        return _reduce.max(self, dim if axis is None else axis, keepdim)
-
-    def min(self, dim=None, keepdim=False, axis=None):
-        return _reduce.min(self, dim if axis is None else axis, keepdim)
-
-    def var(self, dim=None, keepdim=False, unbiased=True, axis=None):
-        return _reduce.var(self, dim if axis is None else axis, keepdim, unbiased)
-
-    def argmax(self, dim=None, keepdim=False):
-        return _reduce.argmax(self, dim, keepdim)
-
-    def logsumexp(self, dim, keepdim=False):
-        return _softmax.logsumexp(self, dim, keepdim)
-
-    def softmax(self, dim):
-        return _softmax.softmax(self, dim)
-
-    def log_softmax(self, dim):
-        return _softmax.log_softmax(self, dim)
-
-    def reshape(self, *shape):
-        return _movement.reshape(self, *shape)
-
-    def view(self, *shape):
-        return _movement.reshape(self, *shape)
-
-    def flatten(self, start_dim=0, end_dim=-1):
-        return _movement.flatten(self, start_dim, end_dim)
-
-    def transpose(self, dim0, dim1):
-        return _movement.transpose(self, dim0, dim1)
-
-    def permute(self, *dims):
-        return _movement.permute(self, *dims)
-
-    def squeeze(self, dim=None):
-        return _movement.squeeze(self, dim)
-
-    def unsqueeze(self, dim):
-        return _movement.unsqueeze(self, dim)
-
-    def expand(self, *shape):
-        return _movement.expand(self, *shape)
-
-    def matmul(self, other):
-        return _matmul.matmul(self, other)
-
-
-from .ops import elementwise as _elementwise  # noqa: E402  (ops import this module)
-from .ops import matmul as _matmul  # noqa: E402
-from .ops import movement as _movement  # noqa: E402
-from .ops import reduce as _reduce  # noqa: E402
-from .ops import softmax as _softmax  # noqa: E402

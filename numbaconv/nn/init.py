@@ -8,20 +8,15 @@ import math
 import numpy as np
 
 from .. import random as _random
-from ..backends import namespace
 from ..tensor import Tensor
+from .module import write_into
 
 
 def _fill(tensor, values):
     """Write host ``values`` into ``tensor`` in place (no graph is recorded)."""
     if not isinstance(tensor, Tensor):
         raise TypeError(f"init: expected a Tensor, got {type(tensor).__name__}")
-    values = np.asarray(values, dtype=tensor.dtype)
-    if tensor.device == "cpu":
-        tensor.data[...] = values
-    else:
-        tensor.data = namespace(tensor.device).asarray(np.ascontiguousarray(np.broadcast_to(values, tensor.shape)))
-    tensor._version[0] += 1
+    write_into(tensor, values)
     return tensor
 
 

@@ -3,16 +3,11 @@ from collections import namedtuple
 
 import numpy as np
 
-from ..backends import namespace
-from ..tensor import Tensor, normalize_device
+from .. import backends
+from ..tensor import Tensor
 from .parameter import Parameter
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
-
-
-def _host_copy(array):
-    """A numpy copy of a backend array."""
-    return np.array(array) if isinstance(array, np.ndarray) else array.copy_to_host()
 
 
 class Module:
@@ -205,7 +200,7 @@ class Module:
 
     def state_dict(self):
         """Parameters and persistent buffers by qualified name, as numpy copies (torch.nn.Module.state_dict)."""
-        return {name: _host_copy(tensor.data) for name, tensor in self._state_items()}
+        return {name: backends.host_copy(tensor.data) for name, tensor in self._state_items()}
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy values (numpy arrays or Tensors) into the parameters and buffers in place.
@@ -229,7 +224,7 @@ class Module:
             if name not in state_dict:
                 continue
             value = state_dict[name]
-            value = value._host() if isinstance(value, Tensor) else np.asarray(value)
+            value = backends.to_host(value.data) if isinstance(value, Tensor) else np.asarray(value)
             if tuple(value.shape) != tensor.shape:
                 errors.append(f"{name}: shape {tuple(value.shape)} in the state dict, {tensor.shape} in the model")
             else:
@@ -237,19 +232,14 @@ class Module:
         if errors:
             raise RuntimeError(f"load_state_dict for {type(self).__name__}: " + "; ".join(errors))
         for name, value in values.items():
-            tensor = own[name]
-            if tensor.device == "cpu":
-                tensor.data[...] = value
-            else:
-                tensor.data = _to_device(np.asarray(value, dtype=tensor.dtype), tensor.device)
-            tensor._version[0] += 1
+            write_into(own[name], value)
         return IncompatibleKeys(missing, unexpected)
 
     def to(self, device=None, dtype=None):
         """Move (and/or cast) every parameter and buffer in place, keeping their identity (torch.nn.Module.to)."""
         if device is not None and not isinstance(device, str):
             device, dtype = None, device
-        device = normalize_device(device) if device is not None else None
+        device = backends.normalize(device) if device is not None else None
         dtype = np.dtype(dtype) if dtype is not None else None
         for tensor in list(self.parameters()) + list(self.buffers()):
             _move(tensor, device, dtype)
@@ -288,18 +278,26 @@ class Module:
         return head + "\n  " + "\n  ".join(lines) + "\n)"
 
 
-def _to_device(host, device):
+def write_into(tensor, host):
+    """Copy the host values ``host`` (broadcast to the tensor's shape) into ``tensor``'s own memory, in place,
+    so views of it keep seeing the data (no graph is recorded)."""
+    values = np.ascontiguousarray(np.broadcast_to(np.asarray(host, dtype=tensor.dtype), tensor.shape))
+    tensor.data[...] = backends.namespace(tensor.device).asarray(values)
+    tensor._version[0] += 1
+
+
+def _on_device(host, device):
     """A copy of the numpy array ``host`` on ``device``, keeping 0-d shapes."""
-    xp = namespace(device)
+    xp = backends.namespace(device)
     return xp.reshape(xp.asarray(np.ascontiguousarray(host)), host.shape)
 
 
 def _move(tensor, device, dtype):
     data = tensor.data
     if dtype is not None and tensor.dtype.kind == "f" and dtype != tensor.dtype:
-        data = namespace(tensor.device).astype(data, dtype)
+        data = backends.namespace(tensor.device).astype(data, dtype)
     if device is not None and device != tensor.device:
-        data = _to_device(_host_copy(data), device) if device != "cpu" else _host_copy(data)
+        data = _on_device(backends.host_copy(data), device)
     if data is not tensor.data:
         tensor.data = data
         tensor._version[0] += 1

@@ -32,3 +32,13 @@ def normalize_dims(op, dim, ndim):
         return tuple(range(ndim))
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
     return tuple(sorted({normalize_dim(op, d, ndim) for d in dims}))
+
+
+def pair(op, name, value, minimum):
+    """``value`` (an int or a pair of ints, each >= ``minimum``) as a pair, or a TypeError/ValueError naming it."""
+    values = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(values) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values):
+        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
+    if any(v < minimum for v in values):
+        raise ValueError(f"{op}: {name} must be >= {minimum}, got {value!r}")
+    return int(values[0]), int(values[1])

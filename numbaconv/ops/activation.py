@@ -7,7 +7,7 @@ from ..tensor import Tensor
 
 class Gelu(Function):
     @staticmethod
-    def forward(ctx, x, tanh_form):
+    def forward(ctx, x, *, tanh_form):
         out, deriv = kernels_of(x, "activation").gelu_forward(x, tanh_form)
         ctx.save_for_backward(deriv)
         return out
@@ -15,7 +15,7 @@ class Gelu(Function):
     @staticmethod
     def backward(ctx, grad):
         (deriv,) = ctx.saved_tensors
-        return namespace_of(grad).multiply(grad, deriv), None
+        return namespace_of(grad).multiply(grad, deriv)
 
 
 def gelu(input, approximate="none"):
@@ -26,19 +26,17 @@ def gelu(input, approximate="none"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     if input.dtype.kind != "f":
         raise TypeError(f"gelu: expected a floating dtype, got {input.dtype}")
-    return Gelu.apply(input, approximate == "tanh")
+    return Gelu.apply(input, tanh_form=approximate == "tanh")
 
 
 class Dropout(Function):
     @staticmethod
-    def forward(ctx, x, mask):
-        ctx.save_for_backward(mask)
+    def forward(ctx, x, *, mask):
         return namespace_of(x).multiply(x, mask)
 
     @staticmethod
     def backward(ctx, grad):
-        (mask,) = ctx.saved_tensors
-        return namespace_of(grad).multiply(grad, mask), None
+        return namespace_of(grad).multiply(grad, ctx.params.mask)
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
@@ -55,4 +53,4 @@ def dropout(input, p=0.5, training=True, inplace=False):
         return input
     key = int(_random.generator().integers(0, 2**63))
     mask = kernels_of(input.data, "activation").dropout_mask(input.shape, input.dtype, float(p), key)
-    return Dropout.apply(input, mask)
+    return Dropout.apply(input, mask=mask)

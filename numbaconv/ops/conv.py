@@ -3,33 +3,23 @@ import numpy as np
 
 from ..autograd import Function
 from ..backends import kernels_of
+from ..tensor import Tensor
+from ._util import pair
 
 
 class Conv2d(Function):
     @staticmethod
-    def forward(ctx, x, w, b, stride, padding, dilation, groups, relu):
+    def forward(ctx, x, w, b, *, stride, padding, dilation, groups, relu):
         out = kernels_of(x, "conv").conv2d_forward(x, w, b, stride, padding, dilation, groups, relu)
         ctx.save_for_backward(x, w, out if relu else None)
-        ctx.args = (stride, padding, dilation, groups, relu)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         x, w, out = ctx.saved_tensors
-        stride, padding, dilation, groups, relu = ctx.args
-        need = ctx.needs_input_grad
-        needs = (need[0], need[1], len(need) > 2 and need[2])
-        gx, gw, gb = kernels_of(grad, "conv").conv2d_backward(grad, x, w, out, stride, padding, dilation, groups, relu, needs)
-        return gx, gw, gb, None, None, None, None, None
-
-
-def _pair(name, value, minimum):
-    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in pair):
-        raise TypeError(f"conv2d: {name} must be an int or a pair of ints, got {value!r}")
-    if any(v < minimum for v in pair):
-        raise ValueError(f"conv2d: {name} must be >= {minimum}, got {value!r}")
-    return int(pair[0]), int(pair[1])
+        p = ctx.params
+        return kernels_of(grad, "conv").conv2d_backward(grad, x, w, out, p.stride, p.padding, p.dilation, p.groups,
+                                                        p.relu, ctx.needs_input_grad)
 
 
 def _padding(padding, kernel, stride, dilation):
@@ -43,7 +33,7 @@ def _padding(padding, kernel, stride, dilation):
             raise ValueError(f"conv2d: padding='same' needs stride 1, got stride={stride}")
         total = [d * (k - 1) for d, k in zip(dilation, kernel)]
         return (total[0] // 2, total[0] - total[0] // 2, total[1] // 2, total[1] - total[1] // 2)
-    ph, pw = _pair("padding", padding, 0)
+    ph, pw = pair("conv2d", "padding", padding, 0)
     return (ph, ph, pw, pw)
 
 
@@ -52,8 +42,6 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
 
     ``relu=True`` fuses a ReLU into the same kernel (numbaconv extension, used by nn layers).
     """
-    from ..tensor import Tensor
-
     if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
         raise TypeError(f"conv2d: input and weight must be Tensors, got {type(input).__name__} and {type(weight).__name__}")
     if input.ndim not in (3, 4):
@@ -80,8 +68,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
         )
     if bias is not None and bias.shape != (cout,):
         raise ValueError(f"conv2d: bias must have shape ({cout},) to match weight {weight.shape}, got {bias.shape}")
-    stride = _pair("stride", stride, 1)
-    dilation = _pair("dilation", dilation, 1)
+    stride = pair("conv2d", "stride", stride, 1)
+    dilation = pair("conv2d", "dilation", dilation, 1)
     pad = _padding(padding, (kh, kw), stride, dilation)
     span = (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)
     padded = (h + pad[0] + pad[1], w + pad[2] + pad[3])
@@ -90,5 +78,6 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
             f"conv2d: kernel size {span[0]}x{span[1]} (with dilation {dilation}) is larger than the padded input "
             f"{padded[0]}x{padded[1]} (input {h}x{w}, padding {padding!r})"
         )
-    out = Conv2d.apply(x, weight, bias, stride, pad, dilation, int(groups), bool(relu))
+    out = Conv2d.apply(x, weight, bias, stride=stride, padding=pad, dilation=dilation, groups=int(groups),
+                       relu=bool(relu))
     return out.squeeze(0) if unbatched else out

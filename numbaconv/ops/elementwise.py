@@ -187,29 +187,26 @@ class Abs(_Unary):
 
 class Clamp(Function):
     @staticmethod
-    def forward(ctx, a, low, high):
-        xp = namespace_of(a)
+    def forward(ctx, a, *, low, high):
         ctx.save_for_backward(a)
-        ctx.bounds = (low, high)
-        return xp.clip(a, low, high)
+        return namespace_of(a).clip(a, low, high)
 
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        low, high = ctx.bounds
+        low, high = ctx.params.low, ctx.params.high
         inside = True
         if low is not None:
             inside = inside & (a >= low)
         if high is not None:
             inside = inside & (a <= high)
-        return grad * inside, None, None
+        return grad * inside
 
 
 class Where(Function):
     @staticmethod
-    def forward(ctx, condition, a, b):
+    def forward(ctx, a, b, *, condition):
         xp = namespace_of(a, b, condition)
-        ctx.save_for_backward(condition)
         ctx.shapes = (shape_of(a), shape_of(b))
         try:
             return xp.where(condition, a, b)
@@ -221,13 +218,13 @@ class Where(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        (condition,) = ctx.saved_tensors
+        condition = ctx.params.condition
         xp = namespace_of(grad)
-        _, need_a, need_b = ctx.needs_input_grad
+        need_a, need_b = ctx.needs_input_grad
         shape_a, shape_b = ctx.shapes
         grad_a = unbroadcast(xp, xp.where(condition, grad, 0), shape_a) if need_a else None
         grad_b = unbroadcast(xp, xp.where(condition, 0, grad), shape_b) if need_b else None
-        return None, grad_a, grad_b
+        return grad_a, grad_b
 
 
 def add(a, b):
@@ -309,7 +306,7 @@ def clamp(a, min=None, max=None):
     """Clip into [min, max]; NaN stays NaN (torch.clamp)."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
-    return Clamp.apply(a, min, max)
+    return Clamp.apply(a, low=min, high=max)
 
 
 clip = clamp
@@ -320,12 +317,61 @@ def where(condition, a, b):
     condition = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
     if condition.dtype != np.bool_:
         raise TypeError(f"where: condition must be a bool tensor, got dtype {condition.dtype}")
-    return Where.apply(condition, _operand(a), _operand(b))
+    return Where.apply(_operand(a), _operand(b), condition=condition)
 
 
 def compare(kernel, a, b):
-    """A bool Tensor from a comparison; not differentiable (torch.lt, torch.eq, ...)."""
+    """A bool Tensor from a comparison (``kernel`` names the array function); not differentiable (torch.lt, ...)."""
     a, b = _operand(a), _operand(b)
     raw_a = a.data if isinstance(a, Tensor) else a
     raw_b = b.data if isinstance(b, Tensor) else b
     return Tensor(getattr(namespace_of(raw_a, raw_b), kernel)(raw_a, raw_b))
+
+
+def _inplace(name, op):
+    """``Tensor.__iadd__`` and friends: ``op`` out of place, written back into the tensor's own memory."""
+
+    def method(self, other):
+        self._check_inplace(name)
+        result = op(self, other)
+        if result.shape != self.shape:
+            raise RuntimeError(f"{name}: result of shape {result.shape} cannot be written into shape {self.shape}")
+        self.data[...] = result.data
+        self._version[0] += 1
+        return self
+
+    method.__name__ = name
+    return method
+
+
+def _reflected(op):
+    def method(self, other):
+        return op(other, self)
+
+    return method
+
+
+def _comparison(kernel):
+    def method(self, other):
+        return compare(kernel, self, other)
+
+    return method
+
+
+def _clamp_method(self, min=None, max=None):
+    return clamp(self, min, max)
+
+
+for _name, _op in (("add", add), ("sub", sub), ("mul", mul), ("truediv", div), ("pow", pow)):
+    setattr(Tensor, f"__{_name}__", _op)
+    setattr(Tensor, f"__r{_name}__", _reflected(_op))
+for _name, _op in (("iadd", add), ("isub", sub), ("imul", mul), ("itruediv", div)):
+    setattr(Tensor, f"__{_name}__", _inplace(f"__{_name}__", _op))
+for _name, _kernel in (("lt", "less"), ("le", "less_equal"), ("gt", "greater"), ("ge", "greater_equal"),
+                       ("eq", "equal"), ("ne", "not_equal")):
+    setattr(Tensor, f"__{_name}__", _comparison(_kernel))
+for _op in (exp, log, sqrt, tanh, sigmoid, relu, abs, maximum, minimum):
+    setattr(Tensor, _op.__name__, _op)
+Tensor.__neg__ = neg
+Tensor.__abs__ = abs
+Tensor.clamp = Tensor.clip = _clamp_method

@@ -1,6 +1,7 @@
 """Affine map input @ weight.T + bias (torch.nn.functional.linear), one fused Function."""
 from ..autograd import Function
 from ..backends import namespace_of
+from ..tensor import Tensor
 
 
 class Linear(Function):
@@ -23,14 +24,12 @@ class Linear(Function):
         need = ctx.needs_input_grad
         gx = xp.reshape(xp.matmul(g2, w), ctx.shape) if need[0] else None
         gw = xp.matmul(xp.swapaxes(g2, 0, 1), x2) if need[1] else None
-        gb = xp.sum(g2, axis=0) if len(need) > 2 and need[2] else None
+        gb = xp.sum(g2, axis=0) if need[2] else None
         return gx, gw, gb
 
 
 def linear(input, weight, bias=None):
     """input @ weight.T + bias over the last dim of ``input`` (torch.nn.functional.linear)."""
-    from ..tensor import Tensor
-
     if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
         raise TypeError(f"linear: input and weight must be Tensors, got {type(input).__name__} and {type(weight).__name__}")
     if weight.ndim != 2:

@@ -1,6 +1,7 @@
 """Losses: cross-entropy with label smoothing (fused log-softmax) and mean squared error (torch.nn.functional)."""
 import numpy as np
 
+from .. import backends
 from ..autograd import Function
 from ..backends import namespace_of
 from ..tensor import Tensor
@@ -12,7 +13,7 @@ class CrossEntropy(Function):
     """Per-sample -sum(q * log_softmax(logits)) with q = (1 - s) one_hot(target) + s / C."""
 
     @staticmethod
-    def forward(ctx, logits, target, smoothing):
+    def forward(ctx, logits, *, target, smoothing):
         xp = namespace_of(logits)
         n, classes = logits.shape
         peak = xp.max(logits, axis=1, keepdims=True)
@@ -23,20 +24,19 @@ class CrossEntropy(Function):
         loss = -(1.0 - smoothing) * picked
         if smoothing:
             loss = loss - smoothing / classes * xp.sum(log_probs, axis=1)
-        ctx.save_for_backward(log_probs, target)
-        ctx.smoothing = smoothing
+        ctx.save_for_backward(log_probs)
         return loss
 
     @staticmethod
     def backward(ctx, grad):
-        log_probs, target = ctx.saved_tensors
+        (log_probs,) = ctx.saved_tensors
         xp = namespace_of(grad)
         n, classes = log_probs.shape
-        smoothing = ctx.smoothing
+        target, smoothing = ctx.params.target, ctx.params.smoothing
         dlogits = xp.exp(log_probs) - smoothing / classes
         hit = xp.index_add(log_probs.shape, log_probs.dtype, (xp.arange(n), target), xp.full((n,), 1.0 - smoothing, log_probs.dtype))
         dlogits = (dlogits - hit) * xp.reshape(grad, (n, 1))
-        return dlogits, None, None
+        return dlogits
 
 
 def _reduce(loss, reduction):
@@ -70,12 +70,13 @@ def cross_entropy(input, target, label_smoothing=0.0, reduction="mean"):
     classes = input.shape[1]
     if input.ndim > 2:
         input = input.permute(0, *range(2, input.ndim), 1).reshape(-1, classes)
-    labels = target.data.reshape(-1)
-    if target.device == "cpu" and labels.size and (labels.min() < 0 or labels.max() >= classes):
-        raise IndexError(
-            f"cross_entropy: target values must lie in [0, {classes}), got range [{labels.min()}, {labels.max()}]"
-        )
-    loss = CrossEntropy.apply(input, labels, float(label_smoothing))
+    xp = namespace_of(target.data)
+    labels = xp.reshape(target.data, (-1,))
+    if labels.size:
+        low, high = (backends.to_host(xp.min(labels)).item(), backends.to_host(xp.max(labels)).item())
+        if low < 0 or high >= classes:
+            raise IndexError(f"cross_entropy: target values must lie in [0, {classes}), got range [{low}, {high}]")
+    loss = CrossEntropy.apply(input, target=labels, smoothing=float(label_smoothing))
     if reduction == "none":
         return loss.reshape(expected)
     return _reduce(loss, reduction)

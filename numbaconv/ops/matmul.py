@@ -1,6 +1,7 @@
 """Matrix product with numpy semantics: 1-D, 2-D and broadcast batches (torch.matmul)."""
 from ..autograd import Function
 from ..backends import namespace_of
+from ..tensor import Tensor
 from ._util import unbroadcast
 
 
@@ -32,8 +33,6 @@ class MatMul(Function):
 
 def matmul(a, b):
     """a @ b: dot for 1-D, matrix product for 2-D, broadcast batches beyond (torch.matmul)."""
-    from ..tensor import Tensor
-
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError(f"matmul: expected two Tensors, got {type(a).__name__} and {type(b).__name__}")
     if a.ndim == 0 or b.ndim == 0:
@@ -51,3 +50,11 @@ def matmul(a, b):
         return MatMul.apply(a, b)
     except ValueError as error:
         raise ValueError(f"matmul: batch dims of shapes {a.shape} and {b.shape} are not broadcastable") from error
+
+
+def _rmatmul(self, other):
+    return matmul(other, self)
+
+
+Tensor.matmul = Tensor.__matmul__ = matmul
+Tensor.__rmatmul__ = _rmatmul

@@ -1,10 +1,11 @@
 """Shape and data movement: reshape/view, permute, indexing, cat/stack, pad, casts, device moves."""
 import numpy as np
 
+from .. import backends
 from ..autograd import Function
-from ..backends import is_basic_index, namespace, namespace_of
+from ..backends import is_basic_index, namespace_of
 from ..tensor import Tensor
-from ._util import normalize_dim
+from ._util import normalize_dim, unbroadcast
 
 
 def _as_view(result, source):
@@ -23,7 +24,7 @@ def _shape_args(op, shape):
 
 class Reshape(Function):
     @staticmethod
-    def forward(ctx, a, shape):
+    def forward(ctx, a, *, shape):
         ctx.shape = a.shape
         try:
             return namespace_of(a).reshape(a, shape)
@@ -32,94 +33,89 @@ class Reshape(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return namespace_of(grad).reshape(grad, ctx.shape), None
+        return namespace_of(grad).reshape(grad, ctx.shape)
 
 
 class Permute(Function):
     @staticmethod
-    def forward(ctx, a, dims):
-        ctx.inverse = tuple(np.argsort(dims))
+    def forward(ctx, a, *, dims):
         return namespace_of(a).transpose(a, dims)
 
     @staticmethod
     def backward(ctx, grad):
-        return namespace_of(grad).transpose(grad, ctx.inverse), None
+        return namespace_of(grad).transpose(grad, tuple(np.argsort(ctx.params.dims)))
 
 
 class Expand(Function):
     @staticmethod
-    def forward(ctx, a, shape):
+    def forward(ctx, a, *, shape):
         ctx.shape = a.shape
         return namespace_of(a).broadcast_to(a, shape)
 
     @staticmethod
     def backward(ctx, grad):
-        from ._util import unbroadcast
-
-        return unbroadcast(namespace_of(grad), grad, tuple(ctx.shape)), None
+        return unbroadcast(namespace_of(grad), grad, tuple(ctx.shape))
 
 
 class GetItem(Function):
     @staticmethod
-    def forward(ctx, a, index):
-        ctx.meta = (a.shape, a.dtype, index)
+    def forward(ctx, a, *, index):
+        ctx.shape, ctx.dtype = a.shape, a.dtype
         return namespace_of(a).getitem(a, index)
 
     @staticmethod
     def backward(ctx, grad):
-        shape, dtype, index = ctx.meta
-        return namespace_of(grad).index_add(shape, dtype, index, grad), None
+        return namespace_of(grad).index_add(ctx.shape, ctx.dtype, ctx.params.index, grad)
 
 
 class Concatenate(Function):
     @staticmethod
-    def forward(ctx, axis, *arrays):
-        ctx.meta = (axis, [a.shape[axis] for a in arrays])
+    def forward(ctx, *arrays, axis):
+        ctx.sizes = [a.shape[axis] for a in arrays]
         return namespace_of(*arrays).concatenate(arrays, axis=axis)
 
     @staticmethod
     def backward(ctx, grad):
-        axis, sizes = ctx.meta
         xp = namespace_of(grad)
         grads, start = [], 0
-        for n in sizes:
-            index = (slice(None),) * axis + (slice(start, start + n),)
+        for n in ctx.sizes:
+            index = (slice(None),) * ctx.params.axis + (slice(start, start + n),)
             grads.append(xp.getitem(grad, index))
             start += n
-        return (None, *grads)
+        return tuple(grads)
 
 
 class Pad(Function):
     @staticmethod
-    def forward(ctx, a, widths, value):
+    def forward(ctx, a, *, widths, value):
         ctx.index = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, a.shape))
         return namespace_of(a).pad(a, widths, mode="constant", constant_values=value)
 
     @staticmethod
     def backward(ctx, grad):
-        return namespace_of(grad).getitem(grad, ctx.index), None, None
+        return namespace_of(grad).getitem(grad, ctx.index)
 
 
 class Cast(Function):
     @staticmethod
-    def forward(ctx, a, dtype):
-        ctx.dtype = a.dtype
+    def forward(ctx, a, *, dtype):
+        ctx.source_dtype = a.dtype
         return namespace_of(a).astype(a, dtype)
 
     @staticmethod
     def backward(ctx, grad):
-        return namespace_of(grad).astype(grad, ctx.dtype), None
+        return namespace_of(grad).astype(grad, ctx.source_dtype)
 
 
 class ToDevice(Function):
     @staticmethod
-    def forward(ctx, a, device):
-        ctx.source = "cpu" if isinstance(a, np.ndarray) else "cuda"
-        return namespace(device).asarray(namespace_of(a).to_host(a))
+    def forward(ctx, a, *, device):
+        ctx.source = backends.device_of(a)
+        return backends.namespace(device).asarray(backends.to_host(a))
 
     @staticmethod
     def backward(ctx, grad):
-        return namespace(ctx.source).asarray(namespace_of(grad).to_host(grad)), None
+        return backends.namespace(ctx.source).asarray(backends.to_host(grad))
 
 
 class Copy(Function):
@@ -147,7 +143,7 @@ def reshape(a, *shape):
     shape = _shape_args("reshape", shape)
     if shape == a.shape:
         return a
-    return _as_view(Reshape.apply(a, shape), a)
+    return _as_view(Reshape.apply(a, shape=shape), a)
 
 
 def flatten(a, start_dim=0, end_dim=-1):
@@ -167,7 +163,7 @@ def permute(a, *dims):
     axes = tuple(normalize_dim("permute", d, a.ndim) for d in dims)
     if sorted(axes) != list(range(a.ndim)):
         raise ValueError(f"permute: dims {dims} are not a permutation of the {a.ndim} dims of shape {a.shape}")
-    return _as_view(Permute.apply(a, axes), a)
+    return _as_view(Permute.apply(a, dims=axes), a)
 
 
 def transpose(a, dim0, dim1):
@@ -204,7 +200,7 @@ def expand(a, *shape):
     for i, n in enumerate(a.shape):
         if n != 1 and n != target[i + lead]:
             raise ValueError(f"expand: shape {a.shape} cannot be expanded to {shape} (dim {i} has size {n})")
-    return _as_view(Expand.apply(a, target), a)
+    return _as_view(Expand.apply(a, shape=target), a)
 
 
 def _raw_index(index):
@@ -221,7 +217,7 @@ def getitem(a, index):
     """Basic, integer-array and boolean indexing with numpy semantics (Tensor.__getitem__)."""
     raw = _raw_index(index)
     try:
-        result = GetItem.apply(a, raw)
+        result = GetItem.apply(a, index=raw)
     except IndexError as error:
         raise IndexError(f"getitem: index {index!r} does not fit a tensor of shape {a.shape}: {error}") from error
     return _as_view(result, a) if is_basic_index(raw) else result
@@ -239,7 +235,7 @@ def cat(tensors, dim=0):
             raise ValueError(
                 f"cat: shapes {[x.shape for x in tensors]} differ outside dim {axis}; expected them equal there"
             )
-    return Concatenate.apply(axis, *tensors)
+    return Concatenate.apply(*tensors, axis=axis)
 
 
 def stack(tensors, dim=0):
@@ -265,19 +261,19 @@ def pad(a, pad, mode="constant", value=0.0):
     widths = [(0, 0)] * a.ndim
     for i in range(len(pad) // 2):
         widths[a.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
-    return Pad.apply(a, tuple(widths), value)
+    return Pad.apply(a, widths=tuple(widths), value=value)
 
 
 def cast(a, dtype):
     """Convert to ``dtype``; gradients flow back in the old dtype (Tensor.to(dtype))."""
     if dtype.kind != "f" and a.requires_grad:
         return Tensor(namespace_of(a.data).astype(a.data, dtype))
-    return Cast.apply(a, dtype)
+    return Cast.apply(a, dtype=dtype)
 
 
 def to_device(a, device):
     """Copy to another device; differentiable (Tensor.to(device))."""
-    return ToDevice.apply(a, device)
+    return ToDevice.apply(a, device=device)
 
 
 def clone(a):
@@ -288,3 +284,34 @@ def clone(a):
 def contiguous(a):
     """A C-contiguous version (a no-op when already contiguous) (Tensor.contiguous)."""
     return Contiguous.apply(a)
+
+
+def to(self, target=None, dtype=None):
+    """Move to a device and/or cast (torch.Tensor.to); differentiable."""
+    result = self
+    if target is not None and not isinstance(target, (str, Tensor)):
+        dtype, target = target, None
+    if isinstance(target, Tensor):
+        target, dtype = target.device, target.dtype
+    if dtype is not None and np.dtype(dtype) != self.dtype:
+        result = cast(result, np.dtype(dtype))
+    if target is not None and backends.normalize(target) != result.device:
+        result = to_device(result, backends.normalize(target))
+    return result
+
+
+def _to_method(target):
+    def method(self):
+        return to(self, target)
+
+    return method
+
+
+Tensor.to = to
+Tensor.reshape = Tensor.view = reshape
+for _op in (permute, expand, flatten, transpose, squeeze, unsqueeze, clone, contiguous):
+    setattr(Tensor, _op.__name__, _op)
+Tensor.__getitem__ = getitem
+for _name, _target in (("cpu", "cpu"), ("cuda", "cuda"), ("float", np.float32), ("double", np.float64),
+                       ("long", np.int64)):
+    setattr(Tensor, _name, _to_method(_target))

@@ -11,7 +11,7 @@ def _as_ncl(xp, x):
 
 class BatchNorm(Function):
     @staticmethod
-    def forward(ctx, x, weight, bias, mean, invstd, batch_stats):
+    def forward(ctx, x, weight, bias, *, mean, invstd, batch_stats):
         xp = namespace_of(x)
         kernels = kernels_of(x, "batchnorm")
         x3 = _as_ncl(xp, x)
@@ -20,7 +20,6 @@ class BatchNorm(Function):
         b = bias if bias is not None else xp.zeros((c,), x.dtype)
         ctx.save_for_backward(x3, w, mean, invstd)
         ctx.shape = tuple(x.shape)
-        ctx.batch_stats = batch_stats
         return xp.reshape(kernels.batchnorm_forward(x3, mean, invstd, w, b), ctx.shape)
 
     @staticmethod
@@ -33,11 +32,9 @@ class BatchNorm(Function):
         need = ctx.needs_input_grad
         gx = None
         if need[0]:
-            gx = kernels.batchnorm_backward_input(g3, x3, mean, invstd, w, sum_g, sum_gxhat, ctx.batch_stats)
+            gx = kernels.batchnorm_backward_input(g3, x3, mean, invstd, w, sum_g, sum_gxhat, ctx.params.batch_stats)
             gx = xp.reshape(gx, ctx.shape)
-        gw = sum_gxhat if len(need) > 1 and need[1] else None
-        gb = sum_g if len(need) > 2 and need[2] else None
-        return gx, gw, gb, None, None, None
+        return gx, (sum_gxhat if need[1] else None), (sum_g if need[2] else None)
 
 
 def _check_channel_vector(name, value, channels, dtype):
@@ -86,4 +83,4 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         mean, var = running_mean.data, running_var.data
     invstd = 1.0 / xp.sqrt(var + eps)
     invstd = xp.astype(invstd, input.dtype)
-    return BatchNorm.apply(input, weight, bias, mean, invstd, bool(batch_stats))
+    return BatchNorm.apply(input, weight, bias, mean=mean, invstd=invstd, batch_stats=bool(batch_stats))

@@ -18,35 +18,33 @@ def _expand_back(xp, grad, shape, dims, keepdim):
 
 class Sum(Function):
     @staticmethod
-    def forward(ctx, a, dims, keepdim):
-        ctx.meta = (a.shape, dims, keepdim)
+    def forward(ctx, a, *, dims, keepdim):
+        ctx.shape = a.shape
         return namespace_of(a).sum(a, axis=dims, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, grad):
-        shape, dims, keepdim = ctx.meta
-        return _expand_back(namespace_of(grad), grad, shape, dims, keepdim), None, None
+        return _expand_back(namespace_of(grad), grad, ctx.shape, ctx.params.dims, ctx.params.keepdim)
 
 
 class Extreme(Function):
     """max/min over dims; tied elements share the gradient equally (torch.amax / torch.amin)."""
 
     @staticmethod
-    def forward(ctx, a, dims, keepdim, kernel):
+    def forward(ctx, a, *, dims, keepdim, kernel):
         xp = namespace_of(a)
         out = getattr(xp, kernel)(a, axis=dims, keepdims=True)
         ctx.save_for_backward(a, out)
-        ctx.meta = (dims, keepdim)
         return out if keepdim else xp.reshape(out, tuple(n for i, n in enumerate(a.shape) if i not in dims))
 
     @staticmethod
     def backward(ctx, grad):
         a, out = ctx.saved_tensors
-        dims, keepdim = ctx.meta
+        dims = ctx.params.dims
         xp = namespace_of(grad)
         hit = a == out
-        grad = _expand_back(xp, grad, a.shape, dims, keepdim)
-        return grad * hit / xp.sum(hit, axis=dims, keepdims=True), None, None, None
+        grad = _expand_back(xp, grad, a.shape, dims, ctx.params.keepdim)
+        return grad * hit / xp.sum(hit, axis=dims, keepdims=True)
 
 
 def _check_nonempty(op, a, dims):
@@ -56,7 +54,7 @@ def _check_nonempty(op, a, dims):
 
 def sum(a, dim=None, keepdim=False):
     """Sum over ``dim`` (None: all) (torch.sum)."""
-    return Sum.apply(a, normalize_dims("sum", dim, a.ndim), keepdim)
+    return Sum.apply(a, dims=normalize_dims("sum", dim, a.ndim), keepdim=keepdim)
 
 
 def mean(a, dim=None, keepdim=False):
@@ -65,13 +63,13 @@ def mean(a, dim=None, keepdim=False):
     count = 1
     for d in dims:
         count *= a.shape[d]
-    return Sum.apply(a, dims, keepdim) / count
+    return Sum.apply(a, dims=dims, keepdim=keepdim) / count
 
 
 def _extreme(op, a, dim, keepdim):
     dims = normalize_dims(op, dim, a.ndim)
     _check_nonempty(op, a, dims)
-    values = Extreme.apply(a, dims, keepdim, op)
+    values = Extreme.apply(a, dims=dims, keepdim=keepdim, kernel=op)
     if dim is None or not isinstance(dim, int):
         return values
     indices = argmax(a if op == "max" else -a.detach(), dim, keepdim)
@@ -107,3 +105,21 @@ def argmax(a, dim=None, keepdim=False):
     _check_nonempty("argmax", a, (axis,))
     out = xp.argmax(a.data, axis=axis)
     return Tensor(xp.reshape(out, out.shape[:axis] + (1,) + out.shape[axis:]) if keepdim else out)
+
+
+def _reduction_method(op):
+    def method(self, dim=None, keepdim=False, axis=None):
+        return op(self, dim if axis is None else axis, keepdim)
+
+    method.__name__ = op.__name__
+    return method
+
+
+def _var_method(self, dim=None, keepdim=False, unbiased=True, axis=None):
+    return var(self, dim if axis is None else axis, keepdim, unbiased)
+
+
+for _op in (sum, mean, max, min):
+    setattr(Tensor, _op.__name__, _reduction_method(_op))
+Tensor.var = _var_method
+Tensor.argmax = argmax

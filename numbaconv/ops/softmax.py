@@ -1,6 +1,7 @@
 """log_softmax, softmax and logsumexp along one dim, max-shifted for stability (torch.*)."""
 from ..autograd import Function
 from ..backends import namespace_of
+from ..tensor import Tensor
 from ._util import normalize_dim
 
 
@@ -12,43 +13,40 @@ def _logsumexp(xp, a, axis):
 
 class LogSoftmax(Function):
     @staticmethod
-    def forward(ctx, a, axis):
+    def forward(ctx, a, *, axis):
         xp = namespace_of(a)
         out = a - _logsumexp(xp, a, axis)
         ctx.save_for_backward(out)
-        ctx.axis = axis
         return out
 
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         xp = namespace_of(grad)
-        return grad - xp.exp(out) * xp.sum(grad, axis=ctx.axis, keepdims=True), None
+        return grad - xp.exp(out) * xp.sum(grad, axis=ctx.params.axis, keepdims=True)
 
 
 class Softmax(Function):
     @staticmethod
-    def forward(ctx, a, axis):
+    def forward(ctx, a, *, axis):
         xp = namespace_of(a)
         out = xp.exp(a - _logsumexp(xp, a, axis))
         ctx.save_for_backward(out)
-        ctx.axis = axis
         return out
 
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         xp = namespace_of(grad)
-        return out * (grad - xp.sum(grad * out, axis=ctx.axis, keepdims=True)), None
+        return out * (grad - xp.sum(grad * out, axis=ctx.params.axis, keepdims=True))
 
 
 class LogSumExp(Function):
     @staticmethod
-    def forward(ctx, a, axis, keepdim):
+    def forward(ctx, a, *, axis, keepdim):
         xp = namespace_of(a)
         out = _logsumexp(xp, a, axis)
         ctx.save_for_backward(a, out)
-        ctx.axis = axis
         return out if keepdim else xp.reshape(out, a.shape[:axis] + a.shape[axis + 1 :])
 
     @staticmethod
@@ -57,19 +55,24 @@ class LogSumExp(Function):
         xp = namespace_of(grad)
         if grad.ndim != a.ndim:
             grad = xp.reshape(grad, out.shape)
-        return grad * xp.exp(a - out), None, None
+        return grad * xp.exp(a - out)
 
 
 def log_softmax(a, dim):
     """log(softmax(a)) computed stably (torch.log_softmax)."""
-    return LogSoftmax.apply(a, normalize_dim("log_softmax", dim, a.ndim))
+    return LogSoftmax.apply(a, axis=normalize_dim("log_softmax", dim, a.ndim))
 
 
 def softmax(a, dim):
     """exp(a) / sum(exp(a)) along ``dim`` (torch.softmax)."""
-    return Softmax.apply(a, normalize_dim("softmax", dim, a.ndim))
+    return Softmax.apply(a, axis=normalize_dim("softmax", dim, a.ndim))
 
 
 def logsumexp(a, dim, keepdim=False):
     """log(sum(exp(a))) along ``dim`` (torch.logsumexp)."""
-    return LogSumExp.apply(a, normalize_dim("logsumexp", dim, a.ndim), keepdim)
+    return LogSumExp.apply(a, axis=normalize_dim("logsumexp", dim, a.ndim), keepdim=keepdim)
+
+
+Tensor.log_softmax = log_softmax
+Tensor.softmax = softmax
+Tensor.logsumexp = logsumexp
