@@ -106,7 +106,7 @@ class Tensor:
     def __repr__(self):
         body = np.array2string(self._host(), separator=", ", prefix="tensor(", precision=4, threshold=200)
         extras = []
-        if self.device != "cpu":
+        if self.device != backends.DEFAULT_DEVICE:
             extras.append(f"device='{self.device}'")
         if self.dtype != np.float32:
             extras.append(f"dtype={self.dtype}")

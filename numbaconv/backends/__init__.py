@@ -12,6 +12,7 @@ import importlib
 import numpy as np
 
 DEVICES = ("cpu", "cuda")
+DEFAULT_DEVICE = "cpu"
 _ALIASES = {"cpu": "cpu", "cuda": "cuda", "cuda:0": "cuda"}
 _modules = {}
 

@@ -77,7 +77,7 @@ class DataLoader:
 
 
 class Prefetcher:
-    """Run a generator ``depth`` items ahead in a daemon thread; ``close()``, exhaustion or dropping it stops the thread.
+    """Run a generator ``depth`` items ahead in a daemon thread; ``close()``, exhaustion or dropping it stops it.
 
     The thread holds only the queue and the stop flag, never the Prefetcher, so an abandoned one is collected.
     """

@@ -107,7 +107,8 @@ def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
 
 
 def dirac_(tensor, groups=1):
-    """Identity filters: output channel i of each group copies input channel i at the kernel centre (torch.nn.init.dirac_)."""
+    """Identity filters: output channel i of each group copies input channel i at the kernel centre
+    (torch.nn.init.dirac_)."""
     if tensor.ndim not in (3, 4, 5):
         raise ValueError(f"dirac_: expected a 3-D, 4-D or 5-D weight, got shape {tensor.shape}")
     if groups < 1 or tensor.shape[0] % groups:

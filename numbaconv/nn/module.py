@@ -4,6 +4,7 @@ from collections import namedtuple
 import numpy as np
 
 from .. import backends
+from ..grads import zero_grads
 from ..tensor import Tensor
 from .parameter import Parameter
 
@@ -44,7 +45,8 @@ class Module:
             self._registry("_modules")[name] = value
         elif name in self.__dict__.get("_parameters", {}):
             if value is not None:
-                raise TypeError(f"cannot assign {type(value).__name__} to parameter {name!r} (Parameter or None expected)")
+                raise TypeError(f"cannot assign {type(value).__name__} to parameter {name!r} "
+                                "(Parameter or None expected)")
             self._parameters[name] = None
         elif name in self.__dict__.get("_buffers", {}):
             if value is not None and not isinstance(value, Tensor):
@@ -178,14 +180,8 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none=True):
-        """Clear every parameter's ``.grad`` (to None, or to zeros in place)."""
-        for param in self.parameters():
-            if param.grad is None:
-                continue
-            if set_to_none:
-                param.grad = None
-            else:
-                param.grad.data[...] = 0
+        """Clear every parameter's ``.grad`` (to None, or to zeros in place) (torch.nn.Module.zero_grad)."""
+        zero_grads(self.parameters(), set_to_none)
 
     # ---- state ----------------------------------------------------------------------------------
     def _state_items(self):

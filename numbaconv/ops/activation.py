@@ -19,7 +19,8 @@ class Gelu(Function):
 
 
 def gelu(input, approximate="none"):
-    """x·Φ(x) with the exact erf form, or the tanh approximation for ``approximate='tanh'`` (torch.nn.functional.gelu)."""
+    """x·Φ(x) with the exact erf form, or the tanh approximation for ``approximate='tanh'``
+    (torch.nn.functional.gelu)."""
     if not isinstance(input, Tensor):
         raise TypeError(f"gelu: input must be a Tensor, got {type(input).__name__}")
     if approximate not in ("none", "tanh"):

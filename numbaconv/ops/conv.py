@@ -43,11 +43,13 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     ``relu=True`` fuses a ReLU into the same kernel (numbaconv extension, used by nn layers).
     """
     if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
-        raise TypeError(f"conv2d: input and weight must be Tensors, got {type(input).__name__} and {type(weight).__name__}")
+        raise TypeError(f"conv2d: input and weight must be Tensors, got {type(input).__name__} and "
+                        f"{type(weight).__name__}")
     if input.ndim not in (3, 4):
         raise ValueError(f"conv2d: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {input.shape}")
     if weight.ndim != 4:
-        raise ValueError(f"conv2d: expected 4-D weight (out_channels, in_channels/groups, kH, kW), got shape {weight.shape}")
+        raise ValueError(f"conv2d: expected 4-D weight (out_channels, in_channels/groups, kH, kW), "
+                         f"got shape {weight.shape}")
     if input.dtype != weight.dtype or (bias is not None and bias.dtype != input.dtype):
         raise TypeError(f"conv2d: input, weight and bias must share a dtype, got {input.dtype} and {weight.dtype}"
                         + ("" if bias is None else f" and {bias.dtype}"))

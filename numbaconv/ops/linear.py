@@ -31,7 +31,8 @@ class Linear(Function):
 def linear(input, weight, bias=None):
     """input @ weight.T + bias over the last dim of ``input`` (torch.nn.functional.linear)."""
     if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
-        raise TypeError(f"linear: input and weight must be Tensors, got {type(input).__name__} and {type(weight).__name__}")
+        raise TypeError(f"linear: input and weight must be Tensors, got {type(input).__name__} and "
+                        f"{type(weight).__name__}")
     if weight.ndim != 2:
         raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
     if input.ndim < 1 or input.shape[-1] != weight.shape[1]:

@@ -5,6 +5,7 @@ from .. import backends
 from ..autograd import Function
 from ..backends import namespace_of
 from ..tensor import Tensor
+from .softmax import log_softmax_array
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -16,9 +17,7 @@ class CrossEntropy(Function):
     def forward(ctx, logits, *, target, smoothing):
         xp = namespace_of(logits)
         n, classes = logits.shape
-        peak = xp.max(logits, axis=1, keepdims=True)
-        shifted = logits - peak
-        log_probs = shifted - xp.log(xp.sum(xp.exp(shifted), axis=1, keepdims=True))
+        log_probs = log_softmax_array(xp, logits, 1)
         rows = xp.arange(n)
         picked = xp.getitem(log_probs, (rows, target))
         loss = -(1.0 - smoothing) * picked
@@ -34,7 +33,8 @@ class CrossEntropy(Function):
         n, classes = log_probs.shape
         target, smoothing = ctx.params.target, ctx.params.smoothing
         dlogits = xp.exp(log_probs) - smoothing / classes
-        hit = xp.index_add(log_probs.shape, log_probs.dtype, (xp.arange(n), target), xp.full((n,), 1.0 - smoothing, log_probs.dtype))
+        hit = xp.index_add(log_probs.shape, log_probs.dtype, (xp.arange(n), target),
+                           xp.full((n,), 1.0 - smoothing, log_probs.dtype))
         dlogits = (dlogits - hit) * xp.reshape(grad, (n, 1))
         return dlogits
 

@@ -154,7 +154,8 @@ def flatten(a, start_dim=0, end_dim=-1):
     end = normalize_dim("flatten", end_dim, a.ndim)
     if start > end:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
-    return reshape(a, a.shape[:start] + (-1 if a.numel() == 0 else int(np.prod(a.shape[start : end + 1])),) + a.shape[end + 1 :])
+    merged = -1 if a.numel() == 0 else int(np.prod(a.shape[start : end + 1]))
+    return reshape(a, a.shape[:start] + (merged,) + a.shape[end + 1 :])
 
 
 def permute(a, *dims):
@@ -231,7 +232,8 @@ def cat(tensors, dim=0):
     ndim = tensors[0].ndim
     axis = normalize_dim("cat", dim, ndim)
     for t in tensors:
-        if t.ndim != ndim or t.shape[:axis] + t.shape[axis + 1 :] != tensors[0].shape[:axis] + tensors[0].shape[axis + 1 :]:
+        outside = t.shape[:axis] + t.shape[axis + 1 :]
+        if t.ndim != ndim or outside != tensors[0].shape[:axis] + tensors[0].shape[axis + 1 :]:
             raise ValueError(
                 f"cat: shapes {[x.shape for x in tensors]} differ outside dim {axis}; expected them equal there"
             )

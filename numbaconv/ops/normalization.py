@@ -43,7 +43,8 @@ def _check_channel_vector(name, value, channels, dtype):
     if not isinstance(value, Tensor):
         raise TypeError(f"batch_norm: {name} must be a Tensor or None, got {type(value).__name__}")
     if value.shape != (channels,):
-        raise ValueError(f"batch_norm: {name} must have shape ({channels},) for the input's channels, got {value.shape}")
+        raise ValueError(f"batch_norm: {name} must have shape ({channels},) for the input's channels, "
+                         f"got {value.shape}")
     if value.dtype != dtype:
         raise TypeError(f"batch_norm: {name} has dtype {value.dtype}, expected the input's {dtype}")
 
@@ -62,7 +63,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if input.dtype.kind != "f":
         raise TypeError(f"batch_norm: expected a floating dtype, got {input.dtype}")
     channels = input.shape[1]
-    for name, value in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
+    vectors = (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias))
+    for name, value in vectors:
         _check_channel_vector(name, value, channels, input.dtype)
     if (running_mean is None) != (running_var is None):
         raise ValueError("batch_norm: give both running_mean and running_var, or neither")
@@ -71,7 +73,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if batch_stats:
         count = input.numel() // max(channels, 1)
         if training and count <= 1:
-            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input shape {input.shape}")
+            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
+                             f"got input shape {input.shape}")
         mean, var = kernels_of(input.data, "batchnorm").batchnorm_stats(_as_ncl(xp, input.data))
         if training and running_mean is not None:
             unbiased = var * (count / (count - 1))

@@ -68,7 +68,8 @@ def _window_args(op, input, kernel_size, stride, padding, dilation, ceil_mode):
         if p > k // 2:
             raise ValueError(f"{op}: padding {padding} must be at most half the kernel size {kernel} ({axis})")
     h, w = input.shape[-2:]
-    out = tuple(pool_output_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in zip((h, w), kernel, stride, padding, dilation))
+    out = tuple(pool_output_size(n, k, s, p, d, ceil_mode)
+                for n, k, s, p, d in zip((h, w), kernel, stride, padding, dilation))
     if min(out) <= 0:
         raise ValueError(
             f"{op}: input of spatial size {(h, w)} is too small for kernel {kernel} with padding {padding} and "

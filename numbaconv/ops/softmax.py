@@ -11,11 +11,17 @@ def _logsumexp(xp, a, axis):
     return peak + xp.log(xp.sum(xp.exp(a - peak), axis=axis, keepdims=True))
 
 
+def log_softmax_array(xp, a, axis):
+    """log_softmax of a raw array: shifted by the (finite) maximum before the exp, and subtracted after it."""
+    peak = xp.max(a, axis=axis, keepdims=True)
+    shifted = a - xp.where(xp.isfinite(peak), peak, 0)
+    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+
+
 class LogSoftmax(Function):
     @staticmethod
     def forward(ctx, a, *, axis):
-        xp = namespace_of(a)
-        out = a - _logsumexp(xp, a, axis)
+        out = log_softmax_array(namespace_of(a), a, axis)
         ctx.save_for_backward(out)
         return out
 
@@ -30,7 +36,7 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, a, *, axis):
         xp = namespace_of(a)
-        out = xp.exp(a - _logsumexp(xp, a, axis))
+        out = xp.exp(log_softmax_array(xp, a, axis))
         ctx.save_for_backward(out)
         return out
 
