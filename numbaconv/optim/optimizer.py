@@ -4,6 +4,7 @@ import copy
 import numpy as np
 
 from ..backends import host_copy, kernels, namespace
+from ..grad_mode import enable_grad
 from ..grads import zero_grads
 from ..tensor import Tensor
 
@@ -67,8 +68,6 @@ class Optimizer:
     def _closure(self, closure):
         if closure is None:
             return None
-        from ..autograd import enable_grad
-
         with enable_grad():
             return closure()
 
