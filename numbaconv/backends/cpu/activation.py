@@ -1,7 +1,8 @@
 """GELU kernels on flat arrays (torch.nn.functional.gelu, erf form and approximate='tanh'), and dropout masks.
 
 One pass writes both GELU(x) and GELU'(x), so backward is a single multiply and x need not be kept.
-float64 uses libm's erf; float32 uses the Chebyshev erfc of Numerical Recipes (relative error < 1.2e-7
+The tanh form and the float64 erf form (libm's erf) are the rules of backends/gelu_rules.py, shared with the
+CUDA twin; the float32 erf form uses the Chebyshev erfc of Numerical Recipes (relative error < 1.2e-7
 everywhere, so the negative tail stays accurate) with its exp(poly) as a short Taylor series, so one libm exp
 per element serves GELU and GELU'; ~3x faster than libm's erff here.
 """
@@ -10,14 +11,13 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from .. import counter_rng
+from .. import counter_rng, gelu_rules
+from ..gelu_rules import INV_SQRT_2, INV_SQRT_2PI
 from . import threads
 
 _FLAGS = {"reassoc", "contract", "arcp", "afn", "nsz"}
-_SQRT1_2 = 1.0 / math.sqrt(2.0)
-_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
-_K = math.sqrt(2.0 / math.pi)
-_C = 0.044715
+_gelu_erf_rule = njit(inline="always")(gelu_rules.gelu_erf)
+_gelu_tanh_rule = njit(inline="always")(gelu_rules.gelu_tanh)
 # exp(y) on [-1.27, 0] (the range of the erfc polynomial below): Taylor series about -0.63, error < 1e-8
 _EXP_AT = -0.63
 _E0, _E1, _E2, _E3, _E4, _E5, _E6, _E7, _E8 = (math.exp(_EXP_AT) / math.factorial(k) for k in range(9))
@@ -26,10 +26,7 @@ _E0, _E1, _E2, _E3, _E4, _E5, _E6, _E7, _E8 = (math.exp(_EXP_AT) / math.factoria
 @njit(parallel=True, cache=True)
 def _gelu_erf_exact(x, out, deriv):
     for i in prange(x.size):
-        v = x[i]
-        cdf = 0.5 * (1.0 + math.erf(v * _SQRT1_2))
-        out[i] = v * cdf
-        deriv[i] = cdf + v * math.exp(-0.5 * v * v) * _INV_SQRT_2PI
+        out[i], deriv[i] = _gelu_erf_rule(x[i])
 
 
 @njit(parallel=True, cache=True, fastmath=_FLAGS)
@@ -38,7 +35,7 @@ def _gelu_erf_fast(x, out, deriv):
     half = np.float32(0.5)
     for i in prange(x.size):
         v = x[i]
-        z = abs(v) * np.float32(_SQRT1_2)
+        z = abs(v) * np.float32(INV_SQRT_2)
         t = one / (one + half * z)
         poly = np.float32(-1.26551223) + t * (np.float32(1.00002368) + t * (np.float32(0.37409196) + t * (
             np.float32(0.09678418) + t * (np.float32(-0.18628806) + t * (np.float32(0.27886807) + t * (
@@ -53,16 +50,13 @@ def _gelu_erf_fast(x, out, deriv):
         tail = half * t * gauss * e
         cdf = one - tail if v >= 0 else tail
         out[i] = v * cdf
-        deriv[i] = cdf + v * gauss * np.float32(_INV_SQRT_2PI)
+        deriv[i] = cdf + v * gauss * np.float32(INV_SQRT_2PI)
 
 
 @njit(parallel=True, cache=True)
 def _gelu_tanh(x, out, deriv):
     for i in prange(x.size):
-        v = x[i]
-        t = math.tanh(_K * (v + _C * v * v * v))
-        out[i] = 0.5 * v * (1.0 + t)
-        deriv[i] = 0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * _K * (1.0 + 3.0 * _C * v * v)
+        out[i], deriv[i] = _gelu_tanh_rule(x[i])
 
 
 def gelu_forward(x, tanh_form):

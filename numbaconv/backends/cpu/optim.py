@@ -1,46 +1,37 @@
 """Fused optimizer updates on the CPU, one parallel pass per parameter (torch.optim.SGD / Adam / AdamW step).
 
-Each kernel updates the parameter and its state buffers in place; the CUDA twin (backends/cuda/optim.py)
-has the same names and argument order.
+Each kernel updates the parameter and its state buffers in place with the per-element rules of
+backends/optim_rules.py; the CUDA twin (backends/cuda/optim.py) has the same names and argument order.
 """
 import math
 
 import numpy as np
 from numba import njit, prange
 
+from .. import optim_rules
 from . import threads
+
+_sgd_rule = njit(inline="always")(optim_rules.sgd)
+_adam_rule = njit(inline="always")(optim_rules.adam)
 
 
 @njit(parallel=True, cache=True)
 def _sgd(param, grad, buf, lr, momentum, dampening, weight_decay, nesterov, first):
     for i in prange(param.size):
-        g = grad[i] + weight_decay * param[i]
+        p, b = _sgd_rule(param[i], grad[i], buf[i], lr, momentum, dampening, weight_decay, nesterov, first)
         if momentum != 0:
-            b = g if first else momentum * buf[i] + (1 - dampening) * g
             buf[i] = b
-            g = g + momentum * b if nesterov else b
-        param[i] = param[i] - lr * g
+        param[i] = p
 
 
 @njit(parallel=True, cache=True)
-def _adam(param, grad, m, v, max_v, amsgrad, lr, beta1, beta2, eps, weight_decay, decoupled, bias1, bias2_sqrt):
-    step_size = lr / bias1
+def _adam(param, grad, m, v, max_v, amsgrad, lr, beta1, beta2, eps, weight_decay, decoupled, step_size, bias2_sqrt):
     for i in prange(param.size):
-        p = param[i]
-        g = grad[i]
-        if decoupled:
-            p = p * (1 - lr * weight_decay)
-        else:
-            g = g + weight_decay * p
-        mi = m[i] + (1 - beta1) * (g - m[i])
-        vi = beta2 * v[i] + (1 - beta2) * g * g
-        m[i] = mi
-        v[i] = vi
+        p, m[i], v[i], x = _adam_rule(param[i], grad[i], m[i], v[i], max_v[i], amsgrad, lr, beta1, beta2, eps,
+                                      weight_decay, decoupled, step_size, bias2_sqrt)
         if amsgrad:
-            if vi > max_v[i]:
-                max_v[i] = vi
-            vi = max_v[i]
-        param[i] = p - step_size * mi / (math.sqrt(vi) / bias2_sqrt + eps)
+            max_v[i] = x
+        param[i] = p
 
 
 def _flat(array, name):
@@ -71,7 +62,7 @@ def adam_step(param, grad, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8, wei
     vv = _flat(v, "v")
     amsgrad = max_v is not None
     xv = _flat(max_v, "max_v") if amsgrad else vv
-    bias1 = 1 - beta1**step
+    step_size = lr / (1 - beta1**step)
     bias2_sqrt = math.sqrt(1 - beta2**step)
     _adam(p, g, mv, vv, xv, amsgrad, float(lr), float(beta1), float(beta2), float(eps), float(weight_decay),
-          bool(decoupled), float(bias1), float(bias2_sqrt))
+          bool(decoupled), float(step_size), float(bias2_sqrt))

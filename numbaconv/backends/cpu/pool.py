@@ -7,7 +7,11 @@ CUDA twin (backends/cuda/pool.py); ``kernel``, ``stride``, ``padding`` and ``dil
 import numpy as np
 from numba import njit, prange
 
-from ..pool_shapes import pool_output_size
+from .. import window_shapes
+from ..window_shapes import pool_output_size
+
+_avg_window = njit(inline="always")(window_shapes.avg_window)
+_adaptive_window = njit(inline="always")(window_shapes.adaptive_window)
 
 
 @njit(parallel=True, cache=True)
@@ -144,26 +148,29 @@ def _mean_2x2(x, out, backward):
                                     + x[p, 2 * i + 1, 2 * j] + x[p, 2 * i + 1, 2 * j + 1]) * 0.25
 
 
-def _avg_windows(size, kernel, stride, padding, ceil_mode, count_include_pad):
-    """(start, stop, count) per output position of one axis, PyTorch's avg_pool2d rules."""
-    out = pool_output_size(size, kernel, stride, padding, 1, ceil_mode)
-    start = np.arange(out) * stride - padding
-    stop_padded = np.minimum(start + kernel, size + padding)
-    lo, hi = np.maximum(start, 0), np.minimum(stop_padded, size)
-    count = stop_padded - start if count_include_pad else hi - lo
-    return np.stack([lo, hi, count], axis=1).astype(np.int64)
+@njit(cache=True)
+def _avg_windows(out, size, kernel, stride, padding, count_include_pad):
+    """(start, stop, count) rows per output position of one axis, PyTorch's avg_pool2d rules."""
+    table = np.empty((out, 3), np.int64)
+    for i in range(out):
+        table[i, 0], table[i, 1], table[i, 2] = _avg_window(i, size, kernel, stride, padding, count_include_pad)
+    return table
 
 
+@njit(cache=True)
 def _adaptive_windows(size, out):
-    """(start, stop, count) per output position: floor(i * size / out) to ceil((i + 1) * size / out)."""
-    i = np.arange(out)
-    lo, hi = (i * size) // out, -((-(i + 1) * size) // out)
-    return np.stack([lo, hi, hi - lo], axis=1).astype(np.int64)
+    """(start, stop, count) rows per output position of one axis, PyTorch's adaptive_avg_pool2d rules."""
+    table = np.empty((out, 3), np.int64)
+    for i in range(out):
+        table[i, 0], table[i, 1], table[i, 2] = _adaptive_window(i, size, out)
+    return table
 
 
 def _avg_tables(shape, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override):
-    rows = _avg_windows(shape[2], kernel[0], stride[0], padding[0], ceil_mode, count_include_pad)
-    cols = _avg_windows(shape[3], kernel[1], stride[1], padding[1], ceil_mode, count_include_pad)
+    oh = pool_output_size(shape[2], kernel[0], stride[0], padding[0], 1, ceil_mode)
+    ow = pool_output_size(shape[3], kernel[1], stride[1], padding[1], 1, ceil_mode)
+    rows = _avg_windows(oh, shape[2], kernel[0], stride[0], padding[0], bool(count_include_pad))
+    cols = _avg_windows(ow, shape[3], kernel[1], stride[1], padding[1], bool(count_include_pad))
     if divisor_override:
         rows[:, 2], cols[:, 2] = divisor_override, 1
     return rows, cols
@@ -232,7 +239,8 @@ def avg_pool2d_backward(grad, x_shape, kernel, stride, padding, ceil_mode=False,
 
 def adaptive_avg_pool2d_forward(x, output_size):
     """Adaptive average pooling to ``output_size`` (oh, ow) (torch.nn.functional.adaptive_avg_pool2d)."""
-    return _mean_forward(x, _adaptive_windows(x.shape[2], output_size[0]), _adaptive_windows(x.shape[3], output_size[1]))
+    rows, cols = _adaptive_windows(x.shape[2], output_size[0]), _adaptive_windows(x.shape[3], output_size[1])
+    return _mean_forward(x, rows, cols)
 
 
 def adaptive_avg_pool2d_backward(grad, x_shape):

@@ -1,19 +1,33 @@
-"""GELU and dropout masks on device arrays: the CUDA twin of backends/cpu/activation.py."""
+"""GELU and dropout masks on device arrays: the CUDA twin of backends/cpu/activation.py.
+
+GELU runs the per-element rules of backends/gelu_rules.py (shared with the CPU), value and derivative in one pass.
+"""
 import numpy as np
 
-from .. import counter_rng
+from .. import counter_rng, gelu_rules
 from . import array_api as xp
-from . import elementwise as _ew
 from .launch import THREADS, blocks, cached, cuda
+
+
+@cached
+def _gelu_kernel(tanh_form):
+    rule = cuda.jit(device=True)(gelu_rules.gelu_tanh if tanh_form else gelu_rules.gelu_erf)
+
+    @cuda.jit
+    def kernel(x, out, deriv):
+        i = cuda.grid(1)
+        if i < x.size:
+            out[i], deriv[i] = rule(x[i])
+
+    return kernel
 
 
 def gelu_forward(x, tanh_form):
     """(GELU(x), GELU'(x)) for ``x`` of any shape: the erf form, or the tanh approximation."""
-    name = "gelu_tanh" if tanh_form else "gelu_erf"
     out = xp.empty(x.shape, x.dtype)
     deriv = xp.empty(x.shape, x.dtype)
-    _ew.unary(name, out.flat, x.flat)
-    _ew.unary(name + "_grad", deriv.flat, x.flat)
+    if out.size:
+        _gelu_kernel(bool(tanh_form))[blocks(out.size), THREADS](x.flat, out.flat, deriv.flat)
     return out, deriv
 
 

@@ -6,21 +6,42 @@ overlapping windows are right). ``kernel``, ``stride``, ``padding`` and ``dilati
 """
 import numpy as np
 
-from ..pool_shapes import pool_output_size
+from .. import window_shapes
+from ..window_shapes import pool_output_size
 from .array_api import ascontiguousarray, empty, zeros
 from .launch import THREADS, blocks, cached, cuda
 
 
 @cached
 def _kernels():
+    avg_window = cuda.jit(device=True)(window_shapes.avg_window)
+    adaptive_window = cuda.jit(device=True)(window_shapes.adaptive_window)
+
+    @cuda.jit(device=True)
+    def position(i, oh, ow):
+        """(plane, output row, output column) of flat output index i."""
+        plane = i // (oh * ow)
+        q = i - plane * (oh * ow)
+        y = q // ow
+        return plane, y, q - y * ow
+
+    @cuda.jit(device=True)
+    def window(i, h, w, oh, ow, adaptive, kh, kw, sh, sw, ph, pw, inclusive, divisor):
+        """(plane, r0, r1, c0, c1, divisor) of output i's average window (avg_pool2d's or adaptive's rule)."""
+        plane, y, xo = position(i, oh, ow)
+        if adaptive:
+            r0, r1, rows = adaptive_window(y, h, oh)
+            c0, c1, cols = adaptive_window(xo, w, ow)
+        else:
+            r0, r1, rows = avg_window(y, h, kh, sh, ph, inclusive)
+            c0, c1, cols = avg_window(xo, w, kw, sw, pw, inclusive)
+        return plane, r0, r1, c0, c1, divisor if divisor > 0 else rows * cols
+
     @cuda.jit
     def max_fwd(x, out, indices, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw):
         i = cuda.grid(1)
         if i < out.size:
-            plane = i // (oh * ow)
-            q = i - plane * (oh * ow)
-            y = q // ow
-            xo = q - y * ow
+            plane, y, xo = position(i, oh, ow)
             best = x[0] * 0
             best_i = -1
             for a in range(kh):
@@ -45,23 +66,10 @@ def _kernels():
                 cuda.atomic.add(grad_x, (i // ohw) * hw + k, grad[i])
 
     @cuda.jit
-    def avg_fwd(x, out, h, w, oh, ow, kh, kw, sh, sw, ph, pw, include_pad, divisor):
+    def mean_fwd(x, out, h, w, oh, ow, adaptive, kh, kw, sh, sw, ph, pw, inclusive, divisor):
         i = cuda.grid(1)
         if i < out.size:
-            plane = i // (oh * ow)
-            q = i - plane * (oh * ow)
-            y = q // ow
-            xo = q - y * ow
-            r0 = y * sh - ph
-            c0 = xo * sw - pw
-            r1 = min(r0 + kh, h + ph)
-            c1 = min(c0 + kw, w + pw)
-            count = (r1 - r0) * (c1 - c0)
-            r0, c0, r1, c1 = max(r0, 0), max(c0, 0), min(r1, h), min(c1, w)
-            if not include_pad:
-                count = (r1 - r0) * (c1 - c0)
-            if divisor > 0:
-                count = divisor
+            plane, r0, r1, c0, c1, count = window(i, h, w, oh, ow, adaptive, kh, kw, sh, sw, ph, pw, inclusive, divisor)
             acc = x[0] * 0
             for r in range(r0, r1):
                 for c in range(c0, c1):
@@ -69,64 +77,44 @@ def _kernels():
             out[i] = acc / count
 
     @cuda.jit
-    def avg_bwd(grad, grad_x, h, w, oh, ow, kh, kw, sh, sw, ph, pw, include_pad, divisor):
+    def mean_bwd(grad, grad_x, h, w, oh, ow, adaptive, kh, kw, sh, sw, ph, pw, inclusive, divisor):
         i = cuda.grid(1)
         if i < grad.size:
-            plane = i // (oh * ow)
-            q = i - plane * (oh * ow)
-            y = q // ow
-            xo = q - y * ow
-            r0 = y * sh - ph
-            c0 = xo * sw - pw
-            r1 = min(r0 + kh, h + ph)
-            c1 = min(c0 + kw, w + pw)
-            count = (r1 - r0) * (c1 - c0)
-            r0, c0, r1, c1 = max(r0, 0), max(c0, 0), min(r1, h), min(c1, w)
-            if not include_pad:
-                count = (r1 - r0) * (c1 - c0)
-            if divisor > 0:
-                count = divisor
+            plane, r0, r1, c0, c1, count = window(i, h, w, oh, ow, adaptive, kh, kw, sh, sw, ph, pw, inclusive, divisor)
             g = grad[i] / count
             for r in range(r0, r1):
                 for c in range(c0, c1):
                     cuda.atomic.add(grad_x, plane * h * w + r * w + c, g)
 
-    @cuda.jit
-    def adaptive_fwd(x, out, h, w, oh, ow):
-        i = cuda.grid(1)
-        if i < out.size:
-            plane = i // (oh * ow)
-            q = i - plane * (oh * ow)
-            y = q // ow
-            xo = q - y * ow
-            r0 = (y * h) // oh
-            r1 = ((y + 1) * h + oh - 1) // oh
-            c0 = (xo * w) // ow
-            c1 = ((xo + 1) * w + ow - 1) // ow
-            acc = x[0] * 0
-            for r in range(r0, r1):
-                for c in range(c0, c1):
-                    acc += x[plane * h * w + r * w + c]
-            out[i] = acc / ((r1 - r0) * (c1 - c0))
+    return max_fwd, max_bwd, mean_fwd, mean_bwd
 
-    @cuda.jit
-    def adaptive_bwd(grad, grad_x, h, w, oh, ow):
-        i = cuda.grid(1)
-        if i < grad.size:
-            plane = i // (oh * ow)
-            q = i - plane * (oh * ow)
-            y = q // ow
-            xo = q - y * ow
-            r0 = (y * h) // oh
-            r1 = ((y + 1) * h + oh - 1) // oh
-            c0 = (xo * w) // ow
-            c1 = ((xo + 1) * w + ow - 1) // ow
-            g = grad[i] / ((r1 - r0) * (c1 - c0))
-            for r in range(r0, r1):
-                for c in range(c0, c1):
-                    cuda.atomic.add(grad_x, plane * h * w + r * w + c, g)
 
-    return max_fwd, max_bwd, avg_fwd, avg_bwd, adaptive_fwd, adaptive_bwd
+def _mean_forward(x, oh, ow, window):
+    """Average of x over each output's window; ``window`` is (adaptive, kh, kw, sh, sw, ph, pw, count_include_pad,
+    divisor): adaptive_avg_pool2d's windows when ``adaptive``, else avg_pool2d's."""
+    x = ascontiguousarray(x)
+    n, c, h, w = x.shape
+    out = empty((n, c, oh, ow), x.dtype)
+    if out.size:
+        _kernels()[2][blocks(out.size), THREADS](x.flat, out.flat, h, w, oh, ow, *window)
+    return out
+
+
+def _mean_backward(grad, x_shape, window):
+    """Gradient of _mean_forward: each output gradient spread over its window (atomically: windows overlap)."""
+    grad = ascontiguousarray(grad)
+    grad_x = zeros(x_shape, grad.dtype)
+    if grad.size:
+        _kernels()[3][blocks(grad.size), THREADS](grad.flat, grad_x.flat, x_shape[2], x_shape[3], grad.shape[2],
+                                                  grad.shape[3], *window)
+    return grad_x
+
+
+def _avg_params(kernel, stride, padding, count_include_pad, divisor_override):
+    return (False, *kernel, *stride, *padding, bool(count_include_pad), int(divisor_override or 0))
+
+
+_ADAPTIVE = (True, 0, 0, 1, 1, 0, 0, False, 0)
 
 
 def max_pool2d_forward(x, kernel, stride, padding, dilation=(1, 1), ceil_mode=False):
@@ -156,48 +144,22 @@ def max_pool2d_backward(grad, indices, x_shape, disjoint_2x2=False):
 
 def avg_pool2d_forward(x, kernel, stride, padding, ceil_mode=False, count_include_pad=True, divisor_override=None):
     """2-D average pooling (torch.nn.functional.avg_pool2d)."""
-    x = ascontiguousarray(x)
-    n, c, h, w = x.shape
-    oh = pool_output_size(h, kernel[0], stride[0], padding[0], 1, ceil_mode)
-    ow = pool_output_size(w, kernel[1], stride[1], padding[1], 1, ceil_mode)
-    out = empty((n, c, oh, ow), x.dtype)
-    if out.size:
-        _kernels()[2][blocks(out.size), THREADS](x.flat, out.flat, h, w, oh, ow, kernel[0], kernel[1], stride[0],
-                                                 stride[1], padding[0], padding[1], bool(count_include_pad),
-                                                 int(divisor_override or 0))
-    return out
+    oh = pool_output_size(x.shape[2], kernel[0], stride[0], padding[0], 1, ceil_mode)
+    ow = pool_output_size(x.shape[3], kernel[1], stride[1], padding[1], 1, ceil_mode)
+    return _mean_forward(x, oh, ow, _avg_params(kernel, stride, padding, count_include_pad, divisor_override))
 
 
 def avg_pool2d_backward(grad, x_shape, kernel, stride, padding, ceil_mode=False, count_include_pad=True,
                         divisor_override=None):
     """Gradient of avg_pool2d_forward."""
-    grad = ascontiguousarray(grad)
-    grad_x = zeros(x_shape, grad.dtype)
-    if grad.size:
-        _kernels()[3][blocks(grad.size), THREADS](grad.flat, grad_x.flat, x_shape[2], x_shape[3], grad.shape[2],
-                                                  grad.shape[3], kernel[0], kernel[1], stride[0], stride[1],
-                                                  padding[0], padding[1], bool(count_include_pad),
-                                                  int(divisor_override or 0))
-    return grad_x
+    return _mean_backward(grad, x_shape, _avg_params(kernel, stride, padding, count_include_pad, divisor_override))
 
 
 def adaptive_avg_pool2d_forward(x, output_size):
     """Adaptive average pooling to ``output_size`` (oh, ow) (torch.nn.functional.adaptive_avg_pool2d)."""
-    x = ascontiguousarray(x)
-    n, c, h, w = x.shape
-    oh, ow = output_size
-    out = empty((n, c, oh, ow), x.dtype)
-    if out.size:
-        _kernels()[4][blocks(out.size), THREADS](x.flat, out.flat, h, w, oh, ow)
-    return out
+    return _mean_forward(x, *output_size, _ADAPTIVE)
 
 
 def adaptive_avg_pool2d_backward(grad, x_shape):
     """Gradient of adaptive_avg_pool2d_forward."""
-    grad = ascontiguousarray(grad)
-    grad_x = zeros(x_shape, grad.dtype)
-    if grad.size:
-        _kernels()[5][blocks(grad.size), THREADS](grad.flat, grad_x.flat, x_shape[2], x_shape[3], grad.shape[2],
-                                                  grad.shape[3])
-    return grad_x
-
+    return _mean_backward(grad, x_shape, _ADAPTIVE)
