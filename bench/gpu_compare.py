@@ -134,11 +134,11 @@ def tile_rows(batch, repeat, rows):
     w = torch.randn(cout, cin, 3, 3, device="cuda")
     X, W = shared(x), shared(w)
     out = xp.empty((batch, cout, size, size), np.float32)
-    p = gconv.conv_params(X.shape, W.shape, size, size, (1, 1), (1, 1, 1, 1), (1, 1), 1)
+    p = gconv._conv_params(X.shape, W.shape, size, size, (1, 1), (1, 1, 1, 1), (1, 1), 1)
     fns = {}
     tab = gconv._fwd_table(X.shape, W.shape, (1, 1))
     for tile in [(128, 128, 8, 8, 8), (64, 128, 8, 4, 8), (64, 64, 8, 4, 4), (32, 64, 8, 2, 4)]:
-        fns[str(tile)] = (lambda t: lambda: gemm.launch("conv_fwd", out.flat, W.flat, X.flat, xp.dummy(np.float32),
+        fns[str(tile)] = (lambda t: lambda: gemm.launch("conv_fwd", out.flat, W.flat, X.flat, gemm.dummy(np.float32),
                                                         cout, batch * size * size, cin * 9, 1, p, tile=t,
                                                         tab_b=tab))(tile)
     flops = 2.0 * batch * cout * size * size * cin * 9
@@ -160,25 +160,25 @@ def explore_rows(batch, repeat, rows):
     g = torch.randn(batch, cout, size, size, device="cuda")
     X, W, G = shared(x), shared(w), shared(g)
     out = xp.empty((batch, cout, size, size), np.float32)
-    p = gconv.conv_params(X.shape, W.shape, size, size, (1, 1), (1, 1, 1, 1), (1, 1), 1)
+    p = gconv._conv_params(X.shape, W.shape, size, size, (1, 1), (1, 1, 1, 1), (1, 1), 1)
     tab = gconv._fwd_table(X.shape, W.shape, (1, 1))
     flops = 2.0 * batch * cout * size * size * cin * 9
     fns = {}
     for regs in (None, 64, 80, 96):
         fns[f"fwd max_registers={regs}"] = (lambda r: lambda: gemm.launch(
-            "conv_fwd", out.flat, W.flat, X.flat, xp.dummy(np.float32), cout, batch * size * size, cin * 9, 1, p,
+            "conv_fwd", out.flat, W.flat, X.flat, gemm.dummy(np.float32), cout, batch * size * size, cin * 9, 1, p,
             tab_b=tab, max_registers=r))(regs)
     dw = xp.zeros(W.shape, np.float32)
     for ksplit in (8, 16, 32, 64, 128):
         for tile in ((64, 64, 8, 4, 4), (32, 64, 8, 2, 4)):
             fns[f"dW ksplit={ksplit} tile={tile}"] = (lambda k, t: lambda: gemm.launch(
-                "conv_dw", dw.flat, G.flat, X.flat, xp.dummy(np.float32), cout, cin * 9, batch * size * size, 1, p,
+                "conv_dw", dw.flat, G.flat, X.flat, gemm.dummy(np.float32), cout, cin * 9, batch * size * size, 1, p,
                 a_k_fast=True, b_k_fast=True, ksplit=k, tile=t))(ksplit, tile)
     gi = xp.empty(X.shape, np.float32)
     tab_a, tab_b = gconv._dx_tables(W.shape, cout, size, size, (1, 1))
     for tile in ((64, 64, 8, 4, 4), (64, 128, 8, 4, 8)):
         fns[f"dX tile={tile}"] = (lambda t: lambda: gemm.launch(
-            "conv_dx", gi.flat, W.flat, G.flat, xp.dummy(np.float32), cin, batch * size * size, cout * 9, 1, p,
+            "conv_dx", gi.flat, W.flat, G.flat, gemm.dummy(np.float32), cin, batch * size * size, cout * 9, 1, p,
             tab_a=tab_a, tab_b=tab_b, tile=t))(tile)
     for name, ms in interleaved(fns, repeat).items():
         rows.append(("probe", f"{cin}->{cout} @{size} {name}", flops, {"numbaconv": ms}))

@@ -21,6 +21,7 @@ Grad bias is the sum of the (ReLU-masked) output gradient; per-thread partial su
 import numpy as np
 from numba import njit, uint64
 
+from ..window_shapes import conv_output_size
 from . import conv_winograd, patches, threads
 from .im2col import col2im, im2col, scratch
 
@@ -29,13 +30,8 @@ CHANNELS_LAST_MIN = 8
 WINOGRAD_MIN_CHANNELS = 16
 
 
-def output_size(size, kernel, stride, pad_lo, pad_hi, dilation):
-    """Output length of one spatial axis (PyTorch's formula)."""
-    return (size + pad_lo + pad_hi - dilation * (kernel - 1) - 1) // stride + 1
-
-
 @njit(nogil=True, cache=True)
-def bias_relu_nchw(y, b0, bias, relu, out):
+def _bias_relu_nchw(y, b0, bias, relu, out):
     """out[b0 + b, co, l] = y[co, b*L + l] + bias[co], then max(., 0) when ``relu`` (the fused conv epilogue)."""
     cout, width = y.shape
     length = out.shape[2]
@@ -54,7 +50,7 @@ def bias_relu_nchw(y, b0, bias, relu, out):
 
 
 @njit(nogil=True, cache=True, fastmath={"reassoc", "nsz"})
-def grad_rows(grad, out, b0, b1, relu, g, bias_sum):
+def _grad_rows(grad, out, b0, b1, relu, g, bias_sum):
     """g[co, (b-b0)*L + l] = grad[b, co, l] (zero where the fused ReLU's ``out`` <= 0); bias_sum[co] += row sum."""
     cout = grad.shape[1]
     length = grad.shape[2]
@@ -77,8 +73,8 @@ def grad_rows(grad, out, b0, b1, relu, g, bias_sum):
 
 
 def _geometry(x, w_shape, stride, padding, dilation):
-    oh = output_size(x.shape[2], w_shape[2], stride[0], padding[0], padding[1], dilation[0])
-    ow = output_size(x.shape[3], w_shape[3], stride[1], padding[2], padding[3], dilation[1])
+    oh = conv_output_size(x.shape[2], w_shape[2], stride[0], padding[0], padding[1], dilation[0])
+    ow = conv_output_size(x.shape[3], w_shape[3], stride[1], padding[2], padding[3], dilation[1])
     rows = x.shape[1] * w_shape[2] * w_shape[3]
     chunk = max(1, min(x.shape[0], CHUNK_BYTES // (rows * oh * ow * x.itemsize)))
     args = (w_shape[2], w_shape[3], stride[0], stride[1], padding[0], padding[2], dilation[0], dilation[1], oh, ow)
@@ -132,7 +128,7 @@ def conv2d_forward(x, w, bias, stride, padding, dilation, groups, relu=False):
             im2col(x, b0, b1, *args, col)
             y = scratch("gemm", (cout, col.shape[1]), x.dtype)
             _grouped(w2, col, groups, y)
-            bias_relu_nchw(y, b0, bias, relu, out)
+            _bias_relu_nchw(y, b0, bias, relu, out)
 
     threads.run_split(work, n)
     return out.reshape(n, cout, oh, ow)
@@ -179,7 +175,7 @@ def _backward_channels_last(grad3, out3, x, w, stride, padding, dilation, relu, 
         for b0 in range(start, stop, chunk):
             b1 = min(stop, b0 + chunk)
             g = scratch("gemm", (cout, (b1 - b0) * length), x.dtype)
-            grad_rows(grad3, out3, b0, b1, relu, g, bias_sum)
+            _grad_rows(grad3, out3, b0, b1, relu, g, bias_sum)
             col = scratch("col", (g.shape[1], w2.shape[1]), x.dtype)
             xp = scratch("padded", (b1 - b0, *padded), x.dtype)
             if needs[1]:
@@ -227,7 +223,7 @@ def conv2d_backward(grad, x, w, out, stride, padding, dilation, groups, relu, ne
         for b0 in range(start, stop, chunk):
             b1 = min(stop, b0 + chunk)
             g = scratch("gemm", (cout, (b1 - b0) * length), x.dtype)
-            grad_rows(grad3, out3, b0, b1, relu, g, bias_sum)
+            _grad_rows(grad3, out3, b0, b1, relu, g, bias_sum)
             col = scratch("col", (k * groups, g.shape[1]), x.dtype)
             if needs[1]:
                 im2col(x, b0, b1, *args, col)

@@ -10,28 +10,30 @@ import math
 
 import numpy as np
 
+from ..window_shapes import conv_output_size
 from . import gemm
-from .array_api import ascontiguousarray, dummy, empty, zeros
-from .launch import cached, cuda
+from .array_api import ascontiguousarray, empty, zeros
+from .launch import cached, cuda, multiprocessors
 
-
-def output_size(size, kernel, stride, pad_lo, pad_hi, dilation):
-    """Output length of one spatial axis (PyTorch's formula)."""
-    return (size + pad_lo + pad_hi - dilation * (kernel - 1) - 1) // stride + 1
+# _grad_rows: threads per block (and its shared reduction buffer; 32 on planes under 256 pixels), blocks in all.
+ROW_THREADS, SMALL_ROW_THREADS, ROW_BLOCKS = 256, 32, 4096
+# Grad weight's split of K = n * oh * ow across blocks: about SPLIT_WAVES waves of tiles per multiprocessor,
+# at most MAX_SPLITS, at least MIN_SPLIT_K values of k per block.
+SPLIT_WAVES, MAX_SPLITS, MIN_SPLIT_K = 8, 256, 1024
 
 
 def _sizes(x_shape, w_shape, stride, padding, dilation):
-    oh = output_size(x_shape[2], w_shape[2], stride[0], padding[0], padding[1], dilation[0])
-    ow = output_size(x_shape[3], w_shape[3], stride[1], padding[2], padding[3], dilation[1])
+    oh = conv_output_size(x_shape[2], w_shape[2], stride[0], padding[0], padding[1], dilation[0])
+    ow = conv_output_size(x_shape[3], w_shape[3], stride[1], padding[2], padding[3], dilation[1])
     return oh, ow
 
 
-def conv_params(x_shape, w_shape, oh, ow, stride, padding, dilation, groups, bias=0, relu=0):
+def _conv_params(x_shape, w_shape, oh, ow, stride, padding, dilation, groups, bias=0, relu=0):
     n, c, h, w = x_shape
     cout, cg, kh, kw = w_shape
-    return gemm.params(
-        (n, c, h, w, cout, oh, ow, kh, kw, stride[0], stride[1], padding[0], padding[2], dilation[0], dilation[1],
-         cg, cout // groups), bias, relu)
+    return gemm.params("conv", bias, relu, Nb=n, Cin=c, H=h, W=w, O=cout, OH=oh, OW=ow, KH=kh, KW=kw, SH=stride[0],
+                       SW=stride[1], PH=padding[0], PW=padding[2], DH=dilation[0], DW=dilation[1], Cg=cg,
+                       Og=cout // groups)
 
 
 def _fwd_table(x_shape, w_shape, dilation):
@@ -73,8 +75,8 @@ def conv2d_forward(x, w, bias, stride, padding, dilation, groups, relu=False):
     out = empty((n, cout, oh, ow), x.dtype)
     if out.size == 0:
         return out
-    p = conv_params(x.shape, w.shape, oh, ow, stride, padding, dilation, groups, bias is not None, relu)
-    bias_flat = bias.flat if bias is not None else dummy(x.dtype)
+    p = _conv_params(x.shape, w.shape, oh, ow, stride, padding, dilation, groups, bias is not None, relu)
+    bias_flat = bias.flat if bias is not None else gemm.dummy(x.dtype)
     gemm.launch("conv_fwd", out.flat, w.flat, x.flat, bias_flat, cout // groups, n * oh * ow, cg * kh * kw, groups, p,
                 a_k_fast=True, b_k_fast=False, tab_b=_fwd_table(x.shape, w.shape, dilation))
     return out
@@ -101,7 +103,7 @@ def _grad_rows_kernel():
                 g[base + q] = v
                 acc += v
         if want_bias:
-            shared = cuda.shared.array(256, np.float64)
+            shared = cuda.shared.array(ROW_THREADS, np.float64)
             shared[t] = acc
             cuda.syncthreads()
             step = cuda.blockDim.x // 2
@@ -123,18 +125,19 @@ def _grad_rows(grad, out, relu, want_bias):
         return grad, None
     g = empty(grad.shape, grad.dtype) if relu else grad
     dbias = zeros((cout,), np.float64)
-    threads = 256 if oh * ow >= 256 else 32
-    chunks = max(1, min(n, 4096 // max(cout, 1)))
-    _grad_rows_kernel()[(cout, chunks), threads](grad.flat, (out if relu else grad).flat, bool(relu), g.flat, dbias.flat,
-                                                oh * ow, cout, bool(want_bias))
+    threads = ROW_THREADS if oh * ow >= ROW_THREADS else SMALL_ROW_THREADS
+    chunks = max(1, min(n, ROW_BLOCKS // max(cout, 1)))
+    mask = out if relu else grad
+    _grad_rows_kernel()[(cout, chunks), threads](grad.flat, mask.flat, bool(relu), g.flat, dbias.flat, oh * ow, cout,
+                                                bool(want_bias))
     return g, (dbias.astype(grad.dtype) if want_bias else None)
 
 
 def _split(k_total, outputs):
-    """How many blocks share the K axis: about 8 waves of 132 SMs' worth of tiles, >= 1024 k per block
-    (on the H100 the 64->64 layer's grad weight ran 2.35 ms with 32 splits, 1.65 ms with 128)."""
+    """How many blocks share the K axis: about SPLIT_WAVES waves of the GPU's multiprocessors' worth of tiles
+    (on the H100, 132 SMs, the 64->64 layer's grad weight ran 2.35 ms with 32 splits, 1.65 ms with 128)."""
     tiles = max(1, math.ceil(outputs / (gemm.DEFAULT[0] * gemm.DEFAULT[1])))
-    return max(1, min(256, 1056 // tiles, k_total // 1024))
+    return max(1, min(MAX_SPLITS, SPLIT_WAVES * multiprocessors() // tiles, k_total // MIN_SPLIT_K))
 
 
 def conv2d_backward(grad, x, w, out, stride, padding, dilation, groups, relu, needs=(True, True, True)):
@@ -146,19 +149,20 @@ def conv2d_backward(grad, x, w, out, stride, padding, dilation, groups, relu, ne
     g, grad_bias = _grad_rows(grad, out, relu and out is not None, needs[2])
     if needs[2] and grad_bias is None:
         grad_bias = zeros((cout,), grad.dtype)
-    p = conv_params(x.shape, w.shape, oh, ow, stride, padding, dilation, groups)
+    p = _conv_params(x.shape, w.shape, oh, ow, stride, padding, dilation, groups)
     og = cout // groups
+    no_bias = gemm.dummy(x.dtype)
     grad_input = grad_weight = None
     if needs[1]:
         grad_weight = zeros(w.shape, x.dtype)
         k_total = n * oh * ow
         ksplit = _split(k_total, og * cg * kh * kw)
-        gemm.launch("conv_dw", grad_weight.flat, g.flat, x.flat, dummy(x.dtype), og, cg * kh * kw, k_total, groups, p,
+        gemm.launch("conv_dw", grad_weight.flat, g.flat, x.flat, no_bias, og, cg * kh * kw, k_total, groups, p,
                     a_k_fast=True, b_k_fast=True, ksplit=ksplit)
     if needs[0]:
         grad_input = empty(x.shape, x.dtype)
         tab_a, tab_b = _dx_tables(w.shape, og, oh, ow, dilation)
-        gemm.launch("conv_dx", grad_input.flat, w.flat, g.flat, dummy(x.dtype), cg, n * h * wd, og * kh * kw, groups, p,
+        gemm.launch("conv_dx", grad_input.flat, w.flat, g.flat, no_bias, cg, n * h * wd, og * kh * kw, groups, p,
                     a_k_fast=True, b_k_fast=False, tab_a=tab_a, tab_b=tab_b, unit_stride=tuple(stride) == (1, 1))
     return grad_input, grad_weight, grad_bias
 

@@ -13,38 +13,42 @@ nothing is indexed at run time). The operand loads are where the kinds differ:
 - ``conv_dw``: A = output gradient, B = im2col view of x, both walked along K with carried counters.
   K (= n * oh * ow) is split across blocks that add their partial sums atomically.
 
-The store fuses a bias and a ReLU epilogue; its address is a row part plus a column part, each computed once. ``p`` is one int tuple of geometry (see ``matmul_params`` and
-conv.py's ``conv_params``).
+The store fuses a bias and a ReLU epilogue; its address is a row part plus a column part, each computed once.
+``p`` is one int tuple: the geometry of the kind's ``SLOTS`` layout, then the ``EPILOGUE`` flags (see
+:func:`params`); the generated source reads each slot once into a local of the slot's name.
 """
 import numpy as np
 from numba import from_dtype
 
-from .launch import cached, cuda
+from .launch import cached, cuda, device_empty
 
-BIAS, RELU = 17, 18
-P_LEN = 20
-
-# p for conv: 0 N, 1 C, 2 H, 3 W, 4 O, 5 OH, 6 OW, 7 KH, 8 KW, 9 SH, 10 SW, 11 PH, 12 PW, 13 DH, 14 DW, 15 Cg, 16 Og
-_GEOMETRY = """
-    Nb = p[0]; Cin = p[1]; H = p[2]; W = p[3]; O = p[4]; OH = p[5]; OW = p[6]; KH = p[7]; KW = p[8]
-    SH = p[9]; SW = p[10]; PH = p[11]; PW = p[12]; DH = p[13]; DW = p[14]; Cg = p[15]; Og = p[16]
-    HW = H * W; OHW = OH * OW; KHKW = KH * KW; Kc = Cg * KHKW
-"""
+# The slots of ``p`` per layout. matmul: batch, row and k strides of A; batch, k and column strides of B;
+# batch, row and column strides of C. conv: batch, channels, height, width, output channels, output height
+# and width, kernel height and width, strides, top and left padding, dilations, channels and output channels
+# per group (all of x and w as given to conv2d).
+SLOTS = {
+    "matmul": ("sa_z", "sa_m", "sa_k", "sb_z", "sb_k", "sb_n", "sc_z", "sc_m", "sc_n"),
+    "conv": ("Nb", "Cin", "H", "W", "O", "OH", "OW", "KH", "KW", "SH", "SW", "PH", "PW", "DH", "DW", "Cg", "Og"),
+}
+# After the longest layout: the bias flag (0 none; conv 1; matmul 1 per row of C, 2 per column) and ReLU's.
+EPILOGUE = ("has_bias", "has_relu")
+P_LEN = max(len(names) for names in SLOTS.values()) + len(EPILOGUE)
+_CONV_DERIVED = "HW = H * W; OHW = OH * OW; KHKW = KH * KW; Kc = Cg * KHKW"
 
 # Per kind: setup (once per slot; may use mm/kk/nn, m0/n0, kbeg), load (sets v; k is the slot's k), advance.
 KINDS = {
     "matmul": dict(
-        geometry="",
-        a_setup="am{r} = m0 + mm{r}; aok{r} = am{r} < M; abase{r} = z * p[0] + am{r} * p[1]",
-        a_load="if aok{r} and k < kend:\n    v = A[abase{r} + k * p[2]]",
-        b_setup="bn{r} = n0 + nn{r}; bok{r} = bn{r} < N; bbase{r} = z * p[3] + bn{r} * p[5]",
-        b_load="if bok{r} and k < kend:\n    v = B[bbase{r} + k * p[4]]",
-        store_m="z * p[6] + m * p[7]",
-        store_n="n * p[8]",
-        bias_index="m if p[17] == 1 else n",
+        layout="matmul",
+        a_setup="am{r} = m0 + mm{r}; aok{r} = am{r} < M; abase{r} = z * sa_z + am{r} * sa_m",
+        a_load="if aok{r} and k < kend:\n    v = A[abase{r} + k * sa_k]",
+        b_setup="bn{r} = n0 + nn{r}; bok{r} = bn{r} < N; bbase{r} = z * sb_z + bn{r} * sb_n",
+        b_load="if bok{r} and k < kend:\n    v = B[bbase{r} + k * sb_k]",
+        store_m="z * sc_z + m * sc_m",
+        store_n="n * sc_n",
+        bias_index="m if has_bias == 1 else n",
     ),
     "conv_fwd": dict(
-        geometry=_GEOMETRY,
+        layout="conv",
         a_setup="am{r} = m0 + mm{r}; aok{r} = am{r} < M; abase{r} = (z * Og + am{r}) * Kc",
         a_load="if aok{r} and k < kend:\n    v = A[abase{r} + k]",
         b_setup=(
@@ -64,7 +68,7 @@ KINDS = {
         bias_index="z * Og + m",
     ),
     "conv_dx": dict(
-        geometry=_GEOMETRY,
+        layout="conv",
         a_setup="am{r} = m0 + mm{r}; aok{r} = am{r} < M; abase{r} = z * Og * Kc + am{r} * KHKW",
         a_load="if aok{r} and k < kend:\n    v = A[abase{r} + tab_a[k]]",
         b_setup=(
@@ -93,7 +97,7 @@ KINDS = {
         bias_index="m",
     ),
     "conv_dw": dict(
-        geometry=_GEOMETRY,
+        layout="conv",
         a_setup=(
             "am{r} = m0 + mm{r}; aok{r} = am{r} < M; abase{r} = (z * Og + am{r}) * OHW\n"
             "ak{r} = kbeg + kk{r}; aimg{r} = ak{r} // OHW; aq{r} = ak{r} - aimg{r} * OHW"
@@ -134,6 +138,13 @@ def _indent(code, spaces):
     return "\n".join(pad + line for line in code.splitlines())
 
 
+def _read_params(layout):
+    """Source lines binding each slot of ``p`` (and the conv layout's derived sizes) to its name."""
+    slots = [*enumerate(SLOTS[layout]), *enumerate(EPILOGUE, P_LEN - len(EPILOGUE))]
+    lines = [f"{name} = p[{i}]" for i, name in slots]
+    return "\n".join(lines + ([_CONV_DERIVED] if layout == "conv" else []))
+
+
 def _source(kind, tile, a_k_fast, b_k_fast):
     bm, bn, bk, tm, tn = tile
     txn, tym = bn // tn, bm // tm
@@ -152,19 +163,21 @@ def _source(kind, tile, a_k_fast, b_k_fast):
         "    kbeg = s * kchunk",
         "    kend = min(K, kbeg + kchunk)",
         f"    BK = {bk}",
-        _indent(spec["geometry"].strip("\n"), 0) if spec["geometry"] else "",
+        _indent(_read_params(spec["layout"]), 4),
         f"    As = cuda.shared.array(({bk}, {bm + 1}), DT)",
         f"    Bs = cuda.shared.array(({bk}, {bn + 1}), DT)",
     ]
     for r in range(bm * bk // nt):
         e = f"(t + {r * nt})"
-        lines.append(f"    kk{r} = {e} % {bk}; mm{r} = {e} // {bk}" if a_k_fast else f"    mm{r} = {e} % {bm}; kk{r} = {e} // {bm}")
+        lines.append(f"    kk{r} = {e} % {bk}; mm{r} = {e} // {bk}" if a_k_fast
+                     else f"    mm{r} = {e} % {bm}; kk{r} = {e} // {bm}")
         lines.append(_indent(spec["a_setup"].format(r=r), 4))
     a_slots = bm * bk // nt
     b_slots = bn * bk // nt
     for r in range(b_slots):
         e = f"(t + {r * nt})"
-        lines.append(f"    bkk{r} = {e} % {bk}; nn{r} = {e} // {bk}" if b_k_fast else f"    nn{r} = {e} % {bn}; bkk{r} = {e} // {bn}")
+        lines.append(f"    bkk{r} = {e} % {bk}; nn{r} = {e} // {bk}" if b_k_fast
+                     else f"    nn{r} = {e} % {bn}; bkk{r} = {e} // {bn}")
         lines.append(_indent(spec["b_setup"].format(r=r).replace("kk{r}".format(r=r), f"bkk{r}"), 4))
     for i in range(tm):
         lines.append("    " + "; ".join(f"c{i}_{j} = DT(0)" for j in range(tn)))
@@ -210,9 +223,9 @@ def _source(kind, tile, a_k_fast, b_k_fast):
                 "            if ksplit > 1:",
                 "                cuda.atomic.add(C, index, v)",
                 "            else:",
-                "                if p[17] != 0:",
+                "                if has_bias != 0:",
                 f"                    v += bias[{spec['bias_index']}]",
-                "                if p[18] != 0 and v < 0:",
+                "                if has_relu != 0 and v < 0:",
                 "                    v = DT(0)",
                 "                C[index] = v",
             ]
@@ -259,9 +272,21 @@ def table(key, build):
     return tab
 
 
-def params(values, bias=0, relu=0):
-    """A P_LEN tuple: ``values`` first, then the epilogue flags."""
-    p = list(values) + [0] * (P_LEN - len(values))
-    p[BIAS] = bias
-    p[RELU] = relu
-    return tuple(int(v) for v in p)
+def params(layout, bias=0, relu=0, **values):
+    """The P_LEN int tuple ``p`` of ``layout`` ("matmul" or "conv"): each of its SLOTS by name, then the flags."""
+    names = SLOTS[layout]
+    if set(values) != set(names):
+        raise TypeError(f"gemm.params({layout!r}): expected the slots {names}, got {sorted(values)}")
+    padding = (0,) * (P_LEN - len(names) - len(EPILOGUE))
+    return tuple(int(v) for v in (*(values[name] for name in names), *padding, bias, relu))
+
+
+_dummy = {}
+
+
+def dummy(dtype):
+    """A one-element device array standing in for an absent operand (no bias)."""
+    dtype = np.dtype(dtype)
+    if dtype not in _dummy:
+        _dummy[dtype] = device_empty((1,), dtype)
+    return _dummy[dtype]

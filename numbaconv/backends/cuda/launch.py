@@ -16,13 +16,31 @@ SIMULATED = bool(config.ENABLE_CUDASIM)
 THREADS = 32 if SIMULATED else 256
 
 
+# What multiprocessors() answers where the device has no count to read (the simulator): an H100 SXM's.
+FALLBACK_MULTIPROCESSORS = 132
+
+
 def blocks(n, threads=THREADS):
     return max(1, (int(n) + threads - 1) // threads)
+
+
+@functools.cache
+def multiprocessors():
+    """The current GPU's streaming multiprocessors (torch.cuda.get_device_properties(0).multi_processor_count)."""
+    if SIMULATED:
+        return FALLBACK_MULTIPROCESSORS
+    return cuda.get_current_device().MULTIPROCESSOR_COUNT
 
 
 def cached(factory):
     """Build each kernel once per argument tuple, on first use (never at import)."""
     return functools.lru_cache(maxsize=None)(factory)
+
+
+@cached
+def device(function):
+    """The plain function ``function`` compiled as a CUDA device function, once."""
+    return cuda.jit(device=True)(function)
 
 
 _pool = collections.defaultdict(list)
@@ -66,8 +84,8 @@ def device_empty(shape, dtype):
         except Exception:
             nbytes = math.prod(shape) * dtype.itemsize
             raise MemoryError(
-                f"cuda: out of memory allocating {nbytes / 2**20:.1f} MiB for an array of shape {shape} and dtype {dtype}"
-            ) from error
+                f"cuda: out of memory allocating {nbytes / 2**20:.1f} MiB for an array of shape {shape} "
+                f"and dtype {dtype}") from error
 
 
 def keep_alive(view, base):
