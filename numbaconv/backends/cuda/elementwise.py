@@ -4,7 +4,29 @@ Shapes and element strides travel as tuple kernel arguments, so launches copy no
 """
 import math
 
-from .launch import THREADS, blocks, cached, cuda
+from .launch import THREADS, blocks, cached, cuda, device
+
+
+def strided_offset(i, shape, strides, base):
+    """``base`` plus the offset through element ``strides`` of the i-th element, in C order, of ``shape``."""
+    for d in range(len(shape) - 1, -1, -1):
+        n = shape[d]
+        base += (i % n) * strides[d]
+        i //= n
+    return base
+
+
+def strided_offsets(i, shape, strides_a, strides_b):
+    """strided_offset of the i-th element of ``shape`` through two stride tuples at once (one index decode)."""
+    off_a = 0
+    off_b = 0
+    for d in range(len(shape) - 1, -1, -1):
+        n = shape[d]
+        k = i % n
+        i //= n
+        off_a += k * strides_a[d]
+        off_b += k * strides_b[d]
+    return off_a, off_b
 
 
 def _add(x, y):
@@ -127,27 +149,9 @@ def _logical_not(x):
     return not x
 
 
-def _gelu_erf(x):
-    return 0.5 * x * (1.0 + math.erf(x * 0.7071067811865476))
-
-
-def _gelu_erf_grad(x):
-    return 0.5 * (1.0 + math.erf(x * 0.7071067811865476)) + x * 0.3989422804014327 * math.exp(-0.5 * x * x)
-
-
-def _gelu_tanh(x):
-    return 0.5 * x * (1.0 + math.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x)))
-
-
-def _gelu_tanh_grad(x):
-    t = math.tanh(0.7978845608028654 * (x + 0.044715 * x * x * x))
-    return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * 0.7978845608028654 * (1.0 + 0.134145 * x * x)
-
-
 UNARY = {
     f.__name__[1:]: f
-    for f in (_negative, _exp, _log, _sqrt, _tanh, _abs, _sign, _isfinite, _sigmoid, _relu, _logical_not, _gelu_erf,
-              _gelu_erf_grad, _gelu_tanh, _gelu_tanh_grad)
+    for f in (_negative, _exp, _log, _sqrt, _tanh, _abs, _sign, _isfinite, _sigmoid, _relu, _logical_not)
 }
 
 
@@ -173,19 +177,13 @@ def _binary_kernels(name):
         if i < out.size:
             out[i] = fn(s, b[i])
 
+    offsets = device(strided_offsets)
+
     @cuda.jit
     def strided(out, a, b, shape, stride_a, stride_b):
         i = cuda.grid(1)
         if i < out.size:
-            rem = i
-            off_a = 0
-            off_b = 0
-            for d in range(len(shape) - 1, -1, -1):
-                n = shape[d]
-                k = rem % n
-                rem //= n
-                off_a += k * stride_a[d]
-                off_b += k * stride_b[d]
+            off_a, off_b = offsets(i, shape, stride_a, stride_b)
             out[i] = fn(a[off_a], b[off_b])
 
     return flat, scalar_right, scalar_left, strided
@@ -226,22 +224,15 @@ def unary(name, out, a):
 
 @cached
 def _where_kernel():
+    offset = device(strided_offset)
+    offsets = device(strided_offsets)
+
     @cuda.jit
     def where(out, cond, a, b, shape, stride_c, stride_a, stride_b):
         i = cuda.grid(1)
         if i < out.size:
-            rem = i
-            oc = 0
-            oa = 0
-            ob = 0
-            for d in range(len(shape) - 1, -1, -1):
-                n = shape[d]
-                k = rem % n
-                rem //= n
-                oc += k * stride_c[d]
-                oa += k * stride_a[d]
-                ob += k * stride_b[d]
-            out[i] = a[oa] if cond[oc] else b[ob]
+            oa, ob = offsets(i, shape, stride_a, stride_b)
+            out[i] = a[oa] if cond[offset(i, shape, stride_c, 0)] else b[ob]
 
     return where
 
@@ -302,44 +293,27 @@ def arange(out, start, step):
 
 @cached
 def _copy_kernels():
+    at = device(strided_offset)
+    offsets = device(strided_offsets)
+
     @cuda.jit
     def gather(out, src, offset, shape, strides):
         i = cuda.grid(1)
         if i < out.size:
-            rem = i
-            off = offset
-            for d in range(len(shape) - 1, -1, -1):
-                n = shape[d]
-                off += (rem % n) * strides[d]
-                rem //= n
-            out[i] = src[off]
+            out[i] = src[at(i, shape, strides, offset)]
 
     @cuda.jit
     def scatter(dst, offset, shape, strides, src, src_strides, count):
         i = cuda.grid(1)
         if i < count:
-            rem = i
-            off = offset
-            soff = 0
-            for d in range(len(shape) - 1, -1, -1):
-                n = shape[d]
-                k = rem % n
-                rem //= n
-                off += k * strides[d]
-                soff += k * src_strides[d]
-            dst[off] = src[soff]
+            off, soff = offsets(i, shape, strides, src_strides)
+            dst[offset + off] = src[soff]
 
     @cuda.jit
     def scatter_scalar(dst, offset, shape, strides, value, count):
         i = cuda.grid(1)
         if i < count:
-            rem = i
-            off = offset
-            for d in range(len(shape) - 1, -1, -1):
-                n = shape[d]
-                off += (rem % n) * strides[d]
-                rem //= n
-            dst[off] = value
+            dst[at(i, shape, strides, offset)] = value
 
     return gather, scatter, scatter_scalar
 

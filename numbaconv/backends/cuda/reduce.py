@@ -5,7 +5,8 @@ no transposed copy is made first.
 """
 import numpy as np
 
-from .launch import cached, cuda
+from .elementwise import strided_offset
+from .launch import cached, cuda, device
 
 REDUCE_THREADS = 128
 
@@ -40,25 +41,16 @@ def _reduce_kernel(op, dtype_name, threads):
             return v if (v > acc or v != v) else acc
         return v if (v < acc or v != v) else acc
 
+    at = device(strided_offset)
+
     @cuda.jit
     def kernel(out, src, kept_shape, kept_strides, red_shape, red_strides, count):
         o = cuda.blockIdx.x
         t = cuda.threadIdx.x
-        base = 0
-        rem = o
-        for d in range(len(kept_shape) - 1, -1, -1):
-            n = kept_shape[d]
-            base += (rem % n) * kept_strides[d]
-            rem //= n
+        base = at(o, kept_shape, kept_strides, 0)
         acc = nb_dtype(start)
         for r in range(t, count, threads):
-            off = base
-            rem = r
-            for d in range(len(red_shape) - 1, -1, -1):
-                n = red_shape[d]
-                off += (rem % n) * red_strides[d]
-                rem //= n
-            acc = combine(acc, nb_dtype(src[off]))
+            acc = combine(acc, nb_dtype(src[at(r, red_shape, red_strides, base)]))
         shared = cuda.shared.array(threads, nb_dtype)
         shared[t] = acc
         cuda.syncthreads()
@@ -94,17 +86,13 @@ def _argmax_kernel(dtype_name, threads):
     from numba import from_dtype
 
     nb_dtype = from_dtype(np.dtype(dtype_name))
+    at = device(strided_offset)
 
     @cuda.jit
     def kernel(out, src, kept_shape, kept_strides, red_stride, count):
         o = cuda.blockIdx.x
         t = cuda.threadIdx.x
-        base = 0
-        rem = o
-        for d in range(len(kept_shape) - 1, -1, -1):
-            n = kept_shape[d]
-            base += (rem % n) * kept_strides[d]
-            rem //= n
+        base = at(o, kept_shape, kept_strides, 0)
         best = src[base]
         best_i = count
         for r in range(t, count, threads):

@@ -1,0 +1,98 @@
+"""Indexing CUDA arrays: getitem, setitem and their adjoint index_add (numpy's a[index], torch.index_put).
+
+Basic indices (ints, slices, None, Ellipsis) are views parsed by numpy (shapes.py); advanced indices are one
+integer array on dim 0, or a pair of them on a 2-D array.
+"""
+import math
+
+import numpy as np
+
+from .. import is_basic_index
+from . import elementwise as _ew
+from .array import CudaArray, at_least_1d, broadcast_strides, is_scalar, scalar
+from .creation import as_operand, asarray, astype, empty, zeros
+from .shapes import broadcast_to, strided_copy, view_geometry
+from .ufuncs import add
+
+
+def _index_array(value):
+    value = value if isinstance(value, CudaArray) else asarray(np.asarray(value))
+    if value.dtype.kind not in "iu":
+        raise NotImplementedError(f"cuda indexing supports integer index arrays only, got dtype {value.dtype}")
+    return value if value.dtype == np.int64 else astype(value, np.int64)
+
+
+def _advanced(index, ndim):
+    """(rows, cols) for a 2-D pair of index arrays, or (rows, None) for one index array on dim 0."""
+    items = index if isinstance(index, tuple) else (index,)
+    if len(items) == 2 and ndim == 2:
+        return _index_array(items[0]), _index_array(items[1])
+    if len(items) == 1:
+        return _index_array(items[0]), None
+    raise NotImplementedError(f"cuda indexing: unsupported advanced index {index!r} on {ndim} dims")
+
+
+def _basic(shape, index):
+    """(shape, element strides, element offset) of ``a[index]`` for a basic index."""
+    return view_geometry(shape, lambda fake: fake[index])
+
+
+def getitem(array, index):
+    if is_basic_index(index):
+        return strided_copy(array, *_basic(array.shape, index))
+    rows, cols = _advanced(index, array.ndim)
+    if cols is None:
+        row_size = math.prod(array.shape[1:])
+        out = empty(rows.shape + array.shape[1:], array.dtype)
+        if out.size:
+            _ew.take_rows(out.flat, array.flat, rows.flat, array.shape[0], row_size)
+        return out
+    shape = np.broadcast_shapes(rows.shape, cols.shape)
+    out = empty(shape, array.dtype)
+    if out.size:
+        _ew.take2d(out.flat, array.flat, rows.flat, cols.flat, array.shape[1])
+    return out
+
+
+def setitem(array, index, values):
+    if not is_basic_index(index):
+        raise NotImplementedError(f"cuda setitem supports basic indices only, got {index!r}")
+    shape, strides, offset = _basic(array.shape, index)
+    count = math.prod(shape)
+    if not count:
+        return
+    shape1, strides1 = at_least_1d(shape, strides)
+    values = as_operand(values)
+    if is_scalar(values):
+        _ew.scatter_scalar(array.flat, offset, shape1, strides1, scalar(values, array.dtype), count)
+        return
+    try:
+        fits = np.broadcast_shapes(values.shape, shape) == tuple(shape)
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"could not broadcast input array from shape {values.shape} into shape {shape}")
+    src_strides = at_least_1d(shape, broadcast_strides(values.shape, shape))[1]
+    _ew.scatter(array.flat, offset, shape1, strides1, values.flat, src_strides, count)
+
+
+def add_into(dst, src):
+    """dst += src in place (how a leaf's ``.grad`` accumulates); the CPU twin's signature."""
+    setitem(dst, Ellipsis, add(dst, src))
+
+
+def index_add(shape, dtype, index, values):
+    """Zeros of ``shape`` with ``values`` added at ``index`` (repeated indices add up): gather's adjoint."""
+    out = zeros(shape, dtype)
+    if is_basic_index(index):
+        setitem(out, index, values)
+        return out
+    values = as_operand(values)
+    rows, cols = _advanced(index, len(shape))
+    if cols is None:
+        values = broadcast_to(values, rows.shape + tuple(shape[1:]))
+        _ew.put_add_rows(out.flat, rows.flat, shape[0], math.prod(shape[1:]), values.flat, values.size)
+    else:
+        count = math.prod(np.broadcast_shapes(rows.shape, cols.shape))
+        _ew.put_add2d(out.flat, rows.flat, cols.flat, shape[1], values.flat, count)
+    return out

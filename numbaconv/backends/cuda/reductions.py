@@ -1,0 +1,63 @@
+"""Reductions of CUDA arrays over any axes (numpy.sum / max / min / argmax, torch.sum / amax / amin / argmax).
+
+The kernels of backends/cuda/reduce.py read the source through (kept shape, strides) and (reduced shape,
+strides) tuples, so no transposed copy is made first.
+"""
+import math
+
+import numpy as np
+
+from . import reduce as _red
+from .array import at_least_1d, c_strides, normalize_axes
+from .creation import empty, zeros
+
+
+def _dims(array, dims):
+    """(shape, element strides) of ``array`` restricted to ``dims``, read as 1-d when ``dims`` is empty."""
+    strides = c_strides(array.shape)
+    return at_least_1d(tuple(array.shape[i] for i in dims), tuple(strides[i] for i in dims))
+
+
+def _reduce(op, a, axis, keepdims, dtype):
+    axes = normalize_axes(axis, a.ndim)
+    kept = [i for i in range(a.ndim) if i not in axes]
+    if keepdims:
+        out_shape = tuple(1 if i in axes else n for i, n in enumerate(a.shape))
+    else:
+        out_shape = tuple(a.shape[i] for i in kept)
+    count = math.prod(a.shape[i] for i in axes)
+    if count == 0:
+        if op != "sum":
+            raise ValueError(f"zero-size array to reduction operation {op} which has no identity")
+        return zeros(out_shape, dtype)
+    out = empty(out_shape, dtype)
+    if out.size:
+        _red.reduce(op, out.flat, a.flat, *_dims(a, kept), *_dims(a, axes), count)
+    return out
+
+
+def sum(a, axis=None, keepdims=False, dtype=None):  # noqa: A001
+    dtype = np.dtype(dtype) if dtype is not None else (np.dtype(np.int64) if a.dtype.kind in "biu" else a.dtype)
+    return _reduce("sum", a, axis, keepdims, dtype)
+
+
+def max(a, axis=None, keepdims=False):  # noqa: A001
+    return _reduce("max", a, axis, keepdims, a.dtype)
+
+
+def min(a, axis=None, keepdims=False):  # noqa: A001
+    return _reduce("min", a, axis, keepdims, a.dtype)
+
+
+def argmax(a, axis=None):
+    if a.size == 0:
+        raise ValueError("attempt to get argmax of an empty sequence")
+    if axis is None:
+        out = empty((), np.int64)
+        _red.argmax(out.flat, a.flat, (1,), (0,), 1, a.size)
+        return out
+    (axis,) = normalize_axes(axis, a.ndim)
+    kept = [i for i in range(a.ndim) if i != axis]
+    out = empty(tuple(a.shape[i] for i in kept), np.int64)
+    _red.argmax(out.flat, a.flat, *_dims(a, kept), c_strides(a.shape)[axis], a.shape[axis])
+    return out
