@@ -1,6 +1,7 @@
 """The CPU array namespace: numpy itself wherever numpy already does the job.
 
-The CUDA twin (backends/cuda/array_api.py) exposes the same names with the same signatures.
+The CUDA twin (backends/cuda/array_api.py) exposes the same names with the same signatures
+(tests/test_backend_contract.py holds the two to it).
 """
 import numpy as np
 from numpy import (  # noqa: F401  (re-exported as this backend's namespace)
@@ -99,7 +100,6 @@ def index_add(shape, dtype, index, values):
     else:
         np.add.at(out, index, values)
     return out
-
 
 
 def setitem(array, index, values):

@@ -46,7 +46,8 @@ def _blas_set_num_threads():
         libs = glob.glob(os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs", "*openblas*"))
         for path in libs:
             lib = ctypes.CDLL(path)
-            for name in ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads", "openblas_set_num_threads"):
+            for name in ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
+                         "openblas_set_num_threads"):
                 if hasattr(lib, name):
                     _blas_setter = getattr(lib, name)
                     break

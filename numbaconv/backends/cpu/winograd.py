@@ -57,7 +57,8 @@ def _transform_weight(w, g, u):
         for a in range(ALPHA):
             for b in range(ALPHA):
                 for ci in range(cin):
-                    u[a * ALPHA + b, co, ci] = rows[a, 0, ci] * g[b, 0] + rows[a, 1, ci] * g[b, 1] + rows[a, 2, ci] * g[b, 2]
+                    u[a * ALPHA + b, co, ci] = (rows[a, 0, ci] * g[b, 0] + rows[a, 1, ci] * g[b, 1]
+                                                + rows[a, 2, ci] * g[b, 2])
 
 
 @njit(nogil=True, cache=True, fastmath={"contract"})
