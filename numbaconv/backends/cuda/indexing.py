@@ -66,13 +66,16 @@ def setitem(array, index, values):
     if is_scalar(values):
         _ew.scatter_scalar(array.flat, offset, shape1, strides1, scalar(values, array.dtype), count)
         return
+    source = values.shape
+    while len(source) > len(shape) and source[0] == 1:  # numpy drops the values' extra leading 1s
+        source = source[1:]
     try:
-        fits = np.broadcast_shapes(values.shape, shape) == tuple(shape)
+        fits = np.broadcast_shapes(source, shape) == tuple(shape)
     except ValueError:
         fits = False
     if not fits:
         raise ValueError(f"could not broadcast input array from shape {values.shape} into shape {shape}")
-    src_strides = at_least_1d(shape, broadcast_strides(values.shape, shape))[1]
+    src_strides = at_least_1d(shape, broadcast_strides(source, shape))[1]
     _ew.scatter(array.flat, offset, shape1, strides1, values.flat, src_strides, count)
 
 
