@@ -1,22 +1,15 @@
-"""batch_norm / BatchNorm2d: float64 loop reference, gradcheck, running statistics, and torch parity."""
+"""batch_norm / BatchNorm2d: the float64 reference (tests/references.py), gradcheck, running statistics, torch parity.
+
+The op factory (tests/op_specs.py) checks it too: strided inputs, no mutation, float32, cuda."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from references import ref_batch_norm, ref_batch_norm_running_stats, ref_batch_stats
 
 import numbaconv as nc
 from numbaconv import nn
 from numbaconv.nn import functional as F
-
-
-def _reference(x, mean, var, w, b, eps):
-    shape = (1, -1) + (1,) * (x.ndim - 2)
-    return (x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + eps) * w.reshape(shape) + b.reshape(shape)
-
-
-def _batch_stats(x):
-    axes = (0,) + tuple(range(2, x.ndim))
-    return x.mean(axis=axes), x.var(axis=axes)
 
 
 @settings(max_examples=15)
@@ -33,11 +26,11 @@ def test_training_forward_matches_reference(n, c, h, w, seed, transposed):
     old_m, old_v = rm.numpy().copy(), rv.numpy().copy()
     out = F.batch_norm(nc.Tensor(x), rm, rv, nc.tensor(wt, dtype=np.float64), nc.tensor(bs, dtype=np.float64),
                        training=True, momentum=0.2, eps=1e-3)
-    mean, var = _batch_stats(x)
-    np.testing.assert_allclose(out.numpy(), _reference(x, mean, var, wt, bs, 1e-3), rtol=1e-10, atol=1e-10)
-    count = x.size // c
-    np.testing.assert_allclose(rm.numpy(), 0.8 * old_m + 0.2 * mean, rtol=1e-12)
-    np.testing.assert_allclose(rv.numpy(), 0.8 * old_v + 0.2 * var * count / (count - 1), rtol=1e-12)
+    expected = ref_batch_norm(x, old_m, old_v, wt, bs, training=True, eps=1e-3)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-10, atol=1e-10)
+    new_m, new_v = ref_batch_norm_running_stats(x, old_m, old_v, momentum=0.2)
+    np.testing.assert_allclose(rm.numpy(), new_m, rtol=1e-12)
+    np.testing.assert_allclose(rv.numpy(), new_v, rtol=1e-12)
 
 
 def test_eval_uses_running_stats_and_leaves_them():
@@ -45,7 +38,7 @@ def test_eval_uses_running_stats_and_leaves_them():
     x = rng.standard_normal((3, 4, 5, 5))
     rm, rv = nc.tensor(rng.standard_normal(4), dtype=np.float64), nc.tensor(rng.random(4) + 0.5, dtype=np.float64)
     out = F.batch_norm(nc.Tensor(x), rm, rv, training=False)
-    np.testing.assert_allclose(out.numpy(), _reference(x, rm.numpy(), rv.numpy(), np.ones(4), np.zeros(4), 1e-5), rtol=1e-12)
+    np.testing.assert_allclose(out.numpy(), ref_batch_norm(x, rm.numpy(), rv.numpy()), rtol=1e-12)
 
 
 @pytest.mark.parametrize("training", [True, False])
@@ -84,7 +77,7 @@ def test_momentum_none_is_cumulative_average():
     batches = [rng.standard_normal((4, 2, 3, 3)) + i for i in range(3)]
     for x in batches:
         bn(nc.Tensor(x))
-    means = [_batch_stats(x)[0] for x in batches]
+    means = [ref_batch_stats(x)[0] for x in batches]
     np.testing.assert_allclose(bn.running_mean.numpy(), np.mean(means, axis=0), rtol=1e-12)
     assert int(bn.num_batches_tracked.item()) == 3
 
@@ -125,7 +118,6 @@ def test_module_matches_torch_train_and_eval():
 def test_without_running_stats_always_uses_batch_stats():
     bn = nn.BatchNorm2d(3, track_running_stats=False, affine=False).eval()
     x = np.random.default_rng(5).standard_normal((4, 3, 2, 2)).astype(np.float32)
-    mean, var = _batch_stats(x)
-    np.testing.assert_allclose(bn(nc.tensor(x)).numpy(), _reference(x, mean, var, np.ones(3), np.zeros(3), 1e-5),
+    np.testing.assert_allclose(bn(nc.tensor(x)).numpy(), ref_batch_norm(x, training=True),
                                rtol=1e-4, atol=1e-5)
     assert list(bn.state_dict()) == []

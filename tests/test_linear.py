@@ -1,23 +1,12 @@
-"""linear against a float64 numpy loop reference; gradients by finite differences; bad-input errors."""
+"""linear against the float64 loop reference (tests/references.py); finite-difference gradients; bad-input errors."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from references import ref_linear
 
 import numbaconv as nc
 import numbaconv.nn.functional as F
-
-
-def reference_linear(x, w, b):
-    """out[..., o] = sum_i x[..., i] * w[o, i] + b[o], as explicit loops in float64."""
-    x2 = x.reshape(-1, x.shape[-1]).astype(np.float64)
-    out = np.zeros((x2.shape[0], w.shape[0]))
-    for r in range(x2.shape[0]):
-        for o in range(w.shape[0]):
-            out[r, o] = sum(float(x2[r, i]) * float(w[o, i]) for i in range(w.shape[1]))
-            if b is not None:
-                out[r, o] += b[o]
-    return out.reshape(x.shape[:-1] + (w.shape[0],))
 
 
 @given(
@@ -39,7 +28,7 @@ def test_linear_matches_loop_reference(lead, features, outputs, bias, transposed
     out = F.linear(nc.tensor(x), nc.tensor(w), None if b is None else nc.tensor(b))
     tol = 1e-5 if dtype == np.float32 else 1e-12
     assert out.shape == tuple(lead) + (outputs,) and out.dtype == dtype
-    np.testing.assert_allclose(out.numpy(), reference_linear(x, w, b), rtol=tol, atol=tol)
+    np.testing.assert_allclose(out.numpy(), ref_linear(x, w, b), rtol=tol, atol=tol)
 
 
 @pytest.mark.parametrize("x_shape,bias", [((3, 4), True), ((2, 3, 4), False), ((4,), True)])

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from references import ref_gelu
 
 import numbaconv as nc
 from numbaconv import nn
@@ -124,7 +125,8 @@ def test_to_dtype_keeps_identity():
 def test_repr_is_nested_like_torch():
     text = repr(_net())
     assert text.splitlines()[0] == "Sequential("
-    assert "  (0): Block(\n    (conv): Conv2d(2, 3, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), bias=False)" in text
+    assert ("  (0): Block(\n    (conv): Conv2d(2, 3, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1), bias=False)"
+            in text)
     assert "    (bn): BatchNorm2d(3, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)\n  )" in text
     assert "  (3): Linear(in_features=48, out_features=5, bias=True)" in text
     assert text.endswith("  (4): Dropout(p=0.25, inplace=False)\n)")
@@ -188,7 +190,8 @@ def test_init_is_seeded():
 
 def test_init_matches_torch_bounds():
     torch = pytest.importorskip("torch")
-    for ours, theirs in [(nn.Conv2d(5, 7, (3, 2)), torch.nn.Conv2d(5, 7, (3, 2))), (nn.Linear(9, 3), torch.nn.Linear(9, 3))]:
+    pairs = [(nn.Conv2d(5, 7, (3, 2)), torch.nn.Conv2d(5, 7, (3, 2))), (nn.Linear(9, 3), torch.nn.Linear(9, 3))]
+    for ours, theirs in pairs:
         bound = 1 / math.sqrt(theirs.weight[0].numel())
         for name, p in theirs.named_parameters():
             values = dict(ours.named_parameters())[name].detach().numpy()
@@ -210,19 +213,13 @@ def test_dirac_matches_torch_and_makes_identity_conv():
         init.dirac_(nc.empty(4, 4))
 
 
-def _gelu_reference(x, approximate):
-    if approximate == "tanh":
-        return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
-    return 0.5 * x * (1 + np.vectorize(math.erf)(x / math.sqrt(2)))
-
-
 @settings(max_examples=10)
 @given(shape=st.lists(st.integers(1, 6), min_size=1, max_size=3), seed=st.integers(0, 100),
        approximate=st.sampled_from(["none", "tanh"]))
 def test_gelu_forward_and_gradcheck(shape, seed, approximate):
     x = np.random.default_rng(seed).standard_normal(shape) * 3
     out = F.gelu(nc.Tensor(x), approximate=approximate)
-    np.testing.assert_allclose(out.numpy(), _gelu_reference(x, approximate), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(out.numpy(), ref_gelu(x, approximate), rtol=1e-12, atol=1e-14)
     t = nc.tensor(x, dtype=np.float64, requires_grad=True)
     assert nc.gradcheck(lambda t: F.gelu(t, approximate=approximate), [t])
 
@@ -287,7 +284,8 @@ def test_conv_and_linear_layers_match_torch():
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
     pairs = [(nn.Conv2d(3, 4, 3, stride=2, padding=1), torch.nn.Conv2d(3, 4, 3, stride=2, padding=1), (2, 3, 7, 6)),
-             (nn.Conv2d(4, 6, (3, 1), groups=2, bias=False), torch.nn.Conv2d(4, 6, (3, 1), groups=2, bias=False), (1, 4, 5, 5)),
+             (nn.Conv2d(4, 6, (3, 1), groups=2, bias=False), torch.nn.Conv2d(4, 6, (3, 1), groups=2, bias=False),
+              (1, 4, 5, 5)),
              (nn.Linear(6, 3), torch.nn.Linear(6, 3), (4, 6))]
     for ours, theirs, shape in pairs:
         theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()})
@@ -299,7 +297,8 @@ def test_conv_and_linear_layers_match_torch():
         yt.sum().backward()
         np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-5)
         for name, p in theirs.named_parameters():
-            np.testing.assert_allclose(dict(ours.named_parameters())[name].grad.numpy(), p.grad.numpy(), rtol=1e-4, atol=1e-4)
+            ours_grad = dict(ours.named_parameters())[name].grad.numpy()
+            np.testing.assert_allclose(ours_grad, p.grad.numpy(), rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.parametrize("layer, args, shape", [
