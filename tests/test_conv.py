@@ -1,53 +1,14 @@
-"""conv2d against a float64 numpy loop reference; gradients by finite differences; bad-input errors."""
+"""conv2d: fused ReLU and gradients against the float64 reference and its adjoint (tests/references.py), gradcheck,
+'same' padding, Winograd and chunking paths, bad-input errors. Forward, strided inputs, no mutation and cuda: the
+op factory (tests/op_specs.py)."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from references import ref_conv2d, ref_conv2d_backward
 
 import numbaconv as nc
 import numbaconv.nn.functional as F
-
-
-def reference_conv2d(x, w, b, stride, pad, dilation, groups):
-    """Direct loop definition of torch.nn.functional.conv2d in float64; pad is (top, bottom, left, right)."""
-    x = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (pad[0], pad[1]), (pad[2], pad[3])))
-    n, c, h, wd = x.shape
-    cout, cin_g, kh, kw = w.shape
-    oh = (h - dilation[0] * (kh - 1) - 1) // stride[0] + 1
-    ow = (wd - dilation[1] * (kw - 1) - 1) // stride[1] + 1
-    out = np.zeros((n, cout, oh, ow))
-    cout_g = cout // groups
-    for co in range(cout):
-        g = co // cout_g
-        for oy in range(oh):
-            for ox in range(ow):
-                for i in range(kh):
-                    for j in range(kw):
-                        patch = x[:, g * cin_g:(g + 1) * cin_g, oy * stride[0] + i * dilation[0], ox * stride[1] + j * dilation[1]]
-                        out[:, co, oy, ox] += patch @ w[co, :, i, j].astype(np.float64)
-        if b is not None:
-            out[:, co] += b[co]
-    return out
-
-
-def reference_conv2d_grads(x, w, grad, stride, pad, dilation, groups):
-    """Loop adjoint of reference_conv2d: (grad input, grad weight) for output gradient ``grad``."""
-    xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (pad[0], pad[1]), (pad[2], pad[3])))
-    gx = np.zeros_like(xp)
-    gw = np.zeros(w.shape)
-    cout, cin_g, kh, kw = w.shape
-    cout_g = cout // groups
-    for co in range(cout):
-        ch = slice(co // cout_g * cin_g, (co // cout_g + 1) * cin_g)
-        for oy in range(grad.shape[2]):
-            for ox in range(grad.shape[3]):
-                for i in range(kh):
-                    for j in range(kw):
-                        iy, ix = oy * stride[0] + i * dilation[0], ox * stride[1] + j * dilation[1]
-                        g = grad[:, co, oy, ox]
-                        gx[:, ch, iy, ix] += g[:, None] * w[co, :, i, j]
-                        gw[co, :, i, j] += g @ xp[:, ch, iy, ix]
-    return gx[:, :, pad[0]:xp.shape[2] - pad[1], pad[2]:xp.shape[3] - pad[3]], gw
 
 
 @st.composite
@@ -96,34 +57,21 @@ def _arrays(case):
 
 @given(any_conv_case)
 @settings()
-def test_conv2d_forward_matches_loop_reference(case):
-    x, w, b = _arrays(case)
-    ph, pw = case["pad"]
-    out = F.conv2d(nc.tensor(x), nc.tensor(w), None if b is None else nc.tensor(b), stride=case["stride"],
-                   padding=case["pad"], dilation=case["dilation"], groups=case["groups"])
-    expected = reference_conv2d(x, w, b, case["stride"], (ph, ph, pw, pw), case["dilation"], case["groups"])
-    tol = 1e-4 if case["dtype"] == np.float32 else 1e-10
-    assert out.dtype == case["dtype"]
-    _assert_close(out.numpy(), expected, tol, case["winograd"])
-
-
-@given(any_conv_case)
-@settings()
 def test_conv2d_fused_relu_and_gradients_match_reference(case):
-    """Fused ReLU forward, then grad input/weight/bias against the loop adjoint of the reference."""
+    """Fused ReLU forward, then grad input/weight/bias against the adjoint of the reference."""
     x, w, b = _arrays(case)
     ph, pw = case["pad"]
     args = dict(stride=case["stride"], padding=case["pad"], dilation=case["dilation"], groups=case["groups"])
     tx, tw = nc.tensor(x, requires_grad=True), nc.tensor(w, requires_grad=True)
     tb = None if b is None else nc.tensor(b, requires_grad=True)
     out = F.conv2d(tx, tw, tb, relu=True, **args)
-    expected = reference_conv2d(x, w, b, case["stride"], (ph, ph, pw, pw), case["dilation"], case["groups"])
+    expected = ref_conv2d(x, w, b, case["stride"], (ph, ph, pw, pw), case["dilation"], case["groups"])
     tol = 1e-4 if case["dtype"] == np.float32 else 1e-10
     _assert_close(out.detach().numpy(), np.maximum(expected, 0), tol, case["winograd"])
     grad = np.random.default_rng(1).standard_normal(out.shape) * (expected > 0)
     grad = grad.astype(case["dtype"]).astype(np.float64)
     out.backward(nc.tensor(grad.astype(case["dtype"])))
-    gx, gw = reference_conv2d_grads(x, w, grad, case["stride"], (ph, ph, pw, pw), case["dilation"], case["groups"])
+    gx, gw = ref_conv2d_backward(x, w, grad, case["stride"], (ph, ph, pw, pw), case["dilation"], case["groups"])
     _assert_close(tx.grad.numpy(), gx, 10 * tol, case["winograd"])
     _assert_close(tw.grad.numpy(), gw, 10 * tol, case["winograd"])
     if tb is not None:
@@ -155,7 +103,7 @@ def test_padding_same_keeps_size_and_matches_asymmetric_reference(k, dilation):
     total = dilation * (k - 1)
     pad = (total // 2, total - total // 2) * 2
     assert out.shape == (1, 3, 5, 6)
-    np.testing.assert_allclose(out.numpy(), reference_conv2d(x, w, None, (1, 1), pad, (dilation,) * 2, 1), atol=1e-10)
+    np.testing.assert_allclose(out.numpy(), ref_conv2d(x, w, None, (1, 1), pad, (dilation,) * 2, 1), atol=1e-10)
 
 
 def test_kernel_equal_to_input_and_one_by_one_and_unbatched():
