@@ -1,10 +1,13 @@
-"""CUDA backend cases: every kernel against the CPU backend (or a float64 numpy reference), forward and backward.
+"""CUDA backend cases: kernels against the CPU backend (or a float64 numpy reference), forward and backward, on
+shapes that span several thread blocks, plus the device model (transfers, errors, in-place, memory pool).
+Every op on tiny shapes, against the float64 references: the op factory (tests/op_specs.py, test_ops.test_op_cuda).
 
-Run by tests/test_cuda_sim.py under the CUDA simulator (tiny shapes); on a GPU machine run it directly:
-``python -m pytest tests/cuda_cases.py``.
+Run by tests/test_cuda_sim.py (with nn_cuda_cases.py and the cuda op specs of test_ops.py) under the CUDA
+simulator (tiny shapes); on a GPU machine run it directly: ``python -m pytest tests/cuda_cases.py``.
 """
 import numpy as np
 import pytest
+from references import ref_avg_pool2d, ref_max_pool2d
 
 import numbaconv as nc
 
@@ -40,36 +43,6 @@ def _same(fn, *arrays, others=(), rtol=1e-9, atol=1e-9):
     np.testing.assert_allclose(out_gpu, out_cpu, rtol=rtol, atol=atol)
     for g_gpu, g_cpu in zip(grads_gpu, grads_cpu):
         np.testing.assert_allclose(g_gpu, g_cpu, rtol=rtol, atol=atol)
-
-
-@pytest.mark.parametrize(
-    "fn",
-    [
-        lambda a, b: a + b,
-        lambda a, b: a - b * 2.0,
-        lambda a, b: a * b,
-        lambda a, b: a / (b.abs() + 1),
-        lambda a, b: (a.abs() + 0.5) ** b,
-        lambda a, b: nc.maximum(a, b) + nc.minimum(a, b),
-        lambda a, b: nc.where(a > b, a, b * 3),
-        lambda a, b: 1 - a.sigmoid() * b.tanh(),
-    ],
-)
-def test_binary_broadcast(fn):
-    _same(fn, _rand(3, 1, 4), _rand(2, 4))
-
-
-@pytest.mark.parametrize(
-    "fn",
-    [
-        lambda a: a.exp().log1p() if hasattr(a, "log1p") else (a.abs() + 1).log().exp(),
-        lambda a: (a.abs() + 0.1).sqrt(),
-        lambda a: a.relu() - nc.clamp(a, -0.5, 0.25),
-        lambda a: -a.abs(),
-    ],
-)
-def test_unary(fn):
-    _same(fn, _rand(5, 3))
 
 
 @pytest.mark.parametrize(
@@ -129,12 +102,6 @@ def test_matmul_noncontiguous_float32():
     _same(lambda x, y: x @ y.T, a, b, rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize("smoothing", [0.0, 0.1])
-def test_cross_entropy(smoothing):
-    target = np.array([0, 3, 1, 3, 2])
-    _same(lambda logits, t: nc.cross_entropy(logits, t, label_smoothing=smoothing), _rand(5, 4), others=(target,))
-
-
 CONV_CASES = [
     # n, c, h, w, cout, k, stride, padding (t, b, l, r), dilation, groups, relu
     (2, 3, 5, 6, 4, 3, 1, (1, 1, 1, 1), 1, 1, True),
@@ -159,31 +126,19 @@ def test_conv2d_forward_backward(case):
 
 
 def test_conv2d_float32_large_tile():
-    x, weight, bias = _rand(1, 8, 9, 9, dtype=np.float32), _rand(64, 8, 3, 3, dtype=np.float32), _rand(64, dtype=np.float32)
+    x, weight = _rand(1, 8, 9, 9, dtype=np.float32), _rand(64, 8, 3, 3, dtype=np.float32)
+    bias = _rand(64, dtype=np.float32)
     args = ((1, 1), (1, 1, 1, 1), (1, 1), 1)
     ref = cpu_conv.conv2d_forward(x, weight, bias, *args, True)
     got = gpu_conv.conv2d_forward(xp.asarray(x), xp.asarray(weight), xp.asarray(bias), *args, True)
     np.testing.assert_allclose(got.copy_to_host(), ref, rtol=1e-4, atol=1e-4)
 
 
-def _pool_reference(x, k, s, p, op):
-    n, c, h, w = x.shape
-    oh, ow = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
-    padded = np.full((n, c, h + 2 * p, w + 2 * p), -np.inf if op == "max" else 0.0)
-    padded[:, :, p : p + h, p : p + w] = x
-    out = np.empty((n, c, oh, ow))
-    for i in range(oh):
-        for j in range(ow):
-            window = padded[:, :, i * s : i * s + k, j * s : j * s + k]
-            out[:, :, i, j] = window.max((2, 3)) if op == "max" else window.mean((2, 3))
-    return out
-
-
 @pytest.mark.parametrize("k, s, p", [(2, 2, 0), (3, 2, 1)])
 def test_pooling(k, s, p):
     x = _rand(2, 3, 5, 6)
     out, idx = gpu_pool.max_pool2d_forward(xp.asarray(x), (k, k), (s, s), (p, p))
-    np.testing.assert_allclose(out.copy_to_host(), _pool_reference(x, k, s, p, "max"))
+    np.testing.assert_allclose(out.copy_to_host(), ref_max_pool2d(x, k, s, p))
     grad = _rand(*out.shape)
     gx = gpu_pool.max_pool2d_backward(xp.asarray(grad), idx, x.shape).copy_to_host()
     expected = np.zeros_like(x).reshape(2, 3, -1)
@@ -193,7 +148,7 @@ def test_pooling(k, s, p):
             np.add.at(expected[a, b], flat_idx[a, b], grad.reshape(2, 3, -1)[a, b])
     np.testing.assert_allclose(gx, expected.reshape(x.shape))
     avg = gpu_pool.avg_pool2d_forward(xp.asarray(x), (k, k), (s, s), (p, p))
-    np.testing.assert_allclose(avg.copy_to_host(), _pool_reference(x, k, s, p, "avg"), atol=1e-12)
+    np.testing.assert_allclose(avg.copy_to_host(), ref_avg_pool2d(x, k, s, p), atol=1e-12)
     # avg backward is the adjoint of forward: <avg(x), g> == <x, avg_backward(g)>
     g_avg = _rand(*avg.shape)
     back = gpu_pool.avg_pool2d_backward(xp.asarray(g_avg), x.shape, (k, k), (s, s), (p, p)).copy_to_host()
@@ -273,26 +228,13 @@ def test_views_keep_pooled_memory_alive():
     np.testing.assert_array_equal(row.copy_to_host(), [4.0, 5.0, 6.0, 7.0])
 
 
-@pytest.mark.parametrize("training", [True, False])
-def test_batch_norm_and_gelu_match_cpu(training):
-    import numbaconv.nn.functional as F
-
-    mean, var = _rand(3), np.abs(_rand(3)) + 0.5
-
-    def fn(x, w, b):
-        rm, rv = (nc.tensor(mean, device=x.device), nc.tensor(var, device=x.device))
-        return F.gelu(F.batch_norm(x, rm, rv, w, b, training=training)) + F.gelu(x, approximate="tanh")
-
-    _same(fn, _rand(4, 3, 2, 3), _rand(3), _rand(3), rtol=1e-7, atol=1e-7)
+@pytest.mark.xfail(strict=True, reason="library bug: a 0-d array sent to cuda comes back with shape (1,)")
+def test_0d_arrays_keep_their_shape():
+    assert nc.tensor(np.array(0.5), device="cuda").shape == ()
+    assert nc.tensor(np.array(0.5)).to("cuda").shape == ()
 
 
-@pytest.mark.parametrize("op", ["max", "avg", "adaptive"])
-def test_pool_ops_match_cpu(op):
-    import numbaconv.nn.functional as F
-
-    fns = {
-        "max": lambda x: F.max_pool2d(x, 3, 2, 1),
-        "avg": lambda x: F.avg_pool2d(x, 2, 2, 1, count_include_pad=False),
-        "adaptive": lambda x: F.adaptive_avg_pool2d(x, (2, 3)),
-    }
-    _same(fns[op], _rand(2, 2, 5, 6))
+@pytest.mark.xfail(strict=True, reason="library bug: a 0-d view of a cuda tensor fails in elementwise kernels")
+def test_0d_views_in_elementwise_ops():
+    x = nc.tensor(np.arange(3.0), device="cuda")
+    assert (x[1] * 2.0).item() == 2.0
