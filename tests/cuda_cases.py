@@ -228,13 +228,11 @@ def test_views_keep_pooled_memory_alive():
     np.testing.assert_array_equal(row.copy_to_host(), [4.0, 5.0, 6.0, 7.0])
 
 
-@pytest.mark.xfail(strict=True, reason="library bug: a 0-d array sent to cuda comes back with shape (1,)")
 def test_0d_arrays_keep_their_shape():
     assert nc.tensor(np.array(0.5), device="cuda").shape == ()
     assert nc.tensor(np.array(0.5)).to("cuda").shape == ()
 
 
-@pytest.mark.xfail(strict=True, reason="library bug: a 0-d view of a cuda tensor fails in elementwise kernels")
 def test_0d_views_in_elementwise_ops():
     x = nc.tensor(np.arange(3.0), device="cuda")
     assert (x[1] * 2.0).item() == 2.0

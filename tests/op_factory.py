@@ -35,7 +35,6 @@ class OpSpec:
     extra_inputs: Callable = None  # extra_inputs(rng, shapes, params) -> non-differentiable np arrays
     tol64: float = 1e-9  # forward float64 tolerance (relative and absolute) against the reference
     scaled32: bool = False  # float32 tolerance relative to the output's largest magnitude (sums of many terms)
-    cuda_xfail: str = None  # a known cuda bug: test_ops marks the cuda case a strict xfail with this reason
 
 
 _TINY = contextvars.ContextVar("tiny", default=False)
@@ -43,7 +42,7 @@ _TINY = contextvars.ContextVar("tiny", default=False)
 
 def tiny():
     """True while drawing a case for a non-cpu device: draws keep to a few dozen elements per input (under the
-    CUDA simulator a 32-thread block costs ~0.1 s), and inputs have at least one dim."""
+    CUDA simulator a 32-thread block costs ~0.1 s)."""
     return _TINY.get()
 
 
@@ -97,10 +96,7 @@ def _run(spec, arrays, extras, params, requires_grad, device="cpu", strided=Fals
     grads = None
     if requires_grad:
         projection = np.random.default_rng(1).standard_normal(out.shape).astype(out.dtype)
-        # a 0-d output is scaled by a python float: cuda tensors of 0-d arrays are a known bug of their own
-        # (cuda_cases.test_0d_arrays_keep_their_shape)
-        weight = float(projection) if out.ndim == 0 else nc.tensor(projection, device=device)
-        (out * weight).sum().backward()
+        (out * nc.tensor(projection, device=device)).sum().backward()
         grads = [np.zeros(t.shape) if t.grad is None else t.grad.numpy() for t in tensors]
     for t, a in zip(tensors, arrays):
         np.testing.assert_array_equal(_host(t), a, err_msg=f"{spec.name} mutated an input on {device}")
@@ -147,7 +143,7 @@ def check_op(spec, data, device="cpu"):
 
 def broadcastable(data, count, min_side=0, max_dims=3):
     shapes = data.draw(
-        hnp.mutually_broadcastable_shapes(num_shapes=count, min_dims=1 if tiny() else 0, max_dims=max_dims,
+        hnp.mutually_broadcastable_shapes(num_shapes=count, min_dims=0, max_dims=max_dims,
                                           min_side=min_side, max_side=3 if tiny() else 4),
         label="shapes",
     )
@@ -155,8 +151,7 @@ def broadcastable(data, count, min_side=0, max_dims=3):
 
 
 def one_shape(data, min_dims=0, max_dims=4, min_side=0, max_side=4):
-    if tiny():  # 1 to 3 dims of 0 to 3 (0-d inputs on cuda: cuda_cases.test_0d_arrays_keep_their_shape)
-        min_dims = max(min_dims, 1)
+    if tiny():  # at most 3 dims of 0 to 3
         max_dims, max_side = min(max_dims, max(min_dims, 3)), min(max_side, 3)
     return data.draw(hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side),
                      label="shape")

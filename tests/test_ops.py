@@ -1,6 +1,7 @@
 """Forward, gradient, stride and no-mutation checks of every op of tests/op_specs.py through the factory, on each
 device: cpu here; cuda here on a GPU, and under the CUDA simulator (tiny shapes, a few examples per op) in the
 subprocess of tests/test_cuda_sim.py."""
+import numpy as np
 import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
@@ -8,6 +9,7 @@ from op_factory import check_op
 from op_specs import SPECS
 
 import numbaconv as nc
+import numbaconv.nn.functional as F
 
 IDS = [s.name for s in SPECS]
 
@@ -30,21 +32,14 @@ def _cuda_settings():
 
 @pytest.mark.skipif(not nc.cuda.is_available(), reason="no CUDA GPU; tests/test_cuda_sim.py runs these under the "
                     "CUDA simulator")
-@pytest.mark.parametrize("spec", [
-    pytest.param(s, marks=pytest.mark.xfail(strict=True, reason=s.cuda_xfail)) if s.cuda_xfail else s for s in SPECS
-], ids=IDS)
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
 @_cuda_settings()
 @given(data=st.data())
 def test_op_cuda(spec, data):
     check_op(spec, data, "cuda")
 
 
-@pytest.mark.xfail(strict=True, reason="library bug: F.gelu returns shape (1,) for a 0-d input, backward then fails")
 def test_gelu_of_a_0d_tensor_is_0d():
-    import numpy as np
-
-    import numbaconv.nn.functional as F
-
     x = nc.tensor(np.array(0.5), requires_grad=True)
     y = F.gelu(x)
     assert y.shape == ()

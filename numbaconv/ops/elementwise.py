@@ -78,13 +78,18 @@ class Div(_Binary):
         return grad_a, grad_b
 
 
+def _log(xp, a):
+    """log of an operand: an array through its namespace, a python number as a python float (stays weak)."""
+    return xp.log(a) if hasattr(a, "shape") else float(np.log(a))
+
+
 class Pow(_Binary):
     kernel = "power"
 
     @staticmethod
     def grads(xp, grad, a, b, out, need_a, need_b):
         grad_a = grad * b * xp.power(a, b - 1) if need_a else None
-        grad_b = grad * out * xp.log(a) if need_b else None
+        grad_b = grad * out * _log(xp, a) if need_b else None
         return grad_a, grad_b
 
 

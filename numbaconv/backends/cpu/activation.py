@@ -62,7 +62,7 @@ def _gelu_tanh(x, out, deriv):
 def gelu_forward(x, tanh_form):
     """(GELU(x), GELU'(x)) for ``x`` of any shape: the erf form, or the tanh approximation."""
     threads.start()
-    x = np.ascontiguousarray(x)
+    x = np.asarray(x, order="C")  # not ascontiguousarray: it turns 0-d into shape (1,)
     out = np.empty_like(x)
     deriv = np.empty_like(x)
     if tanh_form:

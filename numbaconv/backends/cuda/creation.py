@@ -48,7 +48,7 @@ def asarray(data, dtype=None):
             raise ValueError(f"asarray: only C-contiguous device arrays can be shared, got strides {device.strides}")
         array = CudaArray(device.reshape(math.prod(device.shape)), device.shape)
         return array if dtype is None else astype(array, dtype)
-    host = np.ascontiguousarray(data, dtype=dtype)
+    host = np.asarray(data, dtype=dtype, order="C")  # not ascontiguousarray: it turns 0-d into shape (1,)
     return CudaArray(cuda.to_device(host.reshape(-1)), host.shape)
 
 

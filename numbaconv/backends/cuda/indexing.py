@@ -33,8 +33,15 @@ def _advanced(index, ndim):
 
 
 def _basic(shape, index):
-    """(shape, element strides, element offset) of ``a[index]`` for a basic index."""
-    return view_geometry(shape, lambda fake: fake[index])
+    """(shape, element strides, element offset) of ``a[index]`` for a basic index.
+
+    A trailing Ellipsis keeps numpy returning a view when every dim is indexed by an int (a 0-d result),
+    where it would otherwise return a scalar copy that has no offset in ``a``.
+    """
+    items = index if isinstance(index, tuple) else (index,)
+    if not any(item is Ellipsis for item in items):
+        items = items + (Ellipsis,)
+    return view_geometry(shape, lambda fake: fake[items])
 
 
 def getitem(array, index):
