@@ -1,4 +1,5 @@
-"""asv: 2x2 max/avg pooling and global average pooling forward and forward+backward at the seed CNNs' pool inputs, batch 128.
+"""asv: 2x2 max/avg pooling and global average pooling, forward and forward+backward, at the seed CNNs' pool
+inputs, batch 128.
 
 Forward+backward takes the input gradients with ``nc.autograd.grad``: no ``.grad`` accumulation is timed.
 """

@@ -45,7 +45,8 @@ def whole_op(x, w, b, grad, out, repeat):
                 nc.set_num_threads(count)
                 rows[path, count] = (
                     median_ms(lambda: conv.conv2d_forward(x, w, b, STRIDE, PADDING, DILATION, 1, True), repeat),
-                    median_ms(lambda: conv.conv2d_backward(grad, x, w, out, STRIDE, PADDING, DILATION, 1, True), repeat))
+                    median_ms(lambda: conv.conv2d_backward(grad, x, w, out, STRIDE, PADDING, DILATION, 1, True),
+                              repeat))
     finally:
         conv.WINOGRAD_MIN_CHANNELS = default
     return rows
@@ -109,7 +110,8 @@ def kernel_parts(x, w, b, grad, out, repeat):
         "col2im": lambda b0: patches.col2im_nhwc(col, *geometry, xp),
         "unpad": lambda b0: patches.unpad_nchw(xp, b0, b0 + chunk, 1, 1, grad_input),
     }
-    return chunk, {name: median_ms(lambda step=step: [step(b0) for b0 in starts], repeat) for name, step in steps.items()}
+    return chunk, {name: median_ms(lambda step=step: [step(b0) for b0 in starts], repeat)
+                   for name, step in steps.items()}
 
 
 def gemm_layouts(x, w, repeat):

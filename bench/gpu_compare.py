@@ -303,7 +303,8 @@ def train_step_rows(batch, repeat, rows, checks):
 
     checks["train step loss (first, ours vs torch)"] = abs(float(ours().item()) - float(theirs().item()))
     checks["host<->device copies in one step"] = count_copies(ours)
-    flops = sum(2.0 * batch * cout * s * s * cin * 9 * 3 for cin, cout, s in LAYERS) + 2.0 * batch * 3 * (512 * 512 + 5120)
+    flops = (sum(2.0 * batch * cout * s * s * cin * 9 * 3 for cin, cout, s in LAYERS)
+             + 2.0 * batch * 3 * (512 * 512 + 5120))
     fns = {"numbaconv": ours, "torch": theirs, "torch_tf32": with_tf32(theirs)}
     rows.append(("train step", f"torch_net batch {batch}", flops, interleaved(fns, repeat)))
     start = time.perf_counter()
@@ -337,7 +338,8 @@ def main(argv=None):
             t0 = time.perf_counter()
             run()
             print(f"# {section} done in {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
-    print(f"device: {name}; torch {torch.__version__}, cuDNN {torch.backends.cudnn.version()}; fp32 peak {peak} TFLOP/s")
+    print(f"device: {name}; torch {torch.__version__}, cuDNN {torch.backends.cudnn.version()}; "
+          f"fp32 peak {peak} TFLOP/s")
     print("relative errors vs torch fp32: " + ", ".join(f"{k} {v:.1e}" for k, v in checks.items()))
     print("| op | shape | numbaconv ms | torch fp32 ms | ratio | torch TF32 ms | numbaconv TFLOP/s | % of fp32 peak |")
     print("|---|---|---|---|---|---|---|---|")
@@ -346,7 +348,8 @@ def main(argv=None):
         ref = t.get("torch")
         tf = t.get("torch_tf32")
         tflops = flops / ours / 1e9 if flops and ours else float("nan")
-        cells = [f"{ours:.3f}", f"{ref:.3f}" if ref else "", f"{ours / ref:.2f}" if ref else "", f"{tf:.3f}" if tf else "",
+        cells = [f"{ours:.3f}", f"{ref:.3f}" if ref else "", f"{ours / ref:.2f}" if ref else "",
+                 f"{tf:.3f}" if tf else "",
                  f"{tflops:.1f}" if flops else "", f"{100 * tflops / peak:.0f}%" if flops else ""]
         print(f"| {op} | {shape} | " + " | ".join(cells) + " |")
     if args.json:

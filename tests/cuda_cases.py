@@ -14,11 +14,11 @@ import numbaconv as nc
 if not nc.cuda.is_available():
     pytest.skip("no CUDA GPU (or simulator) available", allow_module_level=True)
 
-from numbaconv.backends.cpu import conv as cpu_conv  # noqa: E402
-from numbaconv.backends.cuda import array_api as xp  # noqa: E402
-from numbaconv.backends.cuda import conv as gpu_conv  # noqa: E402
-from numbaconv.backends.cuda import optim as gpu_optim  # noqa: E402
-from numbaconv.backends.cuda import pool as gpu_pool  # noqa: E402
+from numbaconv.backends.cpu import conv as cpu_conv
+from numbaconv.backends.cuda import array_api as xp
+from numbaconv.backends.cuda import conv as gpu_conv
+from numbaconv.backends.cuda import optim as gpu_optim
+from numbaconv.backends.cuda import pool as gpu_pool
 
 RNG = np.random.default_rng(1234)
 

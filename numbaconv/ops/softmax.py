@@ -18,25 +18,14 @@ def log_softmax_array(xp, a, axis):
     return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
 
 
-class LogSoftmax(Function):
-    @staticmethod
-    def forward(ctx, a, *, axis):
-        out = log_softmax_array(namespace_of(a), a, axis)
-        ctx.save_for_backward(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        xp = namespace_of(grad)
-        return grad - xp.exp(out) * xp.sum(grad, axis=ctx.params.axis, keepdims=True)
-
-
 class Softmax(Function):
+    """softmax along ``axis``, or log_softmax with ``log=True``: one forward, and each its own gradient rule."""
+
     @staticmethod
-    def forward(ctx, a, *, axis):
+    def forward(ctx, a, *, axis, log):
         xp = namespace_of(a)
-        out = xp.exp(log_softmax_array(xp, a, axis))
+        out = log_softmax_array(xp, a, axis)
+        out = out if log else xp.exp(out)
         ctx.save_for_backward(out)
         return out
 
@@ -44,7 +33,10 @@ class Softmax(Function):
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
         xp = namespace_of(grad)
-        return out * (grad - xp.sum(grad * out, axis=ctx.params.axis, keepdims=True))
+        axis = ctx.params.axis
+        if ctx.params.log:
+            return grad - xp.exp(out) * xp.sum(grad, axis=axis, keepdims=True)
+        return out * (grad - xp.sum(grad * out, axis=axis, keepdims=True))
 
 
 class LogSumExp(Function):
@@ -66,12 +58,12 @@ class LogSumExp(Function):
 
 def log_softmax(a, dim):
     """log(softmax(a)) computed stably (torch.log_softmax)."""
-    return LogSoftmax.apply(a, axis=normalize_dim("log_softmax", dim, a.ndim))
+    return Softmax.apply(a, axis=normalize_dim("log_softmax", dim, a.ndim), log=True)
 
 
 def softmax(a, dim):
     """exp(a) / sum(exp(a)) along ``dim`` (torch.softmax)."""
-    return Softmax.apply(a, axis=normalize_dim("softmax", dim, a.ndim))
+    return Softmax.apply(a, axis=normalize_dim("softmax", dim, a.ndim), log=False)
 
 
 def logsumexp(a, dim, keepdim=False):

@@ -4,7 +4,7 @@ The CUDA twin (backends/cuda/array_api.py) exposes the same names with the same 
 (tests/test_backend_contract.py holds the two to it).
 """
 import numpy as np
-from numpy import (  # noqa: F401  (re-exported as this backend's namespace)
+from numpy import (
     abs,
     add,
     arange,

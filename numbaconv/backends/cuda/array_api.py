@@ -10,9 +10,9 @@ from .creation import arange, asarray, ascontiguousarray, astype, copy, empty, f
 from .indexing import add_into, getitem, index_add, setitem
 from .joining import concatenate, pad, stack
 from .linalg import matmul
-from .reductions import argmax, max, min, sum  # noqa: A004  (numpy's names)
+from .reductions import argmax, max, min, sum
 from .shapes import broadcast_to, reshape, swapaxes, transpose
-from .ufuncs import (  # noqa: A004  (numpy's names)
+from .ufuncs import (
     abs,
     add,
     clip,

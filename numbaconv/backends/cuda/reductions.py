@@ -36,16 +36,16 @@ def _reduce(op, a, axis, keepdims, dtype):
     return out
 
 
-def sum(a, axis=None, keepdims=False, dtype=None):  # noqa: A001
+def sum(a, axis=None, keepdims=False, dtype=None):
     dtype = np.dtype(dtype) if dtype is not None else (np.dtype(np.int64) if a.dtype.kind in "biu" else a.dtype)
     return _reduce("sum", a, axis, keepdims, dtype)
 
 
-def max(a, axis=None, keepdims=False):  # noqa: A001
+def max(a, axis=None, keepdims=False):
     return _reduce("max", a, axis, keepdims, a.dtype)
 
 
-def min(a, axis=None, keepdims=False):  # noqa: A001
+def min(a, axis=None, keepdims=False):
     return _reduce("min", a, axis, keepdims, a.dtype)
 
 
