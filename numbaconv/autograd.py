@@ -79,7 +79,8 @@ class Function:
             else:
                 raw.append(arg)
         if not (record and is_grad_enabled()):
-            return _wrap(cls.forward(Context(cls), *raw, **params), None)
+            output = cls.forward(Context(cls), *raw, **params)
+            return _wrap(output, None) if type(output) is tuple else Tensor(output)
         grad_inputs = tuple(a if isinstance(a, Tensor) and a.requires_grad else None for a in inputs)
         ctx = Context(cls, grad_inputs, tuple(a is not None for a in grad_inputs),
                       tuple((a._version, a._version[0]) for a in inputs if isinstance(a, Tensor)),
@@ -90,7 +91,7 @@ class Function:
 def _wrap(output, ctx):
     """The forward's output as a Tensor on the graph (extra outputs of a tuple as Tensors without grad)."""
     extras = ()
-    if isinstance(output, tuple):
+    if type(output) is tuple:
         output, extras = output[0], tuple(Tensor(e) for e in output[1:])
     result = Tensor(output)
     if ctx is not None:
