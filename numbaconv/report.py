@@ -1,7 +1,7 @@
 """A PNG grid of test images with predicted/true labels (needs the optional `plot` extra: matplotlib)."""
-import os
-
 import numpy as np
+
+from .atomic import write_atomically
 
 
 def save_prediction_grid(path, dataset, predictions, count=36, columns=6):
@@ -26,7 +26,5 @@ def save_prediction_grid(path, dataset, predictions, count=36, columns=6):
         axis.set_title(f"{dataset.classes[predictions[i]]} / {dataset.classes[label]}", fontsize=7,
                        color="black" if right else "red")
     figure.tight_layout()
-    temporary = f"{path}.tmp.png"
-    figure.savefig(temporary, dpi=100)
+    write_atomically(path, lambda handle: figure.savefig(handle, format="png", dpi=100))
     plt.close(figure)
-    os.replace(temporary, path)

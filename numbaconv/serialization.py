@@ -2,21 +2,29 @@
 
 The structure (dicts, lists, tuples, str, int, float, bool, None) is stored as one JSON string; every array
 or Tensor is stored as its own npz entry and referenced from the JSON. Loading uses ``allow_pickle=False``.
-Files are written atomically: a temporary file in the same folder, flushed and fsynced, then os.replace, so
-a crash or a full disk leaves the previous file intact.
+Files are written atomically (numbaconv.atomic): a crash or a full disk leaves the previous file intact.
+
+``load`` raises FileNotFoundError (or another OSError) when the path cannot be opened, and ValueError naming
+the path for any content that is not a checkpoint ``save`` wrote: truncated, corrupted, foreign or crafted.
 """
 import json
 import os
-import tempfile
+import struct
 import zipfile
+import zlib
 
 import numpy as np
 
+from .atomic import write_atomically
 from .tensor import Tensor
 
 FORMAT = "numbaconv-checkpoint"
 VERSION = 1
 _HEADER = "__numbaconv__"
+# What zipfile, numpy's .npy reader and json raise on crafted bytes (MemoryError: a header asking for more than
+# there is; RecursionError: nesting; NotImplementedError/RuntimeError: unknown compression or encryption flags).
+_CORRUPT = (OSError, EOFError, zipfile.BadZipFile, zlib.error, struct.error, KeyError, IndexError, TypeError,
+            AttributeError, SyntaxError, NotImplementedError, RuntimeError, MemoryError, SystemError, OverflowError)
 
 
 def save(obj, path):
@@ -25,20 +33,7 @@ def save(obj, path):
     structure = _encode(obj, arrays, "obj")
     header = json.dumps({"format": FORMAT, "version": VERSION, "object": structure})
     arrays[_HEADER] = np.array(header)
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            np.savez(out, **arrays)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
-    _fsync_folder(folder)
+    write_atomically(path, lambda out: np.savez(out, **arrays))
 
 
 def load(path):
@@ -63,7 +58,7 @@ def load(path):
             raise ValueError(f"{path!r} holds a pickled object; refusing to load it (numbaconv checkpoints "
                              f"never contain pickles)") from None
         raise ValueError(f"{path!r} is not a numbaconv checkpoint (a truncated or foreign file): {error}") from None
-    except (OSError, EOFError, zipfile.BadZipFile, KeyError) as error:
+    except _CORRUPT as error:
         raise ValueError(f"{path!r} is not a numbaconv checkpoint (a truncated or foreign file): "
                          f"{type(error).__name__}: {error}") from None
     try:
@@ -76,7 +71,7 @@ def load(path):
         if header.get("version") != VERSION:
             raise ValueError(f"version {header.get('version')!r}, this numbaconv reads version {VERSION}")
         return _decode(header["object"], arrays)
-    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as error:
+    except (ValueError, *_CORRUPT) as error:
         raise ValueError(f"{path!r} is not a valid numbaconv checkpoint: {type(error).__name__}: {error}") from None
 
 
@@ -135,17 +130,3 @@ def _decode(node, arrays):
     if tag == "bytes":
         return arrays[node["a"]].tobytes()
     raise ValueError(f"unknown entry type {tag!r}")
-
-
-def _fsync_folder(folder):
-    """Make the rename itself durable (POSIX); a no-op where folders cannot be opened."""
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)

@@ -173,3 +173,42 @@ def test_wrong_version_or_format(tmp_path):
                                           '"object": {"t": "array", "a": "nope"}}'))
     with pytest.raises(ValueError, match="not a valid numbaconv checkpoint"):
         nc.load(path)
+
+
+def test_write_errors_name_the_target_not_the_temporary(tmp_path):
+    target = tmp_path / "missing" / "ckpt.npz"
+    with pytest.raises(FileNotFoundError) as info:
+        nc.save({"epoch": 1}, target)
+    assert str(target) in str(info.value) and ".tmp" not in str(info.value)
+    (tmp_path / "folder.npz").mkdir()
+    with pytest.raises(OSError) as info:
+        nc.save({"epoch": 1}, tmp_path / "folder.npz")
+    assert str(tmp_path / "folder.npz") in str(info.value) and ".tmp" not in str(info.value)
+    assert sorted(os.listdir(tmp_path)) == ["folder.npz"]
+
+
+def test_checkpoints_get_the_mode_open_gives(tmp_path):
+    nc.save({"epoch": 1}, tmp_path / "ckpt.npz")
+    (tmp_path / "plain.txt").write_text("x")
+    assert os.stat(tmp_path / "ckpt.npz").st_mode == os.stat(tmp_path / "plain.txt").st_mode
+
+
+def _patched_headers(raw, offset, value):
+    """``raw`` with the 2-byte field at ``offset`` of every zip local and central header set to ``value``."""
+    out = bytearray(raw)
+    for signature, field in ((b"PK\x03\x04", offset), (b"PK\x01\x02", offset + 2)):
+        start = out.find(signature)
+        while start != -1:
+            out[start + field:start + field + 2] = value.to_bytes(2, "little")
+            start = out.find(signature, start + 4)
+    return bytes(out)
+
+
+@pytest.mark.parametrize("field, value, escaped", [(8, 99, "NotImplementedError"), (6, 1, "RuntimeError")])
+def test_crafted_zip_flags_are_a_value_error(tmp_path, field, value, escaped):
+    path = tmp_path / "ckpt.npz"
+    nc.save(checkpoint(), path)
+    path.write_bytes(_patched_headers(path.read_bytes(), field, value))  # compression method 99, encrypted flag
+    with pytest.raises(ValueError, match="ckpt.npz") as info:
+        nc.load(path)
+    assert escaped in str(info.value)

@@ -1,12 +1,17 @@
-"""Fetch the official CIFAR-10 archive with an md5 check and extract it atomically (torchvision's download=True)."""
+"""Fetch the official CIFAR-10 archive with an md5 check and extract it atomically (torchvision's download=True).
+
+The partial download (``.download-PID-TOKEN.part``) and the extraction folder (``.extract-PID-TOKEN/``) of a
+process that was killed are removed by the next download into the same root (numbaconv.atomic.remove_stale).
+"""
 import hashlib
 import os
 import posixpath
 import shutil
 import tarfile
-import tempfile
 import urllib.request
 import zlib
+
+from ..atomic import make_temporary_dir, remove_stale, temporary_path
 
 URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 MD5 = "c58f30108f718f92721af3b95e74349a"
@@ -26,6 +31,7 @@ def download_cifar10(root, url=None, md5=None, timeout=60):
     """
     url, md5 = url or URL, md5 or MD5
     os.makedirs(root, exist_ok=True)
+    remove_stale(root)
     target = os.path.join(root, FOLDER)
     if os.path.isdir(target):
         return target
@@ -47,10 +53,10 @@ def file_md5(path):
 def fetch(url, path, md5, timeout=60):
     """Download ``url`` to ``path`` through a temporary file, keeping it only if its md5 is ``md5``."""
     folder = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".download-", suffix=".part")
+    temporary = temporary_path(path, prefix=".download", suffix=".part")
     digest = hashlib.md5()
     try:
-        with os.fdopen(handle, "wb") as out:
+        with open(temporary, "xb") as out:
             try:
                 with urllib.request.urlopen(url, timeout=timeout) as response:
                     for chunk in iter(lambda: response.read(_CHUNK), b""):
@@ -72,7 +78,7 @@ def fetch(url, path, md5, timeout=60):
 
 def extract(archive, root, folder):
     """Extract ``folder`` from the tar ``archive`` into ``root``: into a temp dir beside it, then os.replace."""
-    staging = tempfile.mkdtemp(dir=root, prefix=".extract-")
+    staging = make_temporary_dir(root, ".extract")
     try:
         with tarfile.open(archive) as tar:
             members = [m for m in tar.getmembers() if _safe_member(m, archive)]
