@@ -20,6 +20,8 @@ from numbaconv import data
 from numbaconv.data import download, transforms
 from numbaconv.data.cifar10 import RestrictedUnpickler
 
+# The batches here are tiny (a few images each), so the official 10,000-per-file check is off.
+tiny_cifar = functools.partial(data.CIFAR10, records_per_batch=None)
 COUNTS = {"data_batch_1": 3, "data_batch_2": 2, "data_batch_3": 1, "data_batch_4": 2, "data_batch_5": 1,
           "test_batch": 4}
 
@@ -82,7 +84,7 @@ def test_cifar10_reads_both_formats(tmp_path, fmt, train):
         write_binary(tmp_path)
     else:
         write_python(tmp_path, py3=fmt == "py3")
-    dataset = data.CIFAR10(tmp_path, train=train)
+    dataset = tiny_cifar(tmp_path, train=train)
     images, labels = expected(train)
     assert dataset.data.shape == images.shape and dataset.data.dtype == np.uint8
     np.testing.assert_array_equal(dataset.data, images)
@@ -96,14 +98,14 @@ def test_cifar10_reads_both_formats(tmp_path, fmt, train):
 def test_cifar10_root_may_be_the_batches_folder_and_prefers_binary(tmp_path):
     write_binary(tmp_path)
     write_python(tmp_path)
-    assert data.CIFAR10(tmp_path).folder.endswith("cifar-10-batches-bin")
-    direct = data.CIFAR10(tmp_path / "cifar-10-batches-py", train=False)
+    assert tiny_cifar(tmp_path).folder.endswith("cifar-10-batches-bin")
+    direct = tiny_cifar(tmp_path / "cifar-10-batches-py", train=False)
     np.testing.assert_array_equal(direct.data, expected(False)[0])
 
 
 def test_cifar10_item_transform(tmp_path):
     write_binary(tmp_path)
-    dataset = data.CIFAR10(tmp_path, train=False, transform=transforms.ToTensor())
+    dataset = tiny_cifar(tmp_path, train=False, transform=transforms.ToTensor())
     image, _ = dataset[0]
     assert image.shape == (3, 32, 32) and image.dtype == np.float32
     np.testing.assert_allclose(image, expected(False)[0][0].transpose(2, 0, 1) / 255, rtol=1e-6)
@@ -111,7 +113,7 @@ def test_cifar10_item_transform(tmp_path):
 
 def test_missing_folder_says_how_to_get_the_data(tmp_path):
     with pytest.raises(FileNotFoundError, match="download=True") as info:
-        data.CIFAR10(tmp_path / "nowhere")
+        tiny_cifar(tmp_path / "nowhere")
     assert "nowhere" in str(info.value)
 
 
@@ -119,7 +121,7 @@ def test_missing_batch_file(tmp_path):
     folder = write_binary(tmp_path)
     (folder / "data_batch_3.bin").unlink()
     with pytest.raises(FileNotFoundError, match="data_batch_3.bin"):
-        data.CIFAR10(tmp_path)
+        tiny_cifar(tmp_path)
 
 
 def test_truncated_binary_batch(tmp_path):
@@ -127,7 +129,7 @@ def test_truncated_binary_batch(tmp_path):
     path = folder / "test_batch.bin"
     path.write_bytes(path.read_bytes()[:-100])
     with pytest.raises(ValueError, match="test_batch.bin.*truncated"):
-        data.CIFAR10(tmp_path, train=False)
+        tiny_cifar(tmp_path, train=False)
 
 
 def test_binary_batch_with_bad_labels(tmp_path):
@@ -136,7 +138,7 @@ def test_binary_batch_with_bad_labels(tmp_path):
     raw[0] = 200
     (folder / "test_batch.bin").write_bytes(bytes(raw))
     with pytest.raises(ValueError, match="labels must be 0..9"):
-        data.CIFAR10(tmp_path, train=False)
+        tiny_cifar(tmp_path, train=False)
 
 
 @pytest.mark.parametrize("cut", [10, 500, -5])
@@ -145,17 +147,17 @@ def test_truncated_python_batch(tmp_path, cut):
     path = folder / "test_batch"
     path.write_bytes(path.read_bytes()[:cut])
     with pytest.raises(ValueError, match="test_batch.*corrupt, truncated"):
-        data.CIFAR10(tmp_path, train=False)
+        tiny_cifar(tmp_path, train=False)
 
 
 def test_wrong_format_python_batch(tmp_path):
     folder = write_python(tmp_path)
     (folder / "test_batch").write_bytes(pickle.dumps({"pixels": [1, 2]}, protocol=2))
     with pytest.raises(ValueError, match="expected a dict with 'data' and 'labels'"):
-        data.CIFAR10(tmp_path, train=False)
+        tiny_cifar(tmp_path, train=False)
     (folder / "test_batch").write_bytes(b"this is text, not a pickle")
     with pytest.raises(ValueError, match="test_batch"):
-        data.CIFAR10(tmp_path, train=False)
+        tiny_cifar(tmp_path, train=False)
 
 
 class _Boom:
@@ -167,7 +169,7 @@ def test_python_batch_with_code_is_refused(tmp_path):
     folder = write_python(tmp_path)
     (folder / "test_batch").write_bytes(pickle.dumps({"data": _Boom(), "labels": []}, protocol=2))
     with pytest.raises(ValueError, match="refusing to load global"):
-        data.CIFAR10(tmp_path, train=False)
+        tiny_cifar(tmp_path, train=False)
     with pytest.raises(pickle.UnpicklingError):
         RestrictedUnpickler(io.BytesIO(pickle.dumps(print))).load()
 
@@ -219,10 +221,22 @@ def test_download_checks_md5_and_extracts(tmp_path, server):
     root = tmp_path / "cache"
     folder = download.download_cifar10(str(root), url=url, md5=md5)
     assert folder == str(root / "cifar-10-batches-py")
-    dataset = data.CIFAR10(root, train=False)
+    dataset = tiny_cifar(root, train=False)
     np.testing.assert_array_equal(dataset.data, expected(False)[0])
     assert not [p for p in os.listdir(root) if p.startswith(".")]  # no staging or partial files left
     assert download.download_cifar10(str(root), url=url + "-gone", md5=md5) == folder  # present: no download
+
+
+def test_download_removes_what_a_killed_download_left(tmp_path, server):
+    archive, md5 = build_archive(tmp_path)
+    url = server(archive.parent) + "/cifar-10-python.tar.gz"
+    root = tmp_path / "cache"
+    (root / ".extract-999999999-0123456789abcdef" / "cifar-10-batches-py").mkdir(parents=True)
+    (root / ".download-999999999-0123456789abcdef.part").write_bytes(b"half an archive")
+    (root / "data_batch_1").write_bytes(b"not ours to delete")
+    download.download_cifar10(str(root), url=url, md5=md5)
+    assert sorted(os.listdir(root)) == ["cifar-10-batches-py", "cifar-10-python.tar.gz", "data_batch_1"]
+    assert os.stat(root / "cifar-10-python.tar.gz").st_mode == os.stat(root / "data_batch_1").st_mode
 
 
 def test_download_md5_mismatch_keeps_nothing(tmp_path, server):
@@ -240,7 +254,7 @@ def test_cifar10_download_flag_uses_env_cache(tmp_path, server, monkeypatch):
     monkeypatch.setenv("NUMBACONV_DATA", str(tmp_path / "env-cache"))
     monkeypatch.setattr(download, "URL", url)
     monkeypatch.setattr(download, "MD5", md5)
-    dataset = data.CIFAR10(train=True, download=True)
+    dataset = tiny_cifar(train=True, download=True)
     assert len(dataset) == 9 and dataset.folder.startswith(str(tmp_path / "env-cache"))
 
 
@@ -466,3 +480,33 @@ def test_transform_errors():
     with pytest.raises(ValueError, match="shape"):
         transforms.RandomHorizontalFlip()(np.zeros((3, 3), np.uint8))
     assert "RandomCrop" in repr(transforms.Compose([transforms.RandomCrop(32, padding=4)]))
+
+
+# ---- record counts against the official layout --------------------------------------------------------------
+
+
+def test_official_count_is_the_default(tmp_path):
+    write_python(tmp_path)  # 4 test images: an official batch holds 10,000
+    with pytest.raises(ValueError, match=r"test_batch'.* holds 4 images, an official batch holds 10,000"):
+        data.CIFAR10(tmp_path, train=False)
+    folder = write_binary(tmp_path / "bin")
+    with pytest.raises(ValueError, match=r"data_batch_1.bin'.* holds 3 images"):
+        data.CIFAR10(folder)
+
+
+@pytest.mark.parametrize("records", [2, 4])
+@pytest.mark.parametrize("fmt", ["bin", "py2"])
+def test_batch_with_records_cut_or_added_is_refused(tmp_path, fmt, records):
+    (write_binary if fmt == "bin" else write_python)(tmp_path)  # test_batch holds 4, data_batch_1 holds 3
+    with pytest.raises(ValueError, match=f"data_batch_1(.bin)?'.* holds 3 images, an official batch holds {records}"):
+        data.CIFAR10(tmp_path, records_per_batch=records)
+    assert len(data.CIFAR10(tmp_path, train=False, records_per_batch=4)) == 4
+
+
+@pytest.mark.parametrize("labels", [np.arange(4.0), np.arange(8).reshape(4, 2), [1, 2, 3.0, 4], [1, 2, 2**70], "0123"])
+def test_python_batch_labels_must_be_a_list_of_ints(tmp_path, labels):
+    folder = write_python(tmp_path)
+    pixels = make_records("test_batch")[0]
+    (folder / "test_batch").write_bytes(pickle.dumps({"data": pixels, "labels": labels}, protocol=2))
+    with pytest.raises(ValueError, match="test_batch"):
+        data.CIFAR10(tmp_path, train=False, records_per_batch=None)

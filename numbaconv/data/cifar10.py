@@ -3,6 +3,10 @@
 Binary version ``cifar-10-batches-bin/``: records of 1 label byte + 3072 pixel bytes (R, G, B planes of 32x32).
 Python version ``cifar-10-batches-py/``: pickles read through a restricted unpickler that admits only the numpy
 globals those files use, so a crafted file cannot run code.
+
+Every batch file of the official archives holds ``RECORDS_PER_BATCH`` (10,000) images; a file cut at a record
+boundary, one with records added, or a pickle of another shape is refused with a ValueError naming the file
+(the one exception a present but bad batch file raises; a missing one is a FileNotFoundError).
 """
 import codecs
 import os
@@ -18,6 +22,11 @@ TRAIN_FILES = [f"data_batch_{i}" for i in range(1, 6)]
 TEST_FILES = ["test_batch"]
 BIN_DIR, PY_DIR = "cifar-10-batches-bin", "cifar-10-batches-py"
 RECORD = 1 + 3 * 32 * 32
+RECORDS_PER_BATCH = 10_000
+# What the unpickler and numpy raise on crafted bytes (MemoryError: a size field asking for more than there is;
+# RecursionError: nesting; the others from array reconstruction with crafted arguments).
+_CORRUPT = (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
+            LookupError, NotImplementedError, RuntimeError, MemoryError, SystemError, OverflowError)
 
 
 class CIFAR10(ArrayDataset):
@@ -27,9 +36,11 @@ class CIFAR10(ArrayDataset):
     folders itself); ``None`` means the download cache (``$NUMBACONV_DATA`` or ``~/.cache/numbaconv``).
     ``download=True`` fetches the official python-version archive into ``root`` if neither format is there.
     ``.data`` is uint8 (N, 32, 32, 3), ``.targets`` int64 (N,); an item is (HWC uint8 image, int label).
+    ``records_per_batch`` is how many images each batch file must hold (the official 10,000); ``None`` accepts
+    any positive count (small hand-made copies).
     """
 
-    def __init__(self, root=None, train=True, download=False, transform=None):
+    def __init__(self, root=None, train=True, download=False, transform=None, records_per_batch=RECORDS_PER_BATCH):
         self.root = os.path.expanduser(str(root)) if root is not None else _download.default_root()
         self.train = bool(train)
         folder = find_batches(self.root)
@@ -39,8 +50,8 @@ class CIFAR10(ArrayDataset):
         if folder is None:
             raise FileNotFoundError(_missing_message(self.root))
         names = TRAIN_FILES if self.train else TEST_FILES
-        reader = _read_binary if os.path.basename(folder) == BIN_DIR else _read_python
-        parts = [reader(_batch_path(folder, name)) for name in names]
+        reader = read_binary if os.path.basename(folder) == BIN_DIR else read_python
+        parts = [reader(_batch_path(folder, name), records_per_batch) for name in names]
         images = np.concatenate([p[0] for p in parts]) if len(parts) > 1 else parts[0][0]
         targets = np.concatenate([p[1] for p in parts])
         super().__init__(images, targets, transform=transform, classes=CLASSES)
@@ -77,23 +88,37 @@ def _batch_path(folder, name):
     return path
 
 
-def _read_binary(path):
+def read_binary(path, records=RECORDS_PER_BATCH):
+    """(images, labels) of one binary-version batch file that must hold ``records`` images (None: any count)."""
     raw = np.fromfile(path, dtype=np.uint8)
     if raw.size == 0 or raw.size % RECORD:
         raise ValueError(f"CIFAR-10 batch file {path!r} is corrupt or truncated: {raw.size} bytes is not a "
                          f"positive multiple of the {RECORD}-byte record; download or extract it again.")
+    _check_count(path, raw.size // RECORD, records)
     records = raw.reshape(-1, RECORD)
     return _checked(path, records[:, 1:], records[:, 0])
 
 
-def _read_python(path):
+def _check_count(path, count, records):
+    if records is not None and count != records:
+        raise ValueError(f"CIFAR-10 batch file {path!r} is truncated or corrupt: it holds {count:,} images, an "
+                         f"official batch holds {records:,}; download or extract it again.")
+
+
+def read_python(path, records=RECORDS_PER_BATCH):
+    """(images, labels) of one python-version batch file that must hold ``records`` images (None: any count)."""
     try:
         with open(path, "rb") as handle:
             batch = RestrictedUnpickler(handle, encoding="latin1").load()
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError,
-            KeyError, MemoryError) as error:
+        return _python_batch(path, batch, records)
+    except _CORRUPT as error:
+        if isinstance(error, ValueError) and str(error).startswith(f"CIFAR-10 batch file {path!r}"):
+            raise
         raise ValueError(f"CIFAR-10 batch file {path!r} is corrupt, truncated or not a CIFAR-10 python-version "
                          f"batch ({type(error).__name__}: {error}); download or extract it again.") from None
+
+
+def _python_batch(path, batch, records):
     if not isinstance(batch, dict) or "data" not in batch or "labels" not in batch:
         keys = sorted(map(str, batch)) if isinstance(batch, dict) else type(batch).__name__
         raise ValueError(f"CIFAR-10 batch file {path!r} is not a CIFAR-10 python-version batch: expected a dict "
@@ -102,7 +127,16 @@ def _read_python(path):
     if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != RECORD - 1:
         desc = f"{data.dtype} {data.shape}" if isinstance(data, np.ndarray) else type(data).__name__
         raise ValueError(f"CIFAR-10 batch file {path!r}: 'data' must be uint8 of shape (N, 3072), got {desc}")
-    return _checked(path, data, np.asarray(batch["labels"]))
+    if len(data) == 0:
+        raise ValueError(f"CIFAR-10 batch file {path!r} is corrupt: it holds no images")
+    _check_count(path, len(data), records)
+    labels = batch["labels"]
+    if isinstance(labels, list) and all(type(x) is int for x in labels):
+        labels = np.array(labels, dtype=np.int64)
+    elif not isinstance(labels, np.ndarray):
+        raise ValueError(f"CIFAR-10 batch file {path!r}: 'labels' must be a list of ints, got "
+                         f"{type(labels).__name__}")
+    return _checked(path, data, labels)
 
 
 def _checked(path, pixels, labels):
