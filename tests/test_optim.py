@@ -263,3 +263,47 @@ def test_cpu_kernels_match_numpy_reference():
     expected = p * (1 - 1e-3 * 0.1) - (1e-3 / (1 - 0.9**2)) * m2 / (np.sqrt(v2) / math.sqrt(1 - 0.999**2) + 1e-8)
     cpu_optim.adam_step(p, g, m, v, 2, 1e-3, 0.9, 0.999, 1e-8, 0.1, True)
     np.testing.assert_allclose(p, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("make", [lambda g: optim.SGD(g, lr=0.1, momentum=0.9), lambda g: optim.Adam(g, lr=0.1),
+                                  lambda g: optim.AdamW(g, lr=0.1)])
+@pytest.mark.parametrize("bad", [dict(lr=-0.1), dict(lr=math.nan), dict(lr=math.inf), dict(weight_decay=-1.0),
+                                 dict(weight_decay=math.nan)])
+def test_per_group_values_are_checked_like_the_defaults(make, bad):
+    groups = [dict(params=[nn.Parameter(nc.ones(2))]), dict(params=[nn.Parameter(nc.ones(2))], **bad)]
+    name = next(iter(bad))
+    with pytest.raises(ValueError, match=f"{name}=.*parameter group 1"):
+        make(groups)
+    with pytest.raises(ValueError, match=f"{name}="):
+        make([dict(params=[nn.Parameter(nc.ones(2))])]).add_param_group(groups[1])
+
+
+@pytest.mark.parametrize("first, second", [("sgd", "adam"), ("adam", "sgd"), ("adamw", "sgd")])
+def test_state_of_another_optimizer_is_refused(first, second):
+    make = {"sgd": lambda p: optim.SGD(p, lr=0.1, momentum=0.9), "adam": lambda p: optim.Adam(p),
+            "adamw": lambda p: optim.AdamW(p)}
+    p = nn.Parameter(nc.ones(3))
+    p.grad = nc.ones(3)
+    opt = make[first]([p])
+    opt.step()
+    target = make[second]([nn.Parameter(nc.ones(3))])
+    with pytest.raises(ValueError, match="another optimizer"):
+        target.load_state_dict(opt.state_dict())
+    assert target.state == {}
+
+
+@pytest.mark.parametrize("total_steps", range(1, 13))
+@pytest.mark.parametrize("kwargs", [dict(pct_start=0.25), dict(pct_start=0.2, anneal_strategy="linear", div_factor=5.0),
+                                    dict(pct_start=1.0), dict(pct_start=0.0), dict(pct_start=0.5, three_phase=True)])
+def test_one_cycle_of_any_length(total_steps, kwargs):
+    """Short runs (`--limit 500 --epochs 1` is 4 steps) do not divide by zero; the rates stay within the cycle."""
+    p = nn.Parameter(nc.ones(2))
+    opt = optim.SGD([p], lr=0.1, momentum=0.9)
+    schedule = optim.lr_scheduler.OneCycleLR(opt, max_lr=0.4, total_steps=total_steps, **kwargs)
+    low = 0.4 / kwargs.get("div_factor", 25.0) / 1e4
+    rates = [opt.param_groups[0]["lr"]]
+    for _ in range(total_steps):
+        schedule.step()
+        rates.append(opt.param_groups[0]["lr"])
+    assert all(math.isfinite(r) and low * (1 - 1e-12) <= r <= 0.4 * (1 + 1e-12) for r in rates), rates
+    assert 0.85 <= opt.param_groups[0]["momentum"] <= 0.95

@@ -1,6 +1,6 @@
 """Adam and AdamW (torch.optim.Adam / torch.optim.AdamW), one fused kernel pass per parameter."""
 from ..backends import namespace
-from .optimizer import Optimizer, contiguous_grad, optim_kernels
+from .optimizer import Optimizer, contiguous_grad, non_negative, optim_kernels
 
 
 class Adam(Optimizer):
@@ -11,17 +11,19 @@ class Adam(Optimizer):
     """
 
     decoupled = False
+    required_state = ("step", "exp_avg", "exp_avg_sq")
+    optional_state = ("max_exp_avg_sq",)
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
-        if lr < 0:
-            raise ValueError(f"{type(self).__name__}: invalid learning rate lr={lr}")
-        if eps < 0:
-            raise ValueError(f"{type(self).__name__}: invalid eps={eps}")
-        if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
-            raise ValueError(f"{type(self).__name__}: betas must be two numbers in [0, 1), got {betas!r}")
-        if weight_decay < 0:
-            raise ValueError(f"{type(self).__name__}: invalid weight_decay={weight_decay}")
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad))
+
+    def check_group(self, group):
+        super().check_group(group)
+        if not non_negative(group["eps"]):
+            raise ValueError(f"invalid eps={group['eps']!r}: expected a finite number >= 0")
+        betas = group["betas"]
+        if len(betas) != 2 or not all(non_negative(b) and b < 1.0 for b in betas):
+            raise ValueError(f"betas must be two numbers in [0, 1), got {betas!r}")
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; returns ``closure()``'s loss when given."""

@@ -106,6 +106,10 @@ class OneCycleLR(LRScheduler):
     """The 1cycle policy: warm up from max_lr/div_factor to max_lr over ``pct_start`` of the steps, then anneal to
     max_lr/(div_factor·final_div_factor); momentum (or Adam's β₁) cycles inversely
     (torch.optim.lr_scheduler.OneCycleLR).
+
+    Unlike PyTorch's, a phase shorter than one step (the warm-up of a 4-step run at pct_start=0.25, of a 5-step
+    run at 0.2) counts as already complete instead of dividing by zero, so any total_steps >= 1 works; runs with
+    longer phases get PyTorch's values.
     """
 
     def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None, pct_start=0.3,
@@ -180,7 +184,8 @@ class OneCycleLR(LRScheduler):
             for i, phase in enumerate(phases):
                 end_step = phase["end_step"]
                 if step <= end_step or i == len(phases) - 1:
-                    pct = (step - start_step) / (end_step - start_step)
+                    span = end_step - start_step
+                    pct = min(max((step - start_step) / span, 0.0), 1.0) if span > 0 else 1.0
                     lr = self._anneal(group[phase["start_lr"]], group[phase["end_lr"]], pct)
                     momentum = self._anneal(group[phase["start_momentum"]], group[phase["end_momentum"]], pct) \
                         if self.cycle_momentum else None

@@ -1,5 +1,6 @@
 """Optimizer base: parameter groups, per-parameter state, zero_grad, state_dict (torch.optim.Optimizer)."""
 import copy
+import math
 
 import numpy as np
 
@@ -7,6 +8,11 @@ from ..backends import host_copy, kernels, namespace
 from ..grad_mode import enable_grad
 from ..grads import zero_grads
 from ..tensor import Tensor
+
+
+def non_negative(value):
+    """Whether ``value`` is a finite real number >= 0 (NaN and infinities are not)."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and math.isfinite(value) and value >= 0
 
 
 def optim_kernels(param):
@@ -24,8 +30,13 @@ class Optimizer:
     """Base class of the optimizers (torch.optim.Optimizer).
 
     ``params`` is an iterable of Tensors or of dicts (parameter groups with their own hyper-parameters);
-    ``state[param]`` holds each parameter's buffers. Subclasses implement ``step``.
+    ``state[param]`` holds each parameter's buffers. Subclasses implement ``step``, ``check_group`` (a
+    ValueError for bad hyper-parameters, run on every group, so per-group values are checked as the defaults are)
+    and name the buffers a parameter's state holds (``required_state``, ``optional_state``).
     """
+
+    required_state = ()
+    optional_state = ()
 
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
@@ -56,7 +67,18 @@ class Optimizer:
         if any(id(p) in existing for p in params) or len({id(p) for p in params}) != len(params):
             raise ValueError("some parameters appear in more than one parameter group (or twice in one)")
         full = {**self.defaults, **group, "params": params}
+        try:
+            self.check_group(full)
+        except ValueError as error:
+            raise ValueError(f"{type(self).__name__}: {error} (parameter group {len(self.param_groups)})") from None
         self.param_groups.append(full)
+
+    def check_group(self, group):
+        """Raise a ValueError when ``group``'s hyper-parameters are invalid (subclasses extend it)."""
+        if not non_negative(group.get("lr", 0.0)):
+            raise ValueError(f"invalid learning rate lr={group.get('lr')!r}: expected a finite number >= 0")
+        if not non_negative(group.get("weight_decay", 0.0)):
+            raise ValueError(f"invalid weight_decay={group.get('weight_decay')!r}: expected a finite number >= 0")
 
     def zero_grad(self, set_to_none=True):
         """Clear every parameter's ``.grad`` (to None, or to zeros in place) (torch.optim.Optimizer.zero_grad)."""
@@ -115,6 +137,11 @@ class Optimizer:
             if key not in by_index:
                 raise ValueError(f"load_state_dict: state for parameter {key}, which no group lists")
             param = by_index[key]
+            names = set(entries)
+            if not set(self.required_state) <= names <= {*self.required_state, *self.optional_state}:
+                raise ValueError(f"load_state_dict: the state of parameter {key} holds {sorted(names)}; a "
+                                 f"{type(self).__name__} keeps {sorted({*self.required_state, *self.optional_state})}"
+                                 f" (a state of another optimizer?)")
             restored = {}
             for name, value in entries.items():
                 if isinstance(value, np.ndarray) and value.ndim > 0:

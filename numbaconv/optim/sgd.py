@@ -1,24 +1,26 @@
 """Stochastic gradient descent with momentum, dampening, weight decay and Nesterov (torch.optim.SGD)."""
 from ..backends import namespace
-from .optimizer import Optimizer, contiguous_grad, optim_kernels
+from .optimizer import Optimizer, contiguous_grad, non_negative, optim_kernels
 
 
 class SGD(Optimizer):
     """PyTorch's rule: d = g + wd·p; buf = d (first step) else momentum·buf + (1 - dampening)·d;
     d = d + momentum·buf (Nesterov) or buf; p -= lr·d. One fused kernel pass per parameter."""
 
+    optional_state = ("momentum_buffer",)
+
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
-        if lr < 0:
-            raise ValueError(f"SGD: invalid learning rate lr={lr}")
-        if momentum < 0:
-            raise ValueError(f"SGD: invalid momentum={momentum}")
-        if weight_decay < 0:
-            raise ValueError(f"SGD: invalid weight_decay={weight_decay}")
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError(f"SGD: nesterov needs momentum > 0 and dampening 0, got momentum={momentum}, "
-                             f"dampening={dampening}")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                                       nesterov=nesterov))
+
+    def check_group(self, group):
+        super().check_group(group)
+        momentum, dampening = group["momentum"], group["dampening"]
+        if not non_negative(momentum):
+            raise ValueError(f"invalid momentum={momentum!r}: expected a finite number >= 0")
+        if group["nesterov"] and (momentum <= 0 or dampening != 0):
+            raise ValueError(f"nesterov needs momentum > 0 and dampening 0, got momentum={momentum}, "
+                             f"dampening={dampening}")
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; returns ``closure()``'s loss when given."""
