@@ -7,6 +7,12 @@ products, one per tile position): forward ``m = v @ u^T``; backward ``dv = dm @ 
 ``du += dm^T @ v`` (grad weight). Measured on the Torch-net layers and a 256-channel one (2 threads, fwd+bwd):
 4 MB chunks 5-20 % faster than 1-2 MB, 8 MB slower on 64-channel layers.
 ``padding`` is (top, bottom, left, right).
+
+The transforms mix every pixel of a 6x6 tile into all 16 outputs and scale by up to ~10 per axis, so a NaN or
+Inf input would spread to outputs the direct sum leaves finite, and magnitudes far below overflow for the direct
+sum would overflow here. :func:`fits_forward` and :func:`fits_backward` bound each pass's intermediates from the
+operands' max |.| (winograd.FORWARD_GAIN ...; two numpy reductions per operand, about 1 % of the conv's time on
+the Torch-net layers); conv.py sends the pass to the patch GEMM, whose sums are the direct ones, when they fail.
 """
 import numpy as np
 
@@ -22,6 +28,33 @@ def _geometry(x, cout, oh, ow):
     per_image = POSITIONS * tiles_h * tiles_w * (x.shape[1] + cout) * x.itemsize
     chunk = max(1, min(x.shape[0], CHUNK_BYTES // per_image))
     return tiles_h, tiles_w, chunk
+
+
+def _magnitude(a):
+    """max |a| (0 when empty) in two SIMD reductions without a temporary; NaN when ``a`` holds one."""
+    return float(np.maximum(a.max(initial=0), -a.min(initial=0)))
+
+
+def _fits(gain, terms, a, b, dtype):
+    """Whether intermediates up to gain * terms * a * b (a and b: the operands' max |.|) stay finite in ``dtype``
+    (with a factor 2 to spare for rounding); False when an operand holds a NaN or an Inf."""
+    return gain * terms * a * b <= float(np.finfo(dtype).max) / 2
+
+
+def fits_forward(x, w):
+    """Whether :func:`forward` gives the direct sum's values for x and w (finite, far enough from overflow)."""
+    return _fits(winograd.FORWARD_GAIN, x.shape[1], _magnitude(x), _magnitude(w), x.dtype)
+
+
+def fits_backward(grad3, x, w, ow, needs):
+    """Whether :func:`backward` gives the direct sums' values for the gradients in ``needs`` (grad3 as there)."""
+    if not (needs[0] or needs[1]):
+        return True
+    g = _magnitude(grad3)
+    if needs[0] and not _fits(winograd.INPUT_GRAD_GAIN, w.shape[0], g, _magnitude(w), x.dtype):
+        return False
+    tiles = x.shape[0] * winograd.tiles(grad3.shape[2] // ow) * winograd.tiles(ow)
+    return not needs[1] or _fits(winograd.WEIGHT_GRAD_GAIN, tiles, g, _magnitude(x), x.dtype)
 
 
 def forward(x, w, bias, padding, oh, ow, relu):
