@@ -1,4 +1,4 @@
-"""The CIFAR-10 CNNs, the two seed examples and the stronger default, each with its training recipe
+"""The CIFAR-10 CNNs, the four networks of the articles and the stronger default, each with its training recipe
 (cf. torchvision.models builders and their weights' recipes)."""
 import dataclasses
 
@@ -27,6 +27,36 @@ def torch_net(num_classes=10):
         nn.Conv2d(64, 128, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(128, 128, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(), nn.Linear(128 * 2 * 2, 512), nn.ReLU(), nn.Linear(512, num_classes),
+    )
+
+
+def _bn_block(c_in, c_out):
+    return [nn.Conv2d(c_in, c_out, 3, padding="same"), nn.BatchNorm2d(c_out), nn.ReLU(), nn.MaxPool2d(2)]
+
+
+def vgg_bn_net(num_classes=10):
+    """TensorFlow article's BatchNorm network (Keras Conv2D 'same' → BatchNormalization → ReLU): conv 3×3 with
+    64, 128, 256, 512 filters, each + BN + ReLU; flatten, dense 1024 + ReLU, dense 10. The convs keep their biases
+    (Keras' default), though BN cancels them.
+
+    The article's code has no pooling, which would give the first dense layer 512·32·32·1024 ≈ 537 M weights on
+    32×32 inputs; here a 2×2 max-pool follows each block (as in VGG), so it sees 512·2·2."""
+    layers = []
+    for c_in, c_out in ((3, 64), (64, 128), (128, 256), (256, 512)):
+        layers += _bn_block(c_in, c_out)
+    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(512 * 2 * 2, 1024), nn.ReLU(),
+                         nn.Linear(1024, num_classes))
+
+
+def tf_same_net(num_classes=10):
+    """TensorFlow example of the neural-network article: conv 3→32→64→128 (3×3 'same'), each + ReLU + max-pool 2;
+    dense 512, 10. The flatten is 128·4·4 = 2048 on 32×32 inputs (the article's 768 does not match) and the
+    output has CIFAR-10's 10 classes (the article's has 3)."""
+    return nn.Sequential(
+        nn.Conv2d(3, 32, 3, padding="same"), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding="same"), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(64, 128, 3, padding="same"), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(128 * 4 * 4, 512), nn.ReLU(), nn.Linear(512, num_classes),
     )
 
 
@@ -116,13 +146,16 @@ class Recipe:
 
 
 _ADAM = Recipe(batch_size=128, lr=2e-3, optimizer="adam", schedule="onecycle", momentum=0.9, weight_decay=0.0)
-MODELS = {"keras_net": keras_net, "torch_net": torch_net, "default_net": default_net}
+MODELS = {"keras_net": keras_net, "torch_net": torch_net, "default_net": default_net, "vgg_bn_net": vgg_bn_net,
+          "tf_same_net": tf_same_net}
 RECIPES = {
     "keras_net": _ADAM,
     "torch_net": _ADAM,
     # airbench94's recipe (its lr 11.5 and decay 0.0153 per 1024 images of a summed loss, as a mean loss at batch 512)
     "default_net": Recipe(batch_size=512, lr=0.75, optimizer="sgd", schedule="linear", momentum=0.85,
                           weight_decay=1.33e-3, label_smoothing=0.2, bias_lr_scale=64.0, crop_padding=2),
+    "vgg_bn_net": _ADAM,  # provisional, until the pilots pick one
+    "tf_same_net": _ADAM,  # provisional, until the pilots pick one
 }
 
 

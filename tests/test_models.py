@@ -11,12 +11,44 @@ from numbaconv.training import TrainConfig, make_optimizer, make_schedule, param
 
 
 @pytest.mark.parametrize("name, parameters",
-                         [("keras_net", 361_034), ("torch_net", 527_946), ("default_net", 1_972_792)])
+                         [("keras_net", 361_034), ("torch_net", 527_946), ("default_net", 1_972_792),
+                          ("vgg_bn_net", 3_661_322), ("tf_same_net", 1_147_466)])
 def test_models_map_cifar_batches_to_ten_logits(name, parameters):
     model = models.build(name)
     assert sum(p.numel() for p in model.parameters()) == parameters
     x = nc.Tensor(np.random.default_rng(0).standard_normal((2, 3, 32, 32)).astype(np.float32))
     assert model(x).shape == (2, 10)
+
+
+@pytest.mark.parametrize("name, widths, flat", [("vgg_bn_net", [64, 128, 256, 512], 512 * 2 * 2),
+                                                ("tf_same_net", [32, 64, 128], 128 * 4 * 4)])
+def test_article_nets_have_same_convs_each_followed_by_a_2x2_pool(name, widths, flat):
+    model = models.build(name)
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+    assert [c.out_channels for c in convs] == widths
+    assert all(c.kernel_size == (3, 3) and c.padding == "same" for c in convs)
+    assert sum(isinstance(m, nn.MaxPool2d) for m in model.modules()) == len(widths)
+    assert sum(isinstance(m, nn.BatchNorm2d) for m in model.modules()) == (len(widths) if name == "vgg_bn_net" else 0)
+    flatten = [i for i, m in enumerate(model) if isinstance(m, nn.Flatten)][0]
+    x = nc.randn(2, 3, 32, 32)
+    assert model[:flatten + 1](x).shape == (2, flat) and model[flatten + 1].in_features == flat
+
+
+@pytest.mark.parametrize("name", ["vgg_bn_net", "tf_same_net"])
+def test_article_nets_take_a_training_step_with_their_recipe(name):
+    nc.manual_seed(0)
+    model, config = models.build(name), TrainConfig(model=name)
+    optimizer = make_optimizer(config.optimizer, parameter_groups(model, config.lr, config.weight_decay),
+                               config.momentum)
+    before = {k: v.copy() for k, v in model.state_dict().items()}
+    images, labels = nc.randn(4, 3, 32, 32), nc.tensor([0, 3, 5, 9])
+    loss = F.cross_entropy(model(images), labels, label_smoothing=config.label_smoothing)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    assert np.isfinite(loss.item())
+    after = model.state_dict()
+    assert [k for k in before if np.array_equal(before[k], after[k])] == []
 
 
 def test_default_net_starts_with_identity_filters_and_frozen_norm_scales():
