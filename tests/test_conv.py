@@ -120,6 +120,28 @@ def test_kernel_equal_to_input_and_one_by_one_and_unbatched():
     np.testing.assert_allclose(single.numpy(), F.conv2d(nc.tensor(x[:1]), nc.tensor(w1)).numpy()[0])
 
 
+@pytest.mark.parametrize("x_shape,w_shape", [
+    ((0, 16, 6, 6), (4, 16, 3, 3)),  # an empty batch on the Winograd path
+    ((0, 3, 5, 5), (4, 3, 2, 2)),
+    ((2, 0, 5, 5), (4, 0, 3, 3)),  # no input channels: the output is the bias
+    ((2, 3, 5, 5), (0, 3, 3, 3)),  # no output channels
+])
+def test_empty_sums_forward_and_backward(x_shape, w_shape):
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal(x_shape), rng.standard_normal(w_shape)
+    b = np.linspace(-1, 1, w_shape[0])
+    tx, tw, tb = (nc.tensor(a, requires_grad=True) for a in (x, w, b))
+    out = F.conv2d(tx, tw, tb, padding=1, relu=True)
+    expected = np.maximum(ref_conv2d(x, w, b, padding=1), 0)
+    assert out.shape == expected.shape
+    np.testing.assert_array_equal(out.detach().numpy(), expected)
+    grad = rng.standard_normal(out.shape)
+    out.backward(nc.tensor(grad))
+    np.testing.assert_array_equal(tx.grad.numpy(), np.zeros(x_shape))
+    np.testing.assert_array_equal(tw.grad.numpy(), np.zeros(w_shape))
+    np.testing.assert_allclose(tb.grad.numpy(), (grad * (expected > 0)).sum(axis=(0, 2, 3)), atol=1e-12)
+
+
 @pytest.mark.parametrize("x_shape,w_shape,kwargs,match", [
     ((1, 3, 5, 5), (4, 2, 3, 3), {}, r"input has 3 channels .* weight expects 2"),
     ((1, 4, 5, 5), (4, 2, 3, 3), dict(groups=3), r"groups=3 must divide in_channels=4"),

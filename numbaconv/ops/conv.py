@@ -2,7 +2,8 @@
 import numpy as np
 
 from ..autograd import Function
-from ..backends import kernels_of
+from ..backends import kernels_of, namespace_of
+from ..backends.window_shapes import conv_output_size
 from ..tensor import Tensor
 from ._util import pair
 
@@ -10,7 +11,10 @@ from ._util import pair
 class Conv2d(Function):
     @staticmethod
     def forward(ctx, x, w, b, *, stride, padding, dilation, groups, relu):
-        out = kernels_of(x, "conv").conv2d_forward(x, w, b, stride, padding, dilation, groups, relu)
+        if x.size == 0 or w.size == 0:
+            out = _bias_only(x, w, b, stride, padding, dilation, relu)
+        else:
+            out = kernels_of(x, "conv").conv2d_forward(x, w, b, stride, padding, dilation, groups, relu)
         ctx.save_for_backward(x, w, out if relu else None)
         return out
 
@@ -18,8 +22,30 @@ class Conv2d(Function):
     def backward(ctx, grad):
         x, w, out = ctx.saved_tensors
         p = ctx.params
+        if x.size == 0 or w.size == 0:
+            return _bias_only_backward(grad, x, w, out, ctx.needs_input_grad)
         return kernels_of(grad, "conv").conv2d_backward(grad, x, w, out, p.stride, p.padding, p.dilation, p.groups,
                                                         p.relu, ctx.needs_input_grad)
+
+
+def _bias_only(x, w, b, stride, padding, dilation, relu):
+    """conv2d with nothing to sum (no images, input or output channels): the bias everywhere (then ReLU)."""
+    xp = namespace_of(x)
+    oh = conv_output_size(x.shape[2], w.shape[2], stride[0], padding[0], padding[1], dilation[0])
+    ow = conv_output_size(x.shape[3], w.shape[3], stride[1], padding[2], padding[3], dilation[1])
+    out = xp.zeros((x.shape[0], w.shape[0], oh, ow), x.dtype)
+    if b is not None:
+        out = xp.add(out, xp.reshape(b, (1, -1, 1, 1)))
+    return xp.relu(out) if relu else out
+
+
+def _bias_only_backward(grad, x, w, out, needs):
+    """Zero gradients of the (empty) input and weight; the bias's is the sum of the gradient (where out > 0)."""
+    xp = namespace_of(grad)
+    if out is not None:
+        grad = xp.where(xp.less_equal(out, 0), xp.zeros((), grad.dtype), grad)
+    return (xp.zeros(x.shape, x.dtype) if needs[0] else None, xp.zeros(w.shape, w.dtype) if needs[1] else None,
+            xp.sum(grad, axis=(0, 2, 3)) if needs[2] else None)
 
 
 def _padding(padding, kernel, stride, dilation):
