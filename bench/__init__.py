@@ -1,13 +1,14 @@
 """Benchmarks (asv, ``benchmark_dir`` = bench) and a side-by-side comparison (``python -m bench.compare``).
 
 Layer shapes of the two seed CNNs at batch 128: (name, in_channels, out_channels, size, padding).
-With ``environment_type: existing`` asv installs nothing, so the checkout's numbaconv is put on sys.path.
+Outside asv and in asv's existing environment (``--python=same``) the checkout's numbaconv is put on sys.path;
+in the virtualenvs asv builds per commit (ASV_ENV_TYPE=virtualenv) it is not: the commit's installed one runs.
 """
 import os
 import sys
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if _ROOT not in sys.path:
+if os.environ.get("ASV_ENV_TYPE", "existing") == "existing" and _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 BATCH = 128
