@@ -1,4 +1,5 @@
-"""conv2d with NaN, Inf and huge values: the direct sum's values and NaN/Inf pattern on every CPU path.
+"""Numerical edge cases: conv2d with NaN, Inf and huge values (the direct sum's values and NaN/Inf pattern on
+every CPU path); dtypes the compiled kernels lack (float16, long double) refused at the op in one line.
 
 The Winograd path (3x3, stride 1, 16+ channels) mixes a whole 6x6 tile into each output, so it must hand such
 operands to the patch GEMM. "The direct sum's pattern" is that of the float64 reference loop
@@ -126,3 +127,25 @@ def test_winograd_serves_ordinary_values_and_refuses_the_others(dtype):
     assert not conv_winograd.fits_backward(_poison(x[:, :3]).reshape(2, 3, -1), x, w, 10, (True, False, False))
     assert not conv_winograd.fits_backward(x[:, :3].reshape(2, 3, -1), _poison(x), w, 10, (False, True, False))
     assert conv_winograd.fits_backward(x[:, :3].reshape(2, 3, -1), _poison(x), w, 10, (True, False, False))
+
+
+KERNEL_OPS = {
+    "conv2d": lambda x: F.conv2d(x, x[:1]),
+    "max_pool2d": lambda x: F.max_pool2d(x, 2),
+    "avg_pool2d": lambda x: F.avg_pool2d(x, 2),
+    "adaptive_avg_pool2d": lambda x: F.adaptive_avg_pool2d(x, 1),
+    "gelu": F.gelu,
+    "dropout": lambda x: F.dropout(x, 0.5),
+    "batch_norm": lambda x: F.batch_norm(x, None, None, training=True),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.longdouble])
+@pytest.mark.parametrize("op", sorted(KERNEL_OPS))
+def test_dtypes_without_kernels_are_refused_at_the_op(op, dtype):
+    x = nc.tensor(np.ones((2, 2, 4, 4)), dtype=dtype)
+    with pytest.raises(TypeError) as error:
+        KERNEL_OPS[op](x)
+    message = str(error.value)
+    assert message.startswith(f"{op}: dtype {np.dtype(dtype)} is not supported") and "float32 or float64" in message
+    assert "\n" not in message

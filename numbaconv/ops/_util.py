@@ -1,5 +1,7 @@
-"""Helpers shared by the ops: gradient un-broadcasting, dim checks, operand shapes."""
+"""Helpers shared by the ops: gradient un-broadcasting, dim checks, operand shapes, kernel dtypes."""
 import numpy as np
+
+KERNEL_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def shape_of(operand):
@@ -42,3 +44,12 @@ def pair(op, name, value, minimum):
     if any(v < minimum for v in values):
         raise ValueError(f"{op}: {name} must be >= {minimum}, got {value!r}")
     return int(values[0]), int(values[1])
+
+
+def check_kernel_dtype(op, dtype, floating=False):
+    """A one-line TypeError unless the compiled kernels take ``dtype``: float32 or float64, or (unless
+    ``floating``) a bool or integer dtype. Numba compiles no float16, long double or complex kernels here."""
+    if dtype in KERNEL_FLOATS or (not floating and dtype.kind in "biu"):
+        return
+    raise TypeError(f"{op}: dtype {dtype} is not supported; expected float32 or float64"
+                    + ("" if floating else " (or an integer dtype)"))

@@ -3,6 +3,7 @@ from .. import random as _random
 from ..autograd import Function
 from ..backends import kernels_of, namespace_of
 from ..tensor import Tensor
+from ._util import check_kernel_dtype
 
 
 class Gelu(Function):
@@ -25,8 +26,7 @@ def gelu(input, approximate="none"):
         raise TypeError(f"gelu: input must be a Tensor, got {type(input).__name__}")
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    if input.dtype.kind != "f":
-        raise TypeError(f"gelu: expected a floating dtype, got {input.dtype}")
+    check_kernel_dtype("gelu", input.dtype, floating=True)
     return Gelu.apply(input, tanh_form=approximate == "tanh")
 
 
@@ -52,6 +52,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
         raise ValueError(f"dropout: p must be a probability in [0, 1], got {p!r}")
     if not training or p == 0.0:
         return input
+    check_kernel_dtype("dropout", input.dtype)
     key = int(_random.generator().integers(0, 2**63))
     mask = kernels_of(input.data, "activation").dropout_mask(input.shape, input.dtype, float(p), key)
     return Dropout.apply(input, mask=mask)

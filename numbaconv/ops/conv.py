@@ -5,7 +5,7 @@ from ..autograd import Function
 from ..backends import kernels_of, namespace_of
 from ..backends.window_shapes import conv_output_size
 from ..tensor import Tensor
-from ._util import pair
+from ._util import check_kernel_dtype, pair
 
 
 class Conv2d(Function):
@@ -79,8 +79,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     if input.dtype != weight.dtype or (bias is not None and bias.dtype != input.dtype):
         raise TypeError(f"conv2d: input, weight and bias must share a dtype, got {input.dtype} and {weight.dtype}"
                         + ("" if bias is None else f" and {bias.dtype}"))
-    if not np.issubdtype(input.dtype, np.floating):
-        raise TypeError(f"conv2d: expected a floating dtype, got {input.dtype}")
+    check_kernel_dtype("conv2d", input.dtype, floating=True)
     if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1:
         raise ValueError(f"conv2d: groups must be a positive int, got {groups!r}")
     unbatched = input.ndim == 3

@@ -2,6 +2,7 @@
 from ..autograd import Function
 from ..backends import kernels_of, namespace_of
 from ..tensor import Tensor
+from ._util import check_kernel_dtype
 
 
 def _as_ncl(xp, x):
@@ -60,8 +61,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         raise TypeError(f"batch_norm: input must be a Tensor, got {type(input).__name__}")
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected an (N, C, *) input, got shape {input.shape}")
-    if input.dtype.kind != "f":
-        raise TypeError(f"batch_norm: expected a floating dtype, got {input.dtype}")
+    check_kernel_dtype("batch_norm", input.dtype, floating=True)
     channels = input.shape[1]
     vectors = (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias))
     for name, value in vectors:

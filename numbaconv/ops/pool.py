@@ -5,7 +5,7 @@ from ..autograd import Function
 from ..backends import kernels_of, namespace_of
 from ..backends.window_shapes import pool_output_size
 from ..tensor import Tensor
-from ._util import pair
+from ._util import check_kernel_dtype, pair
 
 
 class MaxPool2d(Function):
@@ -52,6 +52,7 @@ class AdaptiveAvgPool2d(Function):
 
 
 def _batched(op, input):
+    check_kernel_dtype(op, input.dtype)
     if input.ndim == 3:
         return input.unsqueeze(0), True
     if input.ndim != 4:
