@@ -3,7 +3,6 @@ feature maps for a few test images, and an input image beside one channel's outp
 Cf. Keras' "visualizing what convnets learn"; the feature maps are the conv outputs, as a forward hook on each
 torch.nn.Conv2d would record them."""
 import os
-import sys
 
 from . import data, models, nn
 from .autograd import no_grad
@@ -90,11 +89,11 @@ def visualize(args):
 
 
 def run(args):
-    """The `visualize` command: check for matplotlib first (one-line error naming the extra), then draw."""
+    """The `visualize` command: without matplotlib a ValueError naming the extra (the CLI's one-line error), before
+    any work; then draw."""
     try:
         plot.require()
-    except ImportError as error:
-        print(f"error: {error}", file=sys.stderr)
-        raise SystemExit(2)
+    except ImportError:
+        raise ValueError(f"visualize needs matplotlib: {plot.EXTRA}") from None
     paths = visualize(args)
     print(f"wrote {len(paths)} PNGs to {args.out}: {', '.join(os.path.basename(p) for p in paths)}")
