@@ -63,6 +63,8 @@ def test_unbatched_input_is_accepted():
         (lambda x: F.max_pool2d(x, 9), r"too small for kernel \(9, 9\)"),
         (lambda x: F.avg_pool2d(x.reshape(4, 16), 2), r"expected a 4-D .* got shape \(4, 16\)"),
         (lambda x: F.avg_pool2d(x, 2, divisor_override=0), "divisor_override must be positive"),
+        (lambda x: F.adaptive_avg_pool2d(x[:, :, :0], 1), r"non-empty spatial map, got input shape \(1, 4, 0, 4\)"),
+        (lambda x: F.adaptive_avg_pool2d(x[0, :, :0], 2), r"non-empty spatial map, got input shape \(4, 0, 4\)"),
     ],
 )
 def test_bad_arguments_are_named(call, message):

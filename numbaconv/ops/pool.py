@@ -113,5 +113,8 @@ def adaptive_avg_pool2d(input, output_size):
         output_size = (output_size, output_size)
     output_size = tuple(x.shape[2 + i] if s is None else s for i, s in enumerate(output_size))
     size = pair("adaptive_avg_pool2d", "output_size", output_size, 1)
+    if min(x.shape[2:]) == 0:
+        raise ValueError(f"adaptive_avg_pool2d: expected a non-empty spatial map, got input shape {input.shape} "
+                         "(its averages would be 0/0)")
     out = AdaptiveAvgPool2d.apply(x, output_size=size)
     return out.squeeze(0) if unbatched else out
