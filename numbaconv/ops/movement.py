@@ -138,11 +138,57 @@ class Contiguous(Function):
         return grad
 
 
+def _reshape_args(op, shape):
+    """``shape`` as ints, each >= 0 but for at most one -1 (inferred)."""
+    shape = _shape_args(op, shape)
+    if any(n < -1 for n in shape):
+        raise ValueError(f"{op}: invalid shape dimension {min(shape)} in {shape}")
+    if shape.count(-1) > 1:
+        raise ValueError(f"{op}: only one dimension can be inferred, got {shape}")
+    return shape
+
+
 def reshape(a, *shape):
-    """The same elements in a new shape; one -1 is inferred (torch.reshape / Tensor.view)."""
-    shape = _shape_args("reshape", shape)
+    """The same elements in a new shape, a view where the strides allow; one -1 is inferred (torch.reshape)."""
+    shape = _reshape_args("reshape", shape)
     if shape == a.shape:
         return a
+    return _as_view(Reshape.apply(a, shape=shape), a)
+
+
+def _viewable(shape, strides, target):
+    """Whether an array of ``shape`` and ``strides`` can take the shape ``target`` without a copy (torch's
+    computeStride): each run of dims laid out contiguously with one another is split or merged only as a whole."""
+    if not shape or 0 in shape:
+        return True
+    view_d = len(target) - 1
+    base = strides[-1]
+    numel = view_numel = 1
+    for d in range(len(shape) - 1, -1, -1):
+        numel *= shape[d]
+        if d == 0 or (shape[d - 1] != 1 and strides[d - 1] != numel * base):
+            while view_d >= 0 and (view_numel < numel or target[view_d] == 1):
+                view_numel *= target[view_d]
+                view_d -= 1
+            if view_numel != numel:
+                return False
+            if d > 0:
+                base, numel, view_numel = strides[d - 1], 1, 1
+    return view_d == -1
+
+
+def view(a, *shape):
+    """The same memory in a new shape, never a copy; one -1 is inferred (torch.Tensor.view)."""
+    shape = _reshape_args("view", shape)
+    known = int(np.prod([n for n in shape if n != -1]))
+    target = tuple(a.numel() // known if n == -1 and known else n for n in shape)
+    strides = getattr(a.data, "strides", None)  # a backend array without strides is C-contiguous
+    if strides is not None and int(np.prod(target)) == a.numel() and not _viewable(a.shape, strides, target):
+        raise RuntimeError(
+            f"view: shape {shape} is not compatible with the input's shape {a.shape} and strides "
+            f"{tuple(n // a.dtype.itemsize for n in strides)} (at least one dimension spans across two contiguous "
+            "subspaces); use .reshape(...) instead"
+        )
     return _as_view(Reshape.apply(a, shape=shape), a)
 
 
@@ -310,7 +356,8 @@ def _to_method(target):
 
 
 Tensor.to = to
-Tensor.reshape = Tensor.view = reshape
+Tensor.reshape = reshape
+Tensor.view = view
 for _op in (permute, expand, flatten, transpose, squeeze, unsqueeze, clone, contiguous):
     setattr(Tensor, _op.__name__, _op)
 Tensor.__getitem__ = getitem
