@@ -75,7 +75,7 @@ class Function:
                 elif type(data) is not array_type:
                     _check_one_device(cls, inputs)
                 raw.append(data)
-                record = record or arg.requires_grad
+                record = record or arg._requires_grad
             else:
                 raw.append(arg)
         if not (record and is_grad_enabled()):
@@ -95,7 +95,7 @@ def _wrap(output, ctx):
         output, extras = output[0], tuple(Tensor(e) for e in output[1:])
     result = Tensor(output)
     if ctx is not None:
-        result.requires_grad = True
+        result._requires_grad = True  # the slot: the property's dtype check is not needed on the hot path
         result.grad_fn = ctx
     return (result, *extras) if extras else result
 

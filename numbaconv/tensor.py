@@ -13,7 +13,7 @@ class Tensor:
     and autograd.py attaches ``backward``.
     """
 
-    __slots__ = ("data", "requires_grad", "grad", "grad_fn", "_version", "__weakref__")
+    __slots__ = ("data", "_requires_grad", "grad", "grad_fn", "_version", "__weakref__")
     __array_priority__ = 1000
 
     def __init__(self, data, requires_grad=False, _version=None):
@@ -21,7 +21,7 @@ class Tensor:
         self.grad = None
         self.grad_fn = None
         self._version = _version if _version is not None else [0]
-        self.requires_grad = False
+        self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
@@ -65,10 +65,19 @@ class Tensor:
         return self.shape[0]
 
     # ---- autograd -------------------------------------------------------------------------------
+    @property
+    def requires_grad(self):
+        """Whether autograd records ops on this tensor; only floating tensors may (torch.Tensor.requires_grad)."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, requires_grad):
+        self.requires_grad_(requires_grad)
+
     def requires_grad_(self, requires_grad=True):
         if requires_grad and self.dtype.kind != "f":
             raise RuntimeError(f"only floating point tensors can require gradients, got dtype {self.dtype}")
-        self.requires_grad = bool(requires_grad)
+        self._requires_grad = bool(requires_grad)
         return self
 
     def detach(self):

@@ -165,6 +165,18 @@ def test_inplace_through_a_view_is_detected():
 def test_integer_tensor_cannot_require_grad():
     with pytest.raises(RuntimeError, match="floating point.*int64"):
         nc.tensor([1, 2], requires_grad=True)
+    x = nc.tensor([1, 2])
+    for make in (lambda: setattr(x, "requires_grad", True), lambda: x.requires_grad_()):
+        with pytest.raises(RuntimeError, match="floating point.*int64"):
+            make()
+        assert not x.requires_grad
+    x.requires_grad = False
+    y = nc.tensor([1.0, 2.0])
+    y.requires_grad = True
+    (y * y).sum().backward()
+    assert y.grad.numpy().tolist() == [2.0, 4.0]
+    y.requires_grad = False
+    assert not (y * y).requires_grad
 
 
 def test_mismatched_shapes_name_the_op_and_shapes():
