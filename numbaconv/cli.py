@@ -1,6 +1,13 @@
-"""`numbaconv train | evaluate | bench-info`: the command line (python -m numbaconv)."""
+"""`numbaconv train | evaluate | bench-info`: the command line (python -m numbaconv).
+
+Every option is checked before any work starts; a bad one, a missing or foreign file, ends the run with one
+line ``error: --OPTION ...`` (or naming the file) on stderr and exit status 2, never a traceback. Ctrl-C ends
+with status 130 and says where the last complete checkpoint is and how to resume from it.
+"""
 import argparse
+import importlib.util
 import os
+import shlex
 import sys
 
 from .backends import DEVICES, unavailable_reason
@@ -62,12 +69,24 @@ def train_config(args):
     )
 
 
+def _check_threads(threads):
+    """A ConfigError naming --threads unless ``threads`` is None or within what Numba was started with."""
+    import numba
+
+    from .training import ConfigError
+
+    limit = numba.config.NUMBA_NUM_THREADS
+    if threads is not None and not 1 <= threads <= limit:
+        raise ConfigError("threads", f"must be an integer in [1, {limit}] (NUMBA_NUM_THREADS), got {threads}")
+
+
 def _train(args):
     from .training import fit
 
     _check_device(args.device)
     config = train_config(args)
-    if args.threads:
+    _check_threads(args.threads)
+    if args.threads is not None:
         from . import set_num_threads
 
         set_num_threads(args.threads)
@@ -76,16 +95,17 @@ def _train(args):
 
 def _evaluate(args):
     from . import models
-    from .serialization import load
-    from .training import evaluate, load_cifar, make_loader
+    from .training import evaluate, load_cifar, load_weights, make_loader, read_checkpoint
 
     _check_device(args.device)
-    state = load(args.checkpoint)
-    for key in ("model_name", "model"):
-        if key not in state:
-            raise SystemExit(f"error: {args.checkpoint} is not a numbaconv training checkpoint (no {key!r})")
+    if os.path.isdir(args.checkpoint):
+        raise ValueError(f"checkpoint {args.checkpoint!r} is a folder; expected a checkpoint file such as "
+                         f"{os.path.join(args.checkpoint, 'checkpoint.npz')!r}")
+    if args.grid is not None and importlib.util.find_spec("matplotlib") is None:
+        raise ValueError("--grid needs matplotlib: pip install 'numbaconv[plot]'")
+    state = read_checkpoint(args.checkpoint)
     model = models.build(state["model_name"])
-    model.load_state_dict(state["model"])
+    load_weights(model, state, args.checkpoint)
     model.to(args.device)
     test_set = load_cifar(args.data_dir, args.download, train=False)
     loader = make_loader(test_set, 500, False, False, 0)
@@ -126,12 +146,40 @@ def build_parser():
     return parser
 
 
+def _describe(error):
+    """One line for an OSError (what failed, on which file) or any other error (its message)."""
+    if isinstance(error, OSError) and error.strerror and error.filename is not None:
+        return f"{error.filename}: {error.strerror}"
+    return str(error)
+
+
+def _interrupted(stop, argv):
+    if stop.checkpoint is None:
+        return "interrupted before the first epoch ended; no checkpoint was written"
+    again = argv if "--resume" in argv else [*argv, "--resume"]
+    return (f"interrupted: the last complete checkpoint is {stop.checkpoint} (after epoch {stop.epoch}); "
+            f"continue with: numbaconv {shlex.join(again)}")
+
+
 def main(argv=None):
+    """Run one subcommand; returns the exit status (0, 2 for bad input, 130 for Ctrl-C)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
     handler = {"train": _train, "evaluate": _evaluate, "bench-info": _bench_info}[args.command]
+    from .training import ConfigError, Interrupted
+
     try:
         handler(args)
-    except (FileNotFoundError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
+    except ConfigError as error:
+        print(f"error: --{error.field.replace('_', '-')} {error.message}", file=sys.stderr)
         return 2
+    except (OSError, ValueError) as error:
+        print(f"error: {_describe(error)}", file=sys.stderr)
+        return 2
+    except Interrupted as stop:
+        print(f"\n{_interrupted(stop, argv)}", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
     return 0

@@ -2,6 +2,8 @@
 import csv
 import dataclasses
 import io
+import math
+import numbers
 import os
 import time
 
@@ -9,6 +11,7 @@ import numpy as np
 
 from . import data, models, nn, optim
 from . import random as nc_random
+from .atomic import remove_stale, write_atomically
 from .autograd import no_grad
 from .ops.loss import cross_entropy
 from .progress import ProgressBar
@@ -18,6 +21,8 @@ CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR_STD = (0.2470, 0.2435, 0.2616)
 METRIC_COLUMNS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "images_per_s", "seconds",
                   "test_acc_tta")
+OPTIMIZERS = ("adam", "adamw", "sgd")
+SCHEDULES = ("cosine", "linear", "none", "onecycle", "step")
 CHECKPOINT = "checkpoint.npz"
 WHITENING_IMAGES = 5000
 
@@ -25,7 +30,8 @@ WHITENING_IMAGES = 5000
 @dataclasses.dataclass
 class TrainConfig:
     """What ``fit`` trains (the options of `numbaconv train`); fields left None take the model's models.Recipe
-    and ``out`` defaults to runs/MODEL."""
+    and ``out`` defaults to runs/MODEL. Every field is checked on construction: a ConfigError names the first bad
+    one (the CLI prints it as its option)."""
 
     model: str = "keras_net"
     epochs: int = None
@@ -49,11 +55,56 @@ class TrainConfig:
     tta: bool = False
 
     def __post_init__(self):
+        if self.model not in models.MODELS:
+            raise ConfigError("model", f"must be one of {sorted(models.MODELS)}, got {self.model!r}")
         for name, value in dataclasses.asdict(models.recipe(self.model)).items():
             if getattr(self, name) is None:
                 setattr(self, name, value)
         if self.out is None:
             self.out = os.path.join("runs", self.model)
+        check_config(self)
+
+
+class ConfigError(ValueError):
+    """A bad TrainConfig field: ``field`` names it, ``message`` says what was expected and what came."""
+
+    def __init__(self, field, message):
+        super().__init__(f"TrainConfig.{field} {message}")
+        self.field, self.message = field, message
+
+
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_real(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+_CHECKS = {
+    "epochs": (lambda v: _is_int(v) and v >= 1, "a positive integer"),
+    "batch_size": (lambda v: _is_int(v) and v >= 1, "a positive integer"),
+    "limit": (lambda v: v is None or _is_int(v) and v >= 1, "a positive integer"),
+    "crop_padding": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
+    "seed": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
+    "lr": (lambda v: _is_real(v) and v > 0, "a positive finite number"),
+    "bias_lr_scale": (lambda v: _is_real(v) and v > 0, "a positive finite number"),
+    "weight_decay": (lambda v: _is_real(v) and v >= 0, "a finite number >= 0"),
+    "momentum": (lambda v: _is_real(v) and 0 <= v < 1, "a number in [0, 1)"),
+    "label_smoothing": (lambda v: _is_real(v) and 0 <= v <= 1, "a number in [0, 1]"),
+    "optimizer": (lambda v: v in OPTIMIZERS, f"one of {list(OPTIMIZERS)}"),
+    "schedule": (lambda v: v in SCHEDULES, f"one of {list(SCHEDULES)}"),
+}
+
+
+def check_config(config):
+    """A ConfigError for the first field of ``config`` out of range (every field is checked before training)."""
+    for field, (valid, expected) in _CHECKS.items():
+        value = getattr(config, field)
+        if not valid(value):
+            raise ConfigError(field, f"must be {expected}, got {value!r}")
+    if os.path.exists(config.out) and not os.path.isdir(config.out):
+        raise ConfigError("out", f"must be a folder, got {config.out!r}, which is a file")
 
 
 def parameter_groups(model, lr, weight_decay, bias_lr_scale=1.0):
@@ -77,10 +128,7 @@ def make_optimizer(name, groups, momentum):
         return optim.Adam(groups)
     if name == "adamw":
         return optim.AdamW(groups)
-    raise ValueError(f"unknown optimizer {name!r}; expected one of ['adam', 'adamw', 'sgd']")
-
-
-SCHEDULES = ("cosine", "linear", "none", "onecycle", "step")
+    raise ValueError(f"unknown optimizer {name!r}; expected one of {list(OPTIMIZERS)}")
 
 
 def make_schedule(name, optimizer, epochs, steps_per_epoch):
@@ -172,12 +220,7 @@ def _write_metrics(path, rows):
     writer = csv.DictWriter(buffer, fieldnames=METRIC_COLUMNS)
     writer.writeheader()
     writer.writerows(rows)
-    temporary = f"{path}.tmp"
-    with open(temporary, "w", newline="") as handle:
-        handle.write(buffer.getvalue())
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    write_atomically(path, lambda handle: handle.write(buffer.getvalue()), mode="w")
 
 
 def _read_metrics(path):
@@ -208,16 +251,93 @@ def _plot_curves(path, rows):
         axis.set_xlabel("epoch")
         axis.legend()
     figure.tight_layout()
-    temporary = f"{path}.tmp.png"
-    figure.savefig(temporary)
+    write_atomically(path, lambda handle: figure.savefig(handle, format="png"))
     plt.close(figure)
-    os.replace(temporary, path)
     return True
 
 
+def read_checkpoint(path, keys=("model_name", "model")):
+    """The dict of the training checkpoint at ``path`` with at least ``keys``, else a ValueError naming the file."""
+    state = load(path)
+    missing = [key for key in keys if not isinstance(state, dict) or key not in state]
+    if missing:
+        raise ValueError(f"{path!r} is not a numbaconv training checkpoint (no {missing[0]!r})")
+    if not isinstance(state["model_name"], str) or state["model_name"] not in models.MODELS:
+        raise ValueError(f"{path!r} holds an unknown model {state['model_name']!r}; this numbaconv builds "
+                         f"{sorted(models.MODELS)}")
+    return state
+
+
+def load_weights(model, state, path):
+    """Copy the checkpoint ``state``'s weights into ``model``; a ValueError naming ``path`` when they do not fit."""
+    try:
+        model.load_state_dict(state["model"])
+    except (RuntimeError, TypeError, ValueError, KeyError) as error:
+        raise ValueError(f"{path!r} does not hold {state['model_name']} weights: {error}") from None
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during ``fit``: ``checkpoint`` is the last complete checkpoint (None if none yet), after ``epoch``."""
+
+    def __init__(self, checkpoint, epoch):
+        super().__init__(checkpoint, epoch)
+        self.checkpoint, self.epoch = checkpoint, epoch
+
+
+def _resume(config, path, model, optimizer, schedule, steps_per_epoch):
+    """Restore a checkpoint for ``--resume``; returns (the epoch it is after, its metrics rows).
+
+    The model, the optimizer's per-parameter state (momentum, Adam moments) and the RNG come from the checkpoint;
+    the hyper-parameters and the schedule come from ``config``: the schedule is the one of a run planned with
+    ``config.epochs`` from the start, advanced to the checkpoint's step. Resuming unchanged continues exactly
+    where the run stopped; resuming with a larger --epochs stretches the schedule to the new length and keeps
+    training (as rebuilding a PyTorch scheduler for the new total and setting its position would), rather than
+    failing at the end of the old schedule or training on at its final, near-zero rate.
+    """
+    state = read_checkpoint(path, ("model_name", "model", "optimizer", "epoch", "rng"))
+    if state["model_name"] != config.model:
+        raise ConfigError("model", f"{config.model!r} cannot resume {path}, which holds a {state['model_name']}")
+    trained_with = state.get("optimizer_name", config.optimizer)
+    if trained_with != config.optimizer:
+        raise ConfigError("optimizer", f"{config.optimizer!r} cannot resume {path}, which was trained with "
+                          f"{trained_with!r}; resume with that optimizer or start a new --out")
+    epoch = state["epoch"]
+    if not isinstance(epoch, int) or epoch < 1:
+        raise ValueError(f"{path!r} is not a numbaconv training checkpoint (epoch {epoch!r})")
+    if epoch > config.epochs:
+        raise ConfigError("epochs", f"must be at least {epoch} to resume {path}, which is after epoch {epoch}; "
+                          f"got {config.epochs}")
+    load_weights(model, state, path)
+    current = optimizer.state_dict()["param_groups"]
+    try:
+        saved = state["optimizer"]
+        if len(saved["param_groups"]) != len(current):
+            raise ValueError(f"{len(saved['param_groups'])} parameter groups, this run has {len(current)} "
+                             f"(another --bias-lr-scale?)")
+        optimizer.load_state_dict({"state": saved["state"], "param_groups": [
+            {**group, "params": old["params"]} for group, old in zip(current, saved["param_groups"])]})
+        nc_random.set_rng_state(state["rng"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise ValueError(f"{path!r} does not fit this run's optimizer: {error}") from None
+    if schedule is not None:
+        for _ in range(epoch * steps_per_epoch):
+            schedule.step()
+    rows = state.get("metrics")
+    if rows is None:
+        rows = [r for r in _read_metrics(os.path.join(config.out, "metrics.csv")) if r["epoch"] <= epoch]
+    return epoch, rows
+
+
 def fit(config, log=print):
-    """Train ``config.model`` on CIFAR-10, checkpointing and writing metrics.csv after every epoch."""
+    """Train ``config.model`` on CIFAR-10, checkpointing and writing metrics.csv after every epoch.
+
+    The checkpoint holds the metrics rows too and is written first, so metrics.csv (rewritten from it on resume)
+    never lacks an epoch the checkpoint has. Temporaries a killed run left in ``config.out`` are removed.
+    Ctrl-C raises ``Interrupted`` naming the last complete checkpoint.
+    """
+    check_config(config)
     os.makedirs(config.out, exist_ok=True)
+    remove_stale(config.out)
     checkpoint_path = os.path.join(config.out, CHECKPOINT)
     metrics_path = os.path.join(config.out, "metrics.csv")
     nc_random.manual_seed(config.seed)
@@ -231,47 +351,47 @@ def fit(config, log=print):
     groups = parameter_groups(model, config.lr, config.weight_decay, config.bias_lr_scale)
     optimizer = make_optimizer(config.optimizer, groups, config.momentum)
     schedule = make_schedule(config.schedule, optimizer, config.epochs, steps_per_epoch)
-    first_epoch, rows = 1, []
+    saved_epoch, rows = 0, []
     if config.resume and os.path.exists(checkpoint_path):
-        state = load(checkpoint_path)
-        if state["model_name"] != config.model:
-            raise ValueError(f"--resume: {checkpoint_path} holds a {state['model_name']}, not a {config.model}")
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        if schedule is not None:
-            schedule.load_state_dict(state["schedule"])
-        nc_random.set_rng_state(state["rng"])
-        first_epoch = int(state["epoch"]) + 1
-        rows = [r for r in _read_metrics(metrics_path) if r["epoch"] < first_epoch]
-        log(f"resumed from {checkpoint_path} after epoch {first_epoch - 1}")
+        saved_epoch, rows = _resume(config, checkpoint_path, model, optimizer, schedule, steps_per_epoch)
+        _write_metrics(metrics_path, rows)
+        log(f"resumed from {checkpoint_path} after epoch {saved_epoch}")
     test_loader = make_loader(test_set, 500, train=False, augment=False, seed=0)
     log(f"{config.model}: {sum(p.numel() for p in model.parameters()):,} parameters, {len(train_set):,} training "
         f"images, {config.epochs} epochs, batch {config.batch_size}, {config.optimizer} lr {config.lr}, "
         f"{config.device}")
-    for epoch in range(first_epoch, config.epochs + 1):
-        loader = make_loader(train_set, config.batch_size, True, config.augment, seed=config.seed * 100_003 + epoch,
-                             crop_padding=config.crop_padding)
-        label = f"epoch {epoch}/{config.epochs}"
-        train_loss, train_acc, speed, seconds = train_one_epoch(
-            model, loader, optimizer, schedule, config.device, config.label_smoothing, label
-        )
-        test_loss, test_acc, _, _ = evaluate(model, test_loader, config.device)
-        tta_acc = ""
-        if config.tta and epoch == config.epochs:
-            tta_acc = evaluate(model, test_loader, config.device, tta=True)[1]
-        rows.append(dict(epoch=epoch, train_loss=train_loss, train_acc=train_acc, test_loss=test_loss,
-                         test_acc=test_acc, images_per_s=speed, seconds=seconds, test_acc_tta=tta_acc))
-        log(f"epoch {epoch}: train loss {train_loss:.4f} acc {train_acc:.4f} | test loss {test_loss:.4f} "
-            f"acc {test_acc:.4f}" + (f" (flip TTA {tta_acc:.4f})" if tta_acc != "" else "")
-            + f" | {speed:.0f} img/s, {seconds:.1f} s")
-        save({"model_name": config.model, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-              "schedule": schedule.state_dict() if schedule is not None else {}, "epoch": epoch,
-              "rng": nc_random.get_rng_state(), "config": dataclasses.asdict(config)}, checkpoint_path)
-        _write_metrics(metrics_path, rows)
-        _plot_curves(os.path.join(config.out, "curves.png"), rows)
+    try:
+        for epoch in range(saved_epoch + 1, config.epochs + 1):
+            rows.append(_train_epoch(config, epoch, model, train_set, test_loader, optimizer, schedule, log))
+            save({"model_name": config.model, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                  "optimizer_name": config.optimizer, "epoch": epoch, "rng": nc_random.get_rng_state(),
+                  "metrics": rows, "config": dataclasses.asdict(config)}, checkpoint_path)
+            saved_epoch = epoch
+            _write_metrics(metrics_path, rows)
+            _plot_curves(os.path.join(config.out, "curves.png"), rows)
+    except KeyboardInterrupt:
+        raise Interrupted(checkpoint_path if saved_epoch else None, saved_epoch) from None
     if rows:
         best = max(rows, key=lambda r: r["test_acc"])
         total = sum(r["seconds"] for r in rows)
         log(f"done: final test acc {rows[-1]['test_acc']:.4f} (best {best['test_acc']:.4f} at epoch {best['epoch']}), "
             f"{total:.0f} s training; {metrics_path}, {checkpoint_path}")
     return rows, model
+
+
+def _train_epoch(config, epoch, model, train_set, test_loader, optimizer, schedule, log):
+    """Train one epoch, evaluate, log; returns the epoch's metrics row."""
+    loader = make_loader(train_set, config.batch_size, True, config.augment, seed=config.seed * 100_003 + epoch,
+                         crop_padding=config.crop_padding)
+    train_loss, train_acc, speed, seconds = train_one_epoch(
+        model, loader, optimizer, schedule, config.device, config.label_smoothing, f"epoch {epoch}/{config.epochs}"
+    )
+    test_loss, test_acc, _, _ = evaluate(model, test_loader, config.device)
+    tta_acc = ""
+    if config.tta and epoch == config.epochs:
+        tta_acc = evaluate(model, test_loader, config.device, tta=True)[1]
+    log(f"epoch {epoch}: train loss {train_loss:.4f} acc {train_acc:.4f} | test loss {test_loss:.4f} "
+        f"acc {test_acc:.4f}" + (f" (flip TTA {tta_acc:.4f})" if tta_acc != "" else "")
+        + f" | {speed:.0f} img/s, {seconds:.1f} s")
+    return dict(epoch=epoch, train_loss=train_loss, train_acc=train_acc, test_loss=test_loss, test_acc=test_acc,
+                images_per_s=speed, seconds=seconds, test_acc_tta=tta_acc)

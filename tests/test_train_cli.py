@@ -19,9 +19,18 @@ from numbaconv.training import TrainConfig
 SHARED_CIFAR = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "cifar10"
 
 
-def run_cli(*args, timeout=600, **kwargs):
-    return subprocess.run([sys.executable, "-m", "numbaconv", *args], capture_output=True, text=True,
-                          timeout=timeout, **kwargs)
+# `python -m numbaconv` with CIFAR10's official 10,000-images-per-file check off, for the tiny batches written here.
+TINY_CLI = ("import functools, sys; import numbaconv.data as d; "
+            "d.CIFAR10 = functools.partial(d.CIFAR10, records_per_batch=None); "
+            "from numbaconv.cli import main; sys.exit(main())")
+
+
+def cli_command(*args, tiny=True):
+    return [sys.executable, *(["-c", TINY_CLI] if tiny else ["-m", "numbaconv"]), *args]
+
+
+def run_cli(*args, timeout=600, tiny=True, **kwargs):
+    return subprocess.run(cli_command(*args, tiny=tiny), capture_output=True, text=True, timeout=timeout, **kwargs)
 
 
 def write_tiny_cifar(root, train_count=64, test_count=32, seed=0):
@@ -64,7 +73,7 @@ def read_metrics(out):
 def test_smoke_training_on_real_cifar_beats_chance(real_cifar, tmp_path):
     out = tmp_path / "run"
     result = run_cli("train", "--model", "keras_net", "--limit", "2000", "--epochs", "1", "--tta",
-                     "--data-dir", str(real_cifar), "--out", str(out), "--threads", "2")
+                     "--data-dir", str(real_cifar), "--out", str(out), "--threads", "2", tiny=False)
     assert result.returncode == 0, result.stderr[-3000:]
     (row,) = read_metrics(out)
     assert set(row) >= {"epoch", "train_loss", "train_acc", "test_loss", "test_acc", "images_per_s", "seconds"}
@@ -72,7 +81,7 @@ def test_smoke_training_on_real_cifar_beats_chance(real_cifar, tmp_path):
     assert float(row["test_loss"]) < chance_loss - 0.05, row
     assert float(row["test_acc"]) > 0.15, row
     assert 0.15 < float(row["test_acc_tta"]) <= 1, row
-    report = run_cli("evaluate", str(out / "checkpoint.npz"), "--data-dir", str(real_cifar), "--tta")
+    report = run_cli("evaluate", str(out / "checkpoint.npz"), "--data-dir", str(real_cifar), "--tta", tiny=False)
     assert report.returncode == 0, report.stderr[-3000:]
     assert "accuracy" in report.stdout and "airplane" in report.stdout and "truck" in report.stdout
     assert f"accuracy {float(row['test_acc_tta']):.4f} (flip TTA)" in report.stdout
@@ -90,8 +99,8 @@ def test_kill_during_epoch_then_resume_matches_uninterrupted(tmp_path):
     assert run_cli(*common, "--out", str(reference)).returncode == 0
 
     killed = tmp_path / "killed"
-    process = subprocess.Popen([sys.executable, "-m", "numbaconv", *common, "--out", str(killed)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(cli_command(*common, "--out", str(killed)), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
     deadline = time.time() + 300
     while not (killed / "metrics.csv").exists() and time.time() < deadline:
         time.sleep(0.05)
@@ -159,7 +168,7 @@ def test_recipes_keep_the_cli_defaults():
     airbench = dict(batch_size=512, lr=0.75, optimizer="sgd", schedule="linear", momentum=0.85, weight_decay=1.33e-3,
                     label_smoothing=0.2, bias_lr_scale=64.0, crop_padding=2, epochs=10)
     expected = {"keras_net": adam, "torch_net": adam, "default_net": airbench}
-    assert {name: dataclasses.asdict(models.recipe(name)) for name in models.MODELS} == expected
+    assert {name: dataclasses.asdict(models.recipe(name)) for name in expected} == expected
 
 
 def test_checkpoint_of_another_model_is_refused(tmp_path):
@@ -169,3 +178,21 @@ def test_checkpoint_of_another_model_is_refused(tmp_path):
     assert run_cli("train", "--model", "keras_net", *common).returncode == 0
     result = run_cli("train", "--model", "torch_net", "--resume", *common)
     assert result.returncode != 0 and "keras_net" in result.stderr
+
+
+def test_ctrl_c_says_where_the_checkpoint_is_and_how_to_resume(tmp_path):
+    data = write_tiny_cifar(tmp_path / "data", train_count=640, test_count=64)
+    out = tmp_path / "run"
+    args = ["train", "--epochs", "20", "--batch-size", "32", "--data-dir", str(data), "--out", str(out),
+            "--threads", "1"]
+    process = subprocess.Popen(cli_command(*args), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    while not (out / "metrics.csv").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr[-3000:]
+    assert "Traceback" not in stderr
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith(f"interrupted: the last complete checkpoint is {out / 'checkpoint.npz'} (after epoch ")
+    assert last.endswith("--resume") and "--epochs 20" in last
