@@ -11,7 +11,7 @@ class TorchTrainStep:
     param_names = ["model", "batch", "threads"]
     number = 1
     repeat = (1, 10, 10.0)
-    warmup_time = 0
+    warmup_time = 0.001
 
     def setup(self, model, batch, threads):
         try:
@@ -21,8 +21,7 @@ class TorchTrainStep:
         from .train_step import torch_step
 
         torch.set_num_threads(threads)
-        self.step = torch_step(model, workload.batch_size(model, batch))
-        self.step()
+        self.step = workload.cached(torch_step, model, workload.batch_size(model, batch))
 
     def time_step(self, model, batch, threads):
         self.step()
