@@ -6,7 +6,7 @@ import os
 
 from . import data, models, nn
 from .autograd import no_grad
-from .serialization import load
+from .training import load_cifar, load_weights, make_loader, read_checkpoint
 from .utils import plot
 
 
@@ -25,13 +25,11 @@ def add_parser(subparsers):
 
 
 def load_model(path):
-    """The model of a `numbaconv train` checkpoint, in eval mode, and its name."""
-    state = load(path)
-    for key in ("model_name", "model"):
-        if key not in state:
-            raise ValueError(f"{path} is not a numbaconv training checkpoint (no {key!r})")
+    """The model of a `numbaconv train` checkpoint, in eval mode, and its name (a one-line ValueError for a foreign or
+    mismatched file, as `numbaconv evaluate`)."""
+    state = read_checkpoint(path)
     model = models.build(state["model_name"])
-    model.load_state_dict(state["model"])
+    load_weights(model, state, path)
     return model.eval(), state["model_name"]
 
 
@@ -67,8 +65,6 @@ def _check(args, layers):
 def visualize(args):
     """Write filters.png, conv{K}_feature_maps.png per conv layer and input_output.png into ``args.out``; returns
     their paths."""
-    from .training import load_cifar, make_loader
-
     model, name = load_model(args.checkpoint)
     layers = conv_layers(model)
     _check(args, layers)

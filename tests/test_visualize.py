@@ -78,6 +78,13 @@ def test_visualize_refuses_bad_options_naming_them(tiny_run, tmp_path, argv, mes
         visualize.visualize(parse(str(checkpoint), "--data-dir", str(data_dir), "--out", str(tmp_path), *argv))
 
 
+def test_visualize_refuses_a_file_that_is_not_a_training_checkpoint(tiny_run, tmp_path):
+    _, data_dir = tiny_run
+    nc.save({"weights": np.zeros(3)}, tmp_path / "other.npz")
+    with pytest.raises(ValueError, match="is not a numbaconv training checkpoint"):
+        visualize.visualize(parse(str(tmp_path / "other.npz"), "--data-dir", str(data_dir), "--out", str(tmp_path)))
+
+
 def test_without_matplotlib_a_one_line_error_names_the_plot_extra(tiny_run, tmp_path, monkeypatch):
     for name in ("matplotlib", "matplotlib.figure"):
         monkeypatch.setitem(sys.modules, name, None)  # import then raises ImportError
