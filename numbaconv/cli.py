@@ -1,4 +1,4 @@
-"""`numbaconv train | evaluate | bench-info`: the command line (python -m numbaconv).
+"""`numbaconv train | evaluate | visualize | bench-info`: the command line (python -m numbaconv).
 
 Every option is checked before any work starts; a bad one, a missing or foreign file, ends the run with one
 line ``error: --OPTION ...`` (or naming the file) on stderr and exit status 2, never a traceback. Ctrl-C ends
@@ -10,12 +10,13 @@ import os
 import shlex
 import sys
 
+from . import visualize
 from .backends import DEVICES, unavailable_reason
 
 
 def _train_parser(sub):
     p = sub.add_parser("train", help="train a CNN on CIFAR-10")
-    p.add_argument("--model", default="keras_net", help="keras_net, torch_net or default_net")
+    p.add_argument("--model", default="keras_net", help="keras_net, torch_net, default_net, vgg_bn_net or tf_same_net")
     p.add_argument("--epochs", type=int, help="passes over the training set (model default if omitted)")
     p.add_argument("--batch-size", type=int, help="images per step (model default if omitted)")
     p.add_argument("--lr", type=float, help="peak learning rate (model default if omitted)")
@@ -137,11 +138,12 @@ def _bench_info(args):
 
 
 def build_parser():
-    """The `numbaconv` argument parser with its three subcommands."""
+    """The `numbaconv` argument parser with its four subcommands."""
     parser = argparse.ArgumentParser(prog="numbaconv", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     _train_parser(sub)
     _evaluate_parser(sub)
+    visualize.add_parser(sub)
     sub.add_parser("bench-info", help="versions and thread settings")
     return parser
 
@@ -165,7 +167,8 @@ def main(argv=None):
     """Run one subcommand; returns the exit status (0, 2 for bad input, 130 for Ctrl-C)."""
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
-    handler = {"train": _train, "evaluate": _evaluate, "bench-info": _bench_info}[args.command]
+    handlers = {"train": _train, "evaluate": _evaluate, "visualize": visualize.run, "bench-info": _bench_info}
+    handler = handlers[args.command]
     from .training import ConfigError, Interrupted
 
     try:
