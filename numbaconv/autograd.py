@@ -81,7 +81,7 @@ class Function:
         if not (record and is_grad_enabled()):
             output = cls.forward(Context(cls), *raw, **params)
             return _wrap(output, None) if type(output) is tuple else Tensor(output)
-        grad_inputs = tuple(a if isinstance(a, Tensor) and a.requires_grad else None for a in inputs)
+        grad_inputs = tuple(a if isinstance(a, Tensor) and a._requires_grad else None for a in inputs)
         ctx = Context(cls, grad_inputs, tuple(a is not None for a in grad_inputs),
                       tuple((a._version, a._version[0]) for a in inputs if isinstance(a, Tensor)),
                       types.SimpleNamespace(**params))
