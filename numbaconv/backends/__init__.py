@@ -4,8 +4,8 @@ Everything above ``backends/`` asks it four questions and never compares device 
 ``device_of(array)`` (which device holds this array), ``namespace(device)`` (its numpy-named array
 namespace, ``backends/<device>/array_api.py``), ``kernels(device, name)`` (a kernel module,
 ``backends/<device>/<name>.py``) and ``to_host(array)`` (a numpy array of the data). ``normalize(device)``
-turns what a user may write ("cuda:0", a Tensor's device) into a registered name, ``require(device)``
-raises the one clear error when a device cannot run here.
+turns what a user may write ("cuda:0", a Tensor's device) into a registered name, ``unavailable_reason(device)``
+says in one line why a device cannot run here.
 """
 import importlib
 
@@ -81,14 +81,6 @@ def unavailable_reason(device):
     from .cuda import runtime
 
     return runtime.unavailable_reason()
-
-
-def require(device):
-    """``device``'s registered name, or a RuntimeError saying why it cannot run here and what to install."""
-    reason = unavailable_reason(device)
-    if reason is not None:
-        raise RuntimeError(f"device {device!r} was requested but {reason}")
-    return normalize(device)
 
 
 def is_basic_index(index):
