@@ -4,6 +4,8 @@ Forward and gradients against the float64 references (tests/references.py), stri
 the op factory (tests/op_specs.py, run by tests/test_ops.py)."""
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import numbaconv as nc
 from numbaconv.nn import functional as F
@@ -70,3 +72,28 @@ def test_unbatched_input_is_accepted():
 def test_bad_arguments_are_named(call, message):
     with pytest.raises((ValueError, TypeError), match=message):
         call(nc.randn(1, 4, 4, 4))
+
+
+@settings(max_examples=30)
+@given(n=st.integers(1, 3), c=st.integers(1, 5), h=st.integers(1, 13), w=st.integers(1, 13),
+       dtype=st.sampled_from([np.float32, np.float64]), transposed=st.booleans())
+def test_global_average_pool_is_the_plane_mean_and_spreads_its_gradient(n, c, h, w, dtype, transposed):
+    """adaptive_avg_pool2d(x, 1), the reduction path: forward and gradient against float64 numpy, strided input."""
+    x = np.random.default_rng(h * 31 + w).standard_normal((n, c, w, h) if transposed else (n, c, h, w)).astype(dtype)
+    x = x.transpose(0, 1, 3, 2) if transposed else x
+    g = np.random.default_rng(1).standard_normal((n, c, 1, 1)).astype(dtype)
+    xt = nc.tensor(x, requires_grad=True)
+    out = F.adaptive_avg_pool2d(xt, 1)
+    out.backward(nc.tensor(g))
+    rtol = 1e-6 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(out.detach().numpy(), x.astype(np.float64).mean(axis=(2, 3), keepdims=True), rtol=rtol,
+                               atol=rtol)
+    np.testing.assert_allclose(xt.grad.numpy(), np.broadcast_to(g / (h * w), x.shape), rtol=rtol)
+    assert out.dtype == dtype and xt.grad.dtype == dtype
+
+
+def test_global_average_pool_propagates_nan_and_inf():
+    x = np.zeros((1, 3, 4, 4), np.float32)
+    x[0, 0, 1, 2], x[0, 1, 3, 3] = np.nan, np.inf
+    out = F.adaptive_avg_pool2d(nc.tensor(x), (1, 1)).numpy().ravel()
+    assert np.isnan(out[0]) and out[1] == np.inf and out[2] == 0

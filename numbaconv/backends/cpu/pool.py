@@ -129,6 +129,26 @@ def _window_mean(x, out, rows, cols, backward):
                     out[p, i, j] = total / count
 
 
+@njit(parallel=True, cache=True, fastmath={"reassoc"})
+def _plane_means(x, out):
+    """out[p] = mean of row p of x (planes, elements), summed in float64 with reassociation (SIMD lanes)."""
+    count = x.shape[1]
+    for p in prange(x.shape[0]):
+        total = 0.0
+        for k in range(count):
+            total += x[p, k]
+        out[p] = total / count
+
+
+@njit(parallel=True, cache=True)
+def _fill_planes(values, out, scale):
+    """out[p, :] = values[p] * scale: global average pooling's gradient."""
+    for p in prange(out.shape[0]):
+        share = values[p] * scale
+        for k in range(out.shape[1]):
+            out[p, k] = share
+
+
 @njit(parallel=True, cache=True)
 def _mean_2x2(x, out, backward):
     """_window_mean's fast path for 2x2 stride-2 unpadded windows (out of the forward is x's half size)."""
@@ -238,13 +258,26 @@ def avg_pool2d_backward(grad, x_shape, kernel, stride, padding, ceil_mode=False,
 
 
 def adaptive_avg_pool2d_forward(x, output_size):
-    """Adaptive average pooling to ``output_size`` (oh, ow) (torch.nn.functional.adaptive_avg_pool2d)."""
+    """Adaptive average pooling to ``output_size`` (oh, ow) (torch.nn.functional.adaptive_avg_pool2d).
+
+    Global pooling (output 1x1) is a plain per-plane reduction, vectorised, instead of a one-window loop.
+    """
+    n, c, h, w = x.shape
+    if tuple(output_size) == (1, 1):
+        out = np.empty(n * c, x.dtype)
+        _plane_means(_planes(x).reshape(n * c, h * w), out)
+        return out.reshape(n, c, 1, 1)
     rows, cols = _adaptive_windows(x.shape[2], output_size[0]), _adaptive_windows(x.shape[3], output_size[1])
     return _mean_forward(x, rows, cols)
 
 
 def adaptive_avg_pool2d_backward(grad, x_shape):
     """Gradient of adaptive_avg_pool2d_forward."""
+    n, c, h, w = x_shape
+    if grad.shape[2:] == (1, 1):
+        grad_x = np.empty((n * c, h * w), grad.dtype)
+        _fill_planes(np.ascontiguousarray(grad).reshape(n * c), grad_x, 1.0 / (h * w))
+        return grad_x.reshape(x_shape)
     rows, cols = _adaptive_windows(x_shape[2], grad.shape[2]), _adaptive_windows(x_shape[3], grad.shape[3])
     return _mean_backward(grad, x_shape, rows, cols)
 
