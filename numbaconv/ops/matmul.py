@@ -5,7 +5,17 @@ from ..tensor import Tensor
 from ._util import unbroadcast
 
 
+def _stored_transposed(array):
+    """Whether the last two axes of a strided array are stored swapped (as a ``.T`` view of a C-contiguous one)."""
+    strides = getattr(array, "strides", None)
+    return (strides is not None and array.ndim >= 2 and array.shape[-2] > 1 and array.shape[-1] > 1
+            and strides[-2] == array.itemsize and strides[-1] == array.itemsize * array.shape[-2])
+
+
 class MatMul(Function):
+    """Each input's gradient is computed in that input's memory layout: for a ``.T`` view, as the transpose of a
+    product that BLAS writes contiguously, so that no transposing copy follows (as torch's mm backward)."""
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -25,9 +35,17 @@ class MatMul(Function):
         need_a, need_b = ctx.needs_input_grad
         grad_a = grad_b = None
         if need_a:
-            grad_a = xp.reshape(unbroadcast(xp, xp.matmul(grad2, xp.swapaxes(b2, -1, -2)), a2.shape), a.shape)
+            if _stored_transposed(a2):
+                full = xp.swapaxes(xp.matmul(b2, xp.swapaxes(grad2, -1, -2)), -1, -2)
+            else:
+                full = xp.matmul(grad2, xp.swapaxes(b2, -1, -2))
+            grad_a = xp.reshape(unbroadcast(xp, full, a2.shape), a.shape)
         if need_b:
-            grad_b = xp.reshape(unbroadcast(xp, xp.matmul(xp.swapaxes(a2, -1, -2), grad2), b2.shape), b.shape)
+            if _stored_transposed(b2):
+                full = xp.swapaxes(xp.matmul(xp.swapaxes(grad2, -1, -2), a2), -1, -2)
+            else:
+                full = xp.matmul(xp.swapaxes(a2, -1, -2), grad2)
+            grad_b = xp.reshape(unbroadcast(xp, full, b2.shape), b.shape)
         return grad_a, grad_b
 
 
