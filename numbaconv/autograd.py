@@ -1,5 +1,6 @@
 """Reverse-mode autodiff: Function/Context (torch.autograd.Function), the graph walk, grad mode."""
 import types
+import weakref
 
 import numpy as np
 
@@ -7,7 +8,12 @@ from . import backends
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .tensor import Tensor
 
-__all__ = ["Context", "Function", "backward", "enable_grad", "grad", "is_grad_enabled", "no_grad"]
+__all__ = ["Context", "Function", "backward", "enable_grad", "grad", "is_grad_enabled", "no_grad", "queue_callback"]
+
+# Hooks on leaves, by id(leaf): (weak reference, [hook, ...]); backward's walk tracks leaves only while this is
+# non-empty. The callbacks that hooks queue during a backward run once it ends (None outside a backward).
+_leaf_hooks = {}
+_queued_callbacks = None
 
 
 class Context:
@@ -165,18 +171,19 @@ def _root_gradient(root, gradient, caller):
     return grad
 
 
-def _propagate(root, grad, retain_graph, deliver):
-    """Push ``grad`` from ``root`` back through its graph in topological order.
+def _propagate(root, grad, retain_graph, deliver, order=None, node_done=None):
+    """Push ``grad`` from ``root`` back through its graph in topological order (``order`` if already known).
 
     ``deliver(tensor, g)`` receives each gradient reaching a leaf; ``deliver(ctx, g)`` also receives the total
     gradient of every node's output just before that node's backward runs (what ``grad`` needs of non-leaves).
+    ``node_done(inputs)``, when given, is called with each node's inputs once it has handed out its gradients.
     """
     if root.grad_fn is None:
         deliver(root, grad)
         return
     grads = {id(root.grad_fn): grad}
     with no_grad():
-        for ctx in _topological_order(root.grad_fn):
+        for ctx in order if order is not None else _topological_order(root.grad_fn):
             if ctx.freed:
                 raise RuntimeError(
                     f"{ctx.name()}: trying to backward through the graph a second time (its saved arrays were "
@@ -185,6 +192,8 @@ def _propagate(root, grad, retain_graph, deliver):
             _check_unmodified(ctx)
             out_grad = grads.pop(id(ctx), None)
             if out_grad is None:
+                if node_done is not None:
+                    node_done(ctx.inputs)
                 continue
             deliver(ctx, out_grad)
             in_grads = ctx.function.backward(ctx, out_grad)
@@ -200,6 +209,8 @@ def _propagate(root, grad, retain_graph, deliver):
                 else:
                     key = id(parent.grad_fn)
                     grads[key] = g if key not in grads else grads[key] + g
+            if node_done is not None:
+                node_done(ctx.inputs)
             if not retain_graph:
                 ctx.free()
 
@@ -211,7 +222,101 @@ def backward(root, gradient=None, retain_graph=False):
         if isinstance(target, Tensor):
             _accumulate_leaf(target, g)
 
-    _propagate(root, _root_gradient(root, gradient, "backward()"), retain_graph, deliver)
+    grad = _root_gradient(root, gradient, "backward()")
+    if not _leaf_hooks:
+        _propagate(root, grad, retain_graph, deliver)
+        return
+    _backward_with_hooks(root, grad, retain_graph, deliver)
+
+
+def _backward_with_hooks(root, grad, retain_graph, deliver):
+    """``backward`` when some leaf has a post-accumulate hook: each hooked leaf's hooks run as soon as the last
+    node that feeds it has run (its ``.grad`` is final), then the callbacks they queued run after the walk."""
+    global _queued_callbacks
+    order = _topological_order(root.grad_fn) if root.grad_fn is not None else []
+    pending = {}
+    for ctx in order:
+        for leaf in ctx.inputs:
+            if leaf is not None and leaf.grad_fn is None and id(leaf) in _leaf_hooks:
+                pending[id(leaf)] = pending.get(id(leaf), 0) + 1
+    reached = set()
+
+    def deliver_and_mark(target, g):
+        deliver(target, g)
+        if isinstance(target, Tensor):
+            reached.add(id(target))
+
+    def node_done(inputs):
+        for leaf in inputs:
+            key = id(leaf)
+            if key in pending:
+                pending[key] -= 1
+                if pending[key] == 0 and key in reached:
+                    _run_leaf_hooks(leaf)
+
+    outer, _queued_callbacks = _queued_callbacks, []
+    try:
+        _propagate(root, grad, retain_graph, deliver_and_mark, order, node_done)
+        if root.grad_fn is None and id(root) in _leaf_hooks:
+            _run_leaf_hooks(root)
+        callbacks = _queued_callbacks
+        _queued_callbacks = None
+        for callback in callbacks:
+            callback()
+    finally:
+        _queued_callbacks = outer
+
+
+def _run_leaf_hooks(leaf):
+    for hook in list(_leaf_hooks[id(leaf)][1]):
+        hook(leaf)
+
+
+def queue_callback(callback):
+    """Run ``callback()`` once the backward now running ends (torch's ``Variable._execution_engine.queue_callback``).
+
+    Only a post-accumulate-grad hook, i.e. code running inside ``backward``, may queue one.
+    """
+    if _queued_callbacks is None:
+        raise RuntimeError("queue_callback: only a hook running inside backward() can queue a callback")
+    _queued_callbacks.append(callback)
+
+
+class RemovableHandle:
+    """What registering a hook returns; ``remove()`` unregisters it (torch.utils.hooks.RemovableHandle)."""
+
+    def __init__(self, key, hook):
+        self._key, self._hook = key, hook
+
+    def remove(self):
+        entry = _leaf_hooks.get(self._key)
+        if entry is not None and self._hook in entry[1]:
+            entry[1].remove(self._hook)
+            if not entry[1]:
+                del _leaf_hooks[self._key]
+
+
+def _forget_leaf(key, hooks):
+    def forget(_):
+        hooks.pop(key, None)
+    return forget
+
+
+def _register_post_accumulate_grad_hook(self, hook):
+    """Call ``hook(tensor)`` in every ``backward`` once this leaf's ``.grad`` holds its final value for that
+    backward (torch.Tensor.register_post_accumulate_grad_hook); returns a handle whose ``remove()`` undoes it."""
+    if self.grad_fn is not None:
+        raise RuntimeError("register_post_accumulate_grad_hook: only leaf tensors take this hook; this one has "
+                           f"grad_fn {self.grad_fn!r}")
+    if not self.requires_grad:
+        raise RuntimeError("register_post_accumulate_grad_hook: the tensor does not require grad")
+    if not callable(hook):
+        raise TypeError(f"register_post_accumulate_grad_hook: hook must be callable, got {type(hook).__name__}")
+    key = id(self)
+    if key not in _leaf_hooks:
+        _leaf_hooks[key] = (weakref.ref(self, _forget_leaf(key, _leaf_hooks)), [])
+    _leaf_hooks[key][1].append(hook)
+    return RemovableHandle(key, hook)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=False, allow_unused=False):
@@ -247,3 +352,4 @@ def _tensor_backward(self, gradient=None, retain_graph=False):
 
 
 Tensor.backward = _tensor_backward
+Tensor.register_post_accumulate_grad_hook = _register_post_accumulate_grad_hook

@@ -1,0 +1,173 @@
+"""DistributedDataParallel: gradients averaged over the ranks in flat buckets, overlapped with backward."""
+import contextlib
+import weakref
+
+import numpy as np
+
+from ... import autograd, distributed
+from ...tensor import Tensor
+from ..module import Module
+
+
+class _Bucket:
+    """Consecutive parameters (of one dtype) whose gradients travel in one flat array and one all-reduce."""
+
+    def __init__(self, params, dtype):
+        self.params = params
+        self.slices = []
+        offset = 0
+        for param in params:
+            self.slices.append(slice(offset, offset + param.numel()))
+            offset += param.numel()
+        self.flat = np.zeros(offset, dtype)
+        self.filled = [False] * len(params)
+        self.pending = len(params)
+        self.work = None
+
+    def reset(self):
+        self.filled = [False] * len(self.params)
+        self.pending = len(self.params)
+        self.work = None
+
+
+class DistributedDataParallel(Module):
+    """Wrap ``module`` for data-parallel training on every rank of the default process group
+    (torch.nn.parallel.DistributedDataParallel).
+
+    At wrap time rank 0's parameters and buffers are broadcast to every rank. During ``backward`` each
+    parameter's gradient is copied, once final, into a flat bucket (about ``bucket_cap_mb`` MB, parameters in
+    reverse order, as they become ready); a full bucket's non-blocking all-reduce starts at once, so communication
+    overlaps the rest of backward. When backward ends, a callback waits for every bucket and writes the average
+    over the ranks into each ``.grad``, so ``optimizer.step()`` needs no extra call. A parameter that got no
+    gradient on this rank counts as zero (and gets the average of the others'). Inside ``no_sync()`` gradients
+    only accumulate locally; the first backward after it reduces the accumulated sum.
+
+    ``broadcast_buffers``: every training-mode forward first copies rank 0's buffers (BatchNorm running
+    statistics) to all ranks, as torch does; BatchNorm itself normalises with each rank's own batch statistics
+    (use SyncBatchNorm for global ones). ``state_dict()`` names the keys ``module.*`` as torch's DDP does;
+    save ``ddp.module.state_dict()`` for a checkpoint that loads into the bare model.
+    """
+
+    def __init__(self, module, broadcast_buffers=True, bucket_cap_mb=4.0):
+        super().__init__()
+        if not isinstance(module, Module):
+            raise TypeError(f"DistributedDataParallel: module must be a Module, got {type(module).__name__}")
+        if not (isinstance(bucket_cap_mb, (int, float)) and bucket_cap_mb > 0):
+            raise ValueError(f"DistributedDataParallel: bucket_cap_mb must be a positive number, got {bucket_cap_mb!r}")
+        self.world_size = distributed.get_world_size()
+        self.module = module
+        self.broadcast_buffers = bool(broadcast_buffers)
+        self.require_backward_grad_sync = True
+        tensors = list(module.parameters()) + list(module.buffers())
+        for tensor in tensors:
+            if not isinstance(tensor.data, np.ndarray):
+                raise TypeError(f"DistributedDataParallel: CPU tensors only, got a parameter or buffer on "
+                                f"{tensor.device}")
+        for tensor in tensors:
+            distributed.broadcast(tensor, src=0)
+        self._buckets = _make_buckets([p for p in module.parameters() if p.requires_grad],
+                                      int(bucket_cap_mb * 2**20))
+        self._where = {}
+        hook = _weak_hook(self)
+        for b, bucket in enumerate(self._buckets):
+            for i, param in enumerate(bucket.params):
+                self._where[id(param)] = (b, i)
+                param.register_post_accumulate_grad_hook(hook)
+        self._next_bucket = 0
+        self._reducing = False
+
+    def forward(self, *args, **kwargs):
+        if self._reducing:
+            raise RuntimeError("DistributedDataParallel: the previous backward stopped before its gradients were "
+                               "reduced (did it raise?); the ranks are out of step, start the job again")
+        if self.broadcast_buffers and self.module.training:
+            self.sync_buffers()
+        return self.module(*args, **kwargs)
+
+    def sync_buffers(self):
+        """Copy rank 0's buffers to every rank (what each training forward does first; call it before evaluating
+        the inner module so every rank has the same BatchNorm running statistics)."""
+        for buffer in self.module.buffers():
+            distributed.broadcast(buffer, src=0)
+
+    @contextlib.contextmanager
+    def no_sync(self):
+        """Backwards inside accumulate gradients locally without communication (torch's DDP.no_sync)."""
+        previous = self.require_backward_grad_sync
+        self.require_backward_grad_sync = False
+        try:
+            yield
+        finally:
+            self.require_backward_grad_sync = previous
+
+    def _grad_ready(self, param):
+        if not self.require_backward_grad_sync:
+            return
+        if not self._reducing:
+            self._reducing = True
+            autograd.queue_callback(self._finish_reduction)
+        b, i = self._where[id(param)]
+        bucket = self._buckets[b]
+        if bucket.filled[i]:
+            return
+        bucket.flat[bucket.slices[i]] = param.grad.data.reshape(-1)
+        bucket.filled[i] = True
+        bucket.pending -= 1
+        self._launch_ready()
+
+    def _launch_ready(self):
+        """Start the all-reduce of each complete bucket, in bucket order (every rank must start them alike)."""
+        while self._next_bucket < len(self._buckets) and self._buckets[self._next_bucket].pending == 0:
+            bucket = self._buckets[self._next_bucket]
+            bucket.work = distributed.all_reduce(Tensor(bucket.flat), async_op=True)
+            self._next_bucket += 1
+
+    def _finish_reduction(self):
+        for bucket in self._buckets[self._next_bucket:]:
+            for i, filled in enumerate(bucket.filled):
+                if not filled:
+                    bucket.flat[bucket.slices[i]] = 0
+            bucket.pending = 0
+        self._launch_ready()
+        for bucket in self._buckets:
+            bucket.work.wait()
+            for param, part in zip(bucket.params, bucket.slices):
+                average = bucket.flat[part].reshape(param.shape) / self.world_size
+                if param.grad is None:
+                    param.grad = Tensor(average)
+                else:
+                    param.grad.data[...] = average
+            bucket.reset()
+        self._next_bucket = 0
+        self._reducing = False
+
+    def extra_repr(self):
+        sizes = ", ".join(f"{bucket.flat.nbytes / 2**20:.2f}" for bucket in self._buckets)
+        return f"world_size={self.world_size}, buckets (MB): [{sizes}]"
+
+
+def _weak_hook(ddp):
+    """The gradient hook, holding the wrapper weakly: the hook table must not keep a dropped wrapper alive."""
+    ref = weakref.ref(ddp)
+
+    def hook(param):
+        wrapper = ref()
+        if wrapper is not None:
+            wrapper._grad_ready(param)
+
+    return hook
+
+
+def _make_buckets(params, cap_bytes):
+    """Parameters in reverse order (roughly the order backward finishes them) in buckets of at most
+    ``cap_bytes`` (a larger parameter gets its own), one dtype per bucket."""
+    buckets, current, size = [], [], 0
+    for param in reversed(params):
+        if current and (size + param.data.nbytes > cap_bytes or param.dtype != current[0].dtype):
+            buckets.append(_Bucket(current, current[0].dtype))
+            current, size = [], 0
+        current.append(param)
+        size += param.data.nbytes
+    if current:
+        buckets.append(_Bucket(current, current[0].dtype))
+    return buckets

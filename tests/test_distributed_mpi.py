@@ -1,0 +1,105 @@
+"""Data-parallel training on 2 MPI ranks (`mpiexec -n 2` of tests/mpi/*.py) against one process on the global
+batch, the sampler's shards, and faults ending the whole job. Skipped only where mpi4py or mpiexec is absent."""
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from numbaconv import distributed
+
+HERE = pathlib.Path(__file__).resolve().parent
+PROGRAMS = HERE / "mpi"
+
+
+def find_mpiexec():
+    beside = pathlib.Path(sys.executable).parent / "mpiexec"
+    return str(beside) if beside.exists() else shutil.which("mpiexec")
+
+
+MPIEXEC = find_mpiexec()
+pytestmark = pytest.mark.skipif(not distributed.is_available() or MPIEXEC is None,
+                                reason="needs mpi4py and mpiexec: pip install 'numbaconv[mpi]'")
+
+
+def mpi_environment():
+    """One numba thread per rank on the 2 CI cores; Open MPI refuses root without these two variables."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OMPI_COMM_WORLD", "PMIX_", "PMI_"))}
+    env.update(NUMBA_NUM_THREADS="1", OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    return env
+
+
+def mpirun(*args, ranks=2, timeout=240, **kwargs):
+    command = [MPIEXEC, "-n", str(ranks), "--oversubscribe", sys.executable, *map(str, args)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=mpi_environment(), **kwargs)
+
+
+@pytest.fixture(scope="module")
+def checks():
+    result = mpirun(PROGRAMS / "ddp_checks.py")
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+    assert result.stdout.count("DONE initialized_after_destroy=False") == 2, result.stdout[-2000:]
+    found = {}
+    for line in result.stdout.splitlines():
+        if line.startswith("RESULT "):
+            record = json.loads(line[len("RESULT "):])
+            found[record.pop("name")] = record
+    return found
+
+
+def test_collectives_sum_average_max_broadcast_gather(checks):
+    record = checks["collectives"]
+    assert record["world_size"] == 2
+    assert all(record["ok"].values()), record["ok"]
+
+
+@pytest.mark.parametrize("name", ["grads_bn_free", "grads_sync_bn"])
+def test_two_ranks_half_batch_give_the_whole_batch_gradient(checks, name):
+    record = checks[name]
+    assert record["grad_error"] < 1e-12
+    assert record["buffer_error"] < 1e-12  # SyncBatchNorm's running statistics are the global batch's
+    assert record["buckets"] > 1 and record["started_during_backward"] == record["buckets"]
+
+
+@pytest.mark.parametrize("name", ["steps_bn_free", "steps_sync_bn"])
+def test_k_steps_on_two_ranks_match_one_process_on_the_global_batch(checks, name):
+    assert checks[name]["steps"] == 3
+    assert checks[name]["weight_error"] < 1e-12
+
+
+def test_no_sync_accumulates_locally_then_reduces_the_sum(checks):
+    assert checks["no_sync"]["differed_inside"]
+    assert checks["no_sync"]["grad_error"] < 1e-12
+
+
+def test_plain_batchnorm_still_trains_and_keeps_the_ranks_equal(checks):
+    record = checks["plain_bn"]
+    assert record["last_loss"] < 0.2 * record["first_loss"]
+    assert record["weight_spread"] == 0.0
+
+
+def test_sampler_covers_every_index_once_per_epoch_across_ranks(checks):
+    results = checks["sampler"]["results"]
+    for epoch in results["10_False"]["epochs"]:
+        assert epoch == list(range(10))
+    for epoch in results["11_False"]["epochs"]:  # padded to 12: all 11 indices, one of them twice
+        assert len(epoch) == 12 and sorted(set(epoch)) == list(range(11))
+    for epoch in results["11_True"]["epochs"]:  # tail dropped: 10 distinct indices
+        assert len(epoch) == 10 == len(set(epoch))
+    assert results["11_False"]["length"] == 6 and results["11_True"]["length"] == 5
+
+
+@pytest.mark.parametrize("mode", ["raise", "kill"])
+def test_a_failing_rank_ends_the_whole_job(mode):
+    start = time.monotonic()
+    result = mpirun(PROGRAMS / "fault.py", mode, timeout=120)
+    assert result.returncode != 0
+    assert time.monotonic() - start < 60
+    if mode == "raise":
+        assert "rank 1: Traceback" in result.stderr and "rank 1 failed on purpose" in result.stderr
+    else:
+        assert "signal 9" in result.stderr or "Killed" in result.stderr, result.stderr[-2000:]
