@@ -26,3 +26,17 @@ def test_user_facing_suites_cover_every_shipped_model_and_skip_missing_apis(monk
         workload.require("models", "no_such_name")
     with pytest.raises(NotImplementedError):
         workload.build("no_such_net")
+
+
+def test_every_op_of_the_ops_table_runs_in_both_libraries(monkeypatch):
+    """bench/ops.py's rows call each op once per library at the small shape (the adapters stay right)."""
+    monkeypatch.syspath_prepend(str(ROOT))
+    import numpy as np
+
+    from bench import ops
+
+    libs = [ops.numbaconv_lib()] + ([ops.torch_lib()] if ops.torch is not None else [])
+    for name, (kinds, fn) in ops.OPS.items():
+        arrays = ops.make_arrays(kinds, ops.SHAPES["small"], np.random.default_rng(0))
+        for lib in libs:
+            ops.fwd_bwd_step(lib, fn, arrays)()
