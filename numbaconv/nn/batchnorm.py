@@ -1,4 +1,4 @@
-"""BatchNorm2d with running statistics (torch.nn.BatchNorm2d)."""
+"""BatchNorm1d and BatchNorm2d with running statistics (torch.nn.BatchNorm1d / BatchNorm2d)."""
 import numpy as np
 
 from ..creation import ones, tensor, zeros
@@ -8,8 +8,8 @@ from .module import Module
 from .parameter import Parameter
 
 
-class BatchNorm2d(Module):
-    """Per-channel normalisation of NCHW batches (torch.nn.BatchNorm2d).
+class _BatchNorm(Module):
+    """Per-channel normalisation of (N, C, *) batches; subclasses say which input ranks they take.
 
     Training uses the batch statistics and updates ``running_mean``/``running_var`` by ``momentum``
     (None: a cumulative average over ``num_batches_tracked``); eval uses the running statistics.
@@ -46,9 +46,11 @@ class BatchNorm2d(Module):
             init.ones_(self.weight)
             init.zeros_(self.bias)
 
+    def _check_input_dim(self, input):
+        raise NotImplementedError
+
     def forward(self, input):
-        if input.ndim != 4:
-            raise ValueError(f"BatchNorm2d: expected a 4-D (N, C, H, W) input, got shape {input.shape}")
+        self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.data[...] += 1
@@ -66,3 +68,19 @@ class BatchNorm2d(Module):
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
                 f"track_running_stats={self.track_running_stats}")
+
+
+class BatchNorm2d(_BatchNorm):
+    """Per-channel normalisation of NCHW batches (torch.nn.BatchNorm2d)."""
+
+    def _check_input_dim(self, input):
+        if input.ndim != 4:
+            raise ValueError(f"BatchNorm2d: expected a 4-D (N, C, H, W) input, got shape {input.shape}")
+
+
+class BatchNorm1d(_BatchNorm):
+    """Per-channel normalisation of (N, C) or (N, C, L) batches (torch.nn.BatchNorm1d)."""
+
+    def _check_input_dim(self, input):
+        if input.ndim not in (2, 3):
+            raise ValueError(f"BatchNorm1d: expected a 2-D (N, C) or 3-D (N, C, L) input, got shape {input.shape}")

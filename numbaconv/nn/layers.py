@@ -1,4 +1,5 @@
-"""Layers (torch.nn.Conv2d, Linear, pooling, activations, Flatten, Dropout, Identity, Sequential, ModuleList).
+"""Layers (torch.nn.Conv2d, Linear, pooling, ReLU/GELU, Flatten, Dropout/Dropout2d, Identity, Sequential,
+ModuleList).
 
 Each forward calls the functional op of the same name in numbaconv.nn.functional.
 """
@@ -201,7 +202,7 @@ class Dropout(Module):
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
         if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p!r}")
+            raise ValueError(f"{type(self).__name__}: p must be a probability in [0, 1], got {p!r}")
         self.p, self.inplace = float(p), inplace
 
     def forward(self, input):
@@ -209,6 +210,13 @@ class Dropout(Module):
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout2d(Dropout):
+    """Zero whole channels with probability p in training, scale the rest by 1/(1-p) (torch.nn.Dropout2d)."""
+
+    def forward(self, input):
+        return F.dropout2d(input, self.p, self.training)
 
 
 class _Sequence(Module):

@@ -1,4 +1,4 @@
-"""GELU and dropout (torch.nn.functional.gelu / dropout) as fused Functions."""
+"""GELU, leaky ReLU, SiLU, dropout and dropout2d (torch.nn.functional) as Functions."""
 from .. import random as _random
 from ..autograd import Function
 from ..backends import kernels_of, namespace_of
@@ -55,4 +55,52 @@ def dropout(input, p=0.5, training=True, inplace=False):
     check_kernel_dtype("dropout", input.dtype)
     key = int(_random.generator().integers(0, 2**63))
     mask = kernels_of(input.data, "activation").dropout_mask(input.shape, input.dtype, float(p), key)
+    return Dropout.apply(input, mask=mask)
+
+
+class LeakyRelu(Function):
+    @staticmethod
+    def forward(ctx, x, *, slope):
+        xp = namespace_of(x)
+        positive = xp.greater(x, 0)
+        ctx.save_for_backward(positive)
+        return xp.where(positive, x, x * slope)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (positive,) = ctx.saved_tensors
+        return namespace_of(grad).where(positive, grad, grad * ctx.params.slope)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """x where x > 0, else negative_slope·x (torch.nn.functional.leaky_relu); ``inplace`` is accepted, the result
+    is a new tensor."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"leaky_relu: input must be a Tensor, got {type(input).__name__}")
+    if isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float)):
+        raise TypeError(f"leaky_relu: negative_slope must be a number, got {negative_slope!r}")
+    check_kernel_dtype("leaky_relu", input.dtype, floating=True)
+    return LeakyRelu.apply(input, slope=float(negative_slope))
+
+
+def silu(input, inplace=False):
+    """x·sigmoid(x) (torch.nn.functional.silu)."""
+    return input * input.sigmoid()
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of an (N, C, H, W) or (C, H, W) input with probability ``p`` in training, scaling the
+    rest by 1/(1-p) (torch.nn.functional.dropout2d); one draw per channel, from the package generator."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"dropout2d: input must be a Tensor, got {type(input).__name__}")
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout2d: p must be a probability in [0, 1], got {p!r}")
+    if input.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {input.shape}")
+    if not training or p == 0.0:
+        return input
+    check_kernel_dtype("dropout2d", input.dtype)
+    key = int(_random.generator().integers(0, 2**63))
+    shape = input.shape[:-2] + (1, 1)
+    mask = kernels_of(input.data, "activation").dropout_mask(shape, input.dtype, float(p), key)
     return Dropout.apply(input, mask=mask)

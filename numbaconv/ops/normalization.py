@@ -1,4 +1,5 @@
-"""Batch normalisation (torch.nn.functional.batch_norm): one fused Function over (N, C, *) inputs."""
+"""Normalisation (torch.nn.functional): batch_norm as one fused Function over (N, C, *) inputs; group_norm and
+layer_norm composed of differentiable reductions."""
 from ..autograd import Function
 from ..backends import kernels_of, namespace_of
 from ..tensor import Tensor
@@ -87,3 +88,67 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     invstd = 1.0 / xp.sqrt(var + eps)
     invstd = xp.astype(invstd, input.dtype)
     return BatchNorm.apply(input, weight, bias, mean=mean, invstd=invstd, batch_stats=bool(batch_stats))
+
+
+def _normalize(x, dims, eps):
+    """(x - mean) / sqrt(var + eps) over ``dims`` with the biased variance, differentiable through its parts."""
+    mean = x.mean(dims, keepdim=True)
+    centred = x - mean
+    var = (centred * centred).mean(dims, keepdim=True)
+    return centred / (var + eps).sqrt()
+
+
+def _check_affine(op, name, value, shape, dtype):
+    if value is None:
+        return
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{op}: {name} must be a Tensor or None, got {type(value).__name__}")
+    if value.shape != shape:
+        raise ValueError(f"{op}: {name} must have shape {shape}, got {value.shape}")
+    if value.dtype != dtype:
+        raise TypeError(f"{op}: {name} has dtype {value.dtype}, expected the input's {dtype}")
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalise each of ``num_groups`` channel groups of every sample of an (N, C, *) input, then scale and shift
+    per channel (torch.nn.functional.group_norm)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"group_norm: input must be a Tensor, got {type(input).__name__}")
+    if input.ndim < 2:
+        raise ValueError(f"group_norm: expected an (N, C, *) input, got shape {input.shape}")
+    check_kernel_dtype("group_norm", input.dtype, floating=True)
+    channels = input.shape[1]
+    if isinstance(num_groups, bool) or not isinstance(num_groups, int) or num_groups < 1 or channels % num_groups:
+        raise ValueError(f"group_norm: num_groups must be a positive int dividing the {channels} channels, "
+                         f"got {num_groups!r}")
+    for name, value in (("weight", weight), ("bias", bias)):
+        _check_affine("group_norm", name, value, (channels,), input.dtype)
+    n = input.shape[0]
+    grouped = input.reshape(n, num_groups, -1)
+    out = _normalize(grouped, 2, eps).reshape(input.shape)
+    per_channel = (1, channels) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(per_channel)
+    if bias is not None:
+        out = out + bias.reshape(per_channel)
+    return out
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalise over the last ``len(normalized_shape)`` dims, then scale and shift elementwise
+    (torch.nn.functional.layer_norm)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"layer_norm: input must be a Tensor, got {type(input).__name__}")
+    check_kernel_dtype("layer_norm", input.dtype, floating=True)
+    shape = (int(normalized_shape),) if isinstance(normalized_shape, int) else tuple(int(v) for v in normalized_shape)
+    if not shape or input.shape[input.ndim - len(shape):] != shape or len(shape) > input.ndim:
+        raise ValueError(f"layer_norm: normalized_shape {shape} must be the trailing dims of the input's shape "
+                         f"{input.shape}")
+    for name, value in (("weight", weight), ("bias", bias)):
+        _check_affine("layer_norm", name, value, shape, input.dtype)
+    out = _normalize(input, tuple(range(input.ndim - len(shape), input.ndim)), eps)
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out

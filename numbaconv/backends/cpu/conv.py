@@ -201,8 +201,11 @@ def _backward_channels_last(grad3, out3, x, w, stride, padding, dilation, relu, 
 
 
 def conv2d_backward(grad, x, w, out, stride, padding, dilation, groups, relu, needs=(True, True, True)):
-    """(grad input, grad weight, grad bias) of conv2d_forward; ``out`` is its output (used when ``relu``)."""
-    x = np.ascontiguousarray(x)
+    """(grad input, grad weight, grad bias) of conv2d_forward; ``out`` is its output (used when ``relu``).
+
+    ``x``'s values are read only for the weight gradient (``needs[1]``); otherwise only its shape and dtype.
+    """
+    x = np.ascontiguousarray(x) if needs[1] else x
     w = np.ascontiguousarray(w)
     n = x.shape[0]
     cout = w.shape[0]
@@ -246,3 +249,11 @@ def conv2d_backward(grad, x, w, out, stride, padding, dilation, groups, relu, ne
     grad_bias = sum(p[1] for p in parts).astype(x.dtype) if needs[2] else None
     return grad_input, grad_weight, grad_bias
 
+
+
+def conv2d_backward_input(grad, x_shape, w, stride, padding, dilation, groups):
+    """The gradient of conv2d_forward with respect to an input of ``x_shape`` alone: conv_transpose2d's forward
+    (torch.nn.functional.conv_transpose2d). conv2d_backward's input path, with a zero-stride stand-in for the
+    input, whose values that path never reads."""
+    stand_in = np.broadcast_to(np.zeros((), grad.dtype), tuple(x_shape))
+    return conv2d_backward(grad, stand_in, w, None, stride, padding, dilation, groups, False, (True, False, False))[0]

@@ -160,9 +160,29 @@ def conv2d_backward(grad, x, w, out, stride, padding, dilation, groups, relu, ne
         gemm.launch("conv_dw", grad_weight.flat, g.flat, x.flat, no_bias, og, cg * kh * kw, k_total, groups, p,
                     a_k_fast=True, b_k_fast=True, ksplit=ksplit)
     if needs[0]:
-        grad_input = empty(x.shape, x.dtype)
-        tab_a, tab_b = _dx_tables(w.shape, og, oh, ow, dilation)
-        gemm.launch("conv_dx", grad_input.flat, w.flat, g.flat, no_bias, cg, n * h * wd, og * kh * kw, groups, p,
-                    a_k_fast=True, b_k_fast=False, tab_a=tab_a, tab_b=tab_b, unit_stride=tuple(stride) == (1, 1))
+        grad_input = _backward_input(g, x.shape, w, stride, padding, dilation, groups)
     return grad_input, grad_weight, grad_bias
+
+
+def _backward_input(g, x_shape, w, stride, padding, dilation, groups):
+    """W.T @ g gathered back through the convolution's geometry: the gradient of an input of ``x_shape``."""
+    n, c, h, wd = x_shape
+    cout, cg, kh, kw = w.shape
+    oh, ow = g.shape[2:]
+    og = cout // groups
+    grad_input = empty(tuple(x_shape), w.dtype)
+    if grad_input.size == 0:
+        return grad_input
+    p = _conv_params(x_shape, w.shape, oh, ow, stride, padding, dilation, groups)
+    tab_a, tab_b = _dx_tables(w.shape, og, oh, ow, dilation)
+    gemm.launch("conv_dx", grad_input.flat, w.flat, g.flat, gemm.dummy(w.dtype), cg, n * h * wd, og * kh * kw,
+                groups, p, a_k_fast=True, b_k_fast=False, tab_a=tab_a, tab_b=tab_b, unit_stride=tuple(stride) == (1, 1))
+    return grad_input
+
+
+def conv2d_backward_input(grad, x_shape, w, stride, padding, dilation, groups):
+    """The gradient of conv2d_forward with respect to an input of ``x_shape`` alone: conv_transpose2d's forward
+    (torch.nn.functional.conv_transpose2d)."""
+    return _backward_input(ascontiguousarray(grad), tuple(x_shape), ascontiguousarray(w), stride, padding, dilation,
+                           groups)
 
