@@ -1,24 +1,50 @@
-"""Elementwise ops with numpy broadcasting (torch.add, torch.exp, torch.clamp, torch.where, ...)."""
+"""Elementwise ops with numpy broadcasting and torch's type promotion (torch.add, torch.exp, torch.clamp, ...)."""
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import Function, is_grad_enabled
 from ..backends import namespace_of
 from ..tensor import Tensor
 from ._util import shape_of, unbroadcast
+from .movement import cast
+from .promotion import DEFAULT_FLOAT, category, division_type, result_type
 
 
 def _operand(value):
-    if isinstance(value, (Tensor, int, float, bool, np.number)):
+    if isinstance(value, np.generic) and value.dtype.kind in "biuf":
+        return value.item()  # a numpy scalar counts as a python number (torch's wrapped numbers)
+    if isinstance(value, (Tensor, int, float, bool)):
         return value
     if isinstance(value, np.ndarray):
         return Tensor(value)
     raise TypeError(f"expected a Tensor or a number, got {type(value).__name__}")
 
 
+def _as_dtype(operand, dtype):
+    """A Tensor operand cast to ``dtype`` (differentiably); a python number stays as it is (numpy keeps it weak)."""
+    return cast(operand, dtype) if isinstance(operand, Tensor) and operand.dtype != dtype else operand
+
+
+def promote(a, b, dtype=None):
+    """Both operands in torch's result dtype of the pair (or ``dtype``): the one rule of every binary op."""
+    a, b = _operand(a), _operand(b)
+    dtype = result_type(a, b) if dtype is None else dtype
+    return _as_dtype(a, dtype), _as_dtype(b, dtype)
+
+
+def _floating(a):
+    """``a`` cast to the default float dtype when it is bool or integer (torch.exp(int tensor) is float32)."""
+    return cast(a, DEFAULT_FLOAT) if isinstance(a, Tensor) and category(a.dtype) < 2 else a
+
+
 class _Binary(Function):
-    """Shared forward for broadcasting binary ops; subclasses set ``kernel`` and ``grads``."""
+    """Shared forward for broadcasting binary ops on operands of one dtype; subclasses set ``kernel``, ``grads``
+    and ``keeps`` (which of a, b and the output their backward reads, given which input grads are needed)."""
 
     kernel = None
+
+    @staticmethod
+    def keeps(need_a, need_b):
+        return True, True, True
 
     @classmethod
     def forward(cls, ctx, a, b):
@@ -29,7 +55,10 @@ class _Binary(Function):
             raise ValueError(
                 f"{cls.kernel}: shapes {shape_of(a)} and {shape_of(b)} are not broadcastable"
             ) from error
-        ctx.save_for_backward(a, b, out)
+        ctx.shapes = (shape_of(a), shape_of(b))
+        if ctx.needs_input_grad:
+            keep = cls.keeps(*ctx.needs_input_grad)
+            ctx.save_for_backward(*(x if k else None for x, k in zip((a, b, out), keep)))
         return out
 
     @classmethod
@@ -38,14 +67,19 @@ class _Binary(Function):
         xp = namespace_of(grad)
         need_a, need_b = ctx.needs_input_grad
         grad_a, grad_b = cls.grads(xp, grad, a, b, out, need_a, need_b)
+        shape_a, shape_b = ctx.shapes
         return (
-            unbroadcast(xp, grad_a, shape_of(a)) if need_a else None,
-            unbroadcast(xp, grad_b, shape_of(b)) if need_b else None,
+            unbroadcast(xp, grad_a, shape_a) if need_a else None,
+            unbroadcast(xp, grad_b, shape_b) if need_b else None,
         )
 
 
 class Add(_Binary):
     kernel = "add"
+
+    @staticmethod
+    def keeps(need_a, need_b):
+        return False, False, False
 
     @staticmethod
     def grads(xp, grad, a, b, out, need_a, need_b):
@@ -54,6 +88,7 @@ class Add(_Binary):
 
 class Sub(_Binary):
     kernel = "subtract"
+    keeps = Add.keeps
 
     @staticmethod
     def grads(xp, grad, a, b, out, need_a, need_b):
@@ -64,12 +99,20 @@ class Mul(_Binary):
     kernel = "multiply"
 
     @staticmethod
+    def keeps(need_a, need_b):
+        return need_b, need_a, False
+
+    @staticmethod
     def grads(xp, grad, a, b, out, need_a, need_b):
         return (grad * b if need_a else None), (grad * a if need_b else None)
 
 
 class Div(_Binary):
     kernel = "divide"
+
+    @staticmethod
+    def keeps(need_a, need_b):
+        return False, True, need_b
 
     @staticmethod
     def grads(xp, grad, a, b, out, need_a, need_b):
@@ -87,6 +130,10 @@ class Pow(_Binary):
     kernel = "power"
 
     @staticmethod
+    def keeps(need_a, need_b):
+        return True, True, need_b
+
+    @staticmethod
     def grads(xp, grad, a, b, out, need_a, need_b):
         grad_a = grad * b * xp.power(a, b - 1) if need_a else None
         grad_b = grad * out * _log(xp, a) if need_b else None
@@ -97,6 +144,10 @@ class Maximum(_Binary):
     kernel = "maximum"
 
     @staticmethod
+    def keeps(need_a, need_b):
+        return True, True, False
+
+    @staticmethod
     def grads(xp, grad, a, b, out, need_a, need_b):
         share_a = (a > b) + 0.5 * (a == b)
         return grad * share_a, grad * (1.0 - share_a)
@@ -104,11 +155,26 @@ class Maximum(_Binary):
 
 class Minimum(_Binary):
     kernel = "minimum"
+    keeps = Maximum.keeps
 
     @staticmethod
     def grads(xp, grad, a, b, out, need_a, need_b):
         share_a = (a < b) + 0.5 * (a == b)
         return grad * share_a, grad * (1.0 - share_a)
+
+
+class Remainder(_Binary):
+    """a - b * floor(a / b), the sign of b (torch.remainder, python's %)."""
+
+    kernel = "remainder"
+
+    @staticmethod
+    def keeps(need_a, need_b):
+        return need_b, need_b, False
+
+    @staticmethod
+    def grads(xp, grad, a, b, out, need_a, need_b):
+        return grad, (xp.negative(grad) * xp.floor_divide(a, b) if need_b else None)
 
 
 class _Unary(Function):
@@ -232,69 +298,90 @@ class Where(Function):
         return grad_a, grad_b
 
 
-def add(a, b):
-    """a + b with broadcasting (torch.add)."""
-    return Add.apply(_operand(a), _operand(b))
+def add(a, b, alpha=1):
+    """a + alpha * b with broadcasting and torch's type promotion (torch.add)."""
+    a, b = promote(a, b if alpha == 1 else mul(b, alpha))
+    return Add.apply(a, b)
 
 
-def sub(a, b):
-    """a - b with broadcasting (torch.sub)."""
-    return Sub.apply(_operand(a), _operand(b))
+def sub(a, b, alpha=1):
+    """a - alpha * b with broadcasting (torch.sub); two bool tensors are refused, as in torch."""
+    a, b = promote(a, b if alpha == 1 else mul(b, alpha))
+    if isinstance(a, Tensor) and a.dtype == np.bool_ and (not isinstance(b, Tensor) or b.dtype == np.bool_):
+        raise RuntimeError("sub: subtraction of bool tensors is not supported (as in torch); use ^ or logical_xor")
+    return Sub.apply(a, b)
 
 
 def mul(a, b):
     """a * b with broadcasting (torch.mul)."""
-    return Mul.apply(_operand(a), _operand(b))
+    return Mul.apply(*promote(a, b))
 
 
 def div(a, b):
-    """a / b with broadcasting (torch.div)."""
-    return Div.apply(_operand(a), _operand(b))
+    """a / b, true division: integer and bool operands give float32 (torch.div)."""
+    a, b = _operand(a), _operand(b)
+    return Div.apply(*promote(a, b, division_type(a, b)))
+
+
+def floor_divide(a, b):
+    """floor(a / b) in the promoted dtype, as python's //; not differentiable, as in torch (torch.floor_divide)."""
+    a, b = promote(a, b)
+    if any(isinstance(x, Tensor) and x.requires_grad for x in (a, b)) and is_grad_enabled():
+        raise RuntimeError("floor_divide: the derivative is not implemented (as in torch); detach the operands")
+    raw_a, raw_b = (x.data if isinstance(x, Tensor) else x for x in (a, b))
+    return Tensor(namespace_of(raw_a, raw_b).floor_divide(raw_a, raw_b))
+
+
+def remainder(a, b):
+    """a mod b with the sign of b, as python's % (torch.remainder)."""
+    return Remainder.apply(*promote(a, b))
 
 
 def pow(a, b):
     """a ** b with broadcasting (torch.pow)."""
-    return Pow.apply(_operand(a), _operand(b))
+    return Pow.apply(*promote(a, b))
 
 
 def maximum(a, b):
     """Elementwise maximum; ties share the gradient (torch.maximum)."""
-    return Maximum.apply(_operand(a), _operand(b))
+    return Maximum.apply(*promote(a, b))
 
 
 def minimum(a, b):
     """Elementwise minimum; ties share the gradient (torch.minimum)."""
-    return Minimum.apply(_operand(a), _operand(b))
+    return Minimum.apply(*promote(a, b))
 
 
 def neg(a):
-    """-a (torch.neg)."""
+    """-a (torch.neg); a bool tensor is refused, as in torch."""
+    if a.dtype == np.bool_:
+        raise RuntimeError("neg: negation of a bool tensor is not supported (as in torch); use ~ or logical_not")
     return Neg.apply(a)
 
 
 def exp(a):
     """e**a (torch.exp)."""
-    return Exp.apply(a)
+    return Exp.apply(_floating(a))
 
 
 def log(a):
     """Natural log (torch.log)."""
-    return Log.apply(a)
+    return Log.apply(_floating(a))
 
 
 def sqrt(a):
     """Square root (torch.sqrt)."""
-    return Sqrt.apply(a)
+    return Sqrt.apply(_floating(a))
 
 
 def tanh(a):
     """Hyperbolic tangent (torch.tanh)."""
-    return Tanh.apply(a)
+    return Tanh.apply(_floating(a))
 
 
 def sigmoid(a):
     """Logistic sigmoid, overflow-safe (torch.sigmoid)."""
-    return Sigmoid.apply(a)
+    return Sigmoid.apply(_floating(a))
 
 
 def relu(a):
@@ -322,31 +409,59 @@ def where(condition, a, b):
     condition = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
     if condition.dtype != np.bool_:
         raise TypeError(f"where: condition must be a bool tensor, got dtype {condition.dtype}")
-    return Where.apply(_operand(a), _operand(b), condition=condition)
+    return Where.apply(*promote(a, b), condition=condition)
 
 
-def compare(kernel, a, b):
-    """A bool Tensor from a comparison (``kernel`` names the array function); not differentiable (torch.lt, ...)."""
+def _compare(kernel, a, b):
+    """A bool Tensor from the array function ``kernel``; never on the graph (torch.eq, torch.lt, ...)."""
     a, b = _operand(a), _operand(b)
     raw_a = a.data if isinstance(a, Tensor) else a
     raw_b = b.data if isinstance(b, Tensor) else b
-    return Tensor(getattr(namespace_of(raw_a, raw_b), kernel)(raw_a, raw_b))
+    xp = namespace_of(raw_a, raw_b)
+    try:
+        return Tensor(getattr(xp, kernel)(raw_a, raw_b))
+    except ValueError as error:
+        raise ValueError(f"{kernel}: shapes {shape_of(raw_a)} and {shape_of(raw_b)} are not broadcastable") from error
 
 
-def _inplace(name, op):
-    """``Tensor.__iadd__`` and friends: ``op`` out of place, written back into the tensor's own memory."""
+def eq(a, b):
+    """a == b elementwise, a bool tensor (torch.eq)."""
+    return _compare("equal", a, b)
 
-    def method(self, other):
-        self._check_inplace(name)
-        result = op(self, other)
-        if result.shape != self.shape:
-            raise RuntimeError(f"{name}: result of shape {result.shape} cannot be written into shape {self.shape}")
-        self.data[...] = result.data
-        self._version[0] += 1
-        return self
 
-    method.__name__ = name
-    return method
+def ne(a, b):
+    """a != b elementwise (torch.ne)."""
+    return _compare("not_equal", a, b)
+
+
+def lt(a, b):
+    """a < b elementwise (torch.lt)."""
+    return _compare("less", a, b)
+
+
+def le(a, b):
+    """a <= b elementwise (torch.le)."""
+    return _compare("less_equal", a, b)
+
+
+def gt(a, b):
+    """a > b elementwise (torch.gt)."""
+    return _compare("greater", a, b)
+
+
+def ge(a, b):
+    """a >= b elementwise (torch.ge)."""
+    return _compare("greater_equal", a, b)
+
+
+def isnan(a):
+    """Where ``a`` is NaN, a bool tensor (torch.isnan)."""
+    return _compare("not_equal", a, a)
+
+
+def isfinite(a):
+    """Where ``a`` is neither infinite nor NaN, a bool tensor (torch.isfinite)."""
+    return Tensor(namespace_of(a.data).isfinite(a.data))
 
 
 def _reflected(op):
@@ -356,27 +471,24 @@ def _reflected(op):
     return method
 
 
-def _comparison(kernel):
-    def method(self, other):
-        return compare(kernel, self, other)
-
-    return method
-
-
 def _clamp_method(self, min=None, max=None):
     return clamp(self, min, max)
 
 
-for _name, _op in (("add", add), ("sub", sub), ("mul", mul), ("truediv", div), ("pow", pow)):
+for _name, _op in (("add", add), ("sub", sub), ("mul", mul), ("truediv", div), ("floordiv", floor_divide),
+                   ("mod", remainder), ("pow", pow)):
     setattr(Tensor, f"__{_name}__", _op)
     setattr(Tensor, f"__r{_name}__", _reflected(_op))
-for _name, _op in (("iadd", add), ("isub", sub), ("imul", mul), ("itruediv", div)):
-    setattr(Tensor, f"__{_name}__", _inplace(f"__{_name}__", _op))
-for _name, _kernel in (("lt", "less"), ("le", "less_equal"), ("gt", "greater"), ("ge", "greater_equal"),
-                       ("eq", "equal"), ("ne", "not_equal")):
-    setattr(Tensor, f"__{_name}__", _comparison(_kernel))
-for _op in (exp, log, sqrt, tanh, sigmoid, relu, abs, maximum, minimum):
+for _op in (add, sub, mul, div, floor_divide, remainder, pow, exp, log, sqrt, tanh, sigmoid, relu, abs, maximum,
+            minimum):
     setattr(Tensor, _op.__name__, _op)
-Tensor.__neg__ = neg
+for _name, _op in (("eq", eq), ("ne", ne), ("lt", lt), ("le", le), ("gt", gt), ("ge", ge)):
+    setattr(Tensor, f"__{_name}__", _op)
+    setattr(Tensor, _name, _op)
+Tensor.isnan, Tensor.isfinite = isnan, isfinite
+Tensor.__neg__ = Tensor.neg = neg
 Tensor.__abs__ = abs
 Tensor.clamp = Tensor.clip = _clamp_method
+
+# the in-place forms (x += y, x.add_(y), ...) attach their Tensor methods when their module loads
+from . import inplace  # noqa: E402,F401

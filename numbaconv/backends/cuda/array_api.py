@@ -11,7 +11,7 @@ from .indexing import add_into, getitem, index_add, setitem
 from .joining import concatenate, pad, stack
 from .linalg import matmul
 from .reductions import argmax, max, min, sum
-from .shapes import broadcast_to, reshape, swapaxes, transpose
+from .shapes import broadcast_to, may_share_memory, reshape, swapaxes, transpose
 from .ufuncs import (
     abs,
     add,
@@ -19,6 +19,7 @@ from .ufuncs import (
     divide,
     equal,
     exp,
+    floor_divide,
     greater,
     greater_equal,
     isfinite,
@@ -32,6 +33,7 @@ from .ufuncs import (
     not_equal,
     power,
     relu,
+    remainder,
     sigmoid,
     sign,
     sqrt,
@@ -47,8 +49,8 @@ __all__ = [
     "concatenate", "pad", "stack",
     "matmul",
     "argmax", "max", "min", "sum",
-    "broadcast_to", "reshape", "swapaxes", "transpose",
-    "abs", "add", "clip", "divide", "equal", "exp", "greater", "greater_equal", "isfinite", "less", "less_equal",
-    "log", "maximum", "minimum", "multiply", "negative", "not_equal", "power", "relu", "sigmoid", "sign", "sqrt",
-    "subtract", "tanh", "where",
+    "broadcast_to", "may_share_memory", "reshape", "swapaxes", "transpose",
+    "abs", "add", "clip", "divide", "equal", "exp", "floor_divide", "greater", "greater_equal", "isfinite", "less",
+    "less_equal", "log", "maximum", "minimum", "multiply", "negative", "not_equal", "power", "relu", "remainder",
+    "sigmoid", "sign", "sqrt", "subtract", "tanh", "where",
 ]

@@ -45,6 +45,14 @@ def _divide(x, y):
     return x / y
 
 
+def _floor_divide(x, y):
+    return x // y
+
+
+def _remainder(x, y):
+    return x % y
+
+
 def _power(x, y):
     return x**y
 
@@ -92,8 +100,8 @@ def _logical_or(x, y):
 BINARY = {
     f.__name__[1:]: f
     for f in (
-        _add, _subtract, _multiply, _divide, _power, _maximum, _minimum, _equal, _not_equal, _less,
-        _less_equal, _greater, _greater_equal, _logical_and, _logical_or,
+        _add, _subtract, _multiply, _divide, _floor_divide, _remainder, _power, _maximum, _minimum, _equal,
+        _not_equal, _less, _less_equal, _greater, _greater_equal, _logical_and, _logical_or,
     )
 }
 

@@ -62,3 +62,11 @@ def broadcast_to(array, shape):
     if tuple(array.shape) == shape:
         return array
     return _view(array, lambda fake: np.broadcast_to(fake, shape))
+
+
+def may_share_memory(a, b):
+    """Whether the memory of two arrays overlaps (numpy.may_share_memory)."""
+    if not (isinstance(a, CudaArray) and isinstance(b, CudaArray)) or not (a.size and b.size):
+        return False
+    start_a, start_b = a.__cuda_array_interface__["data"][0], b.__cuda_array_interface__["data"][0]
+    return start_a < start_b + b.nbytes and start_b < start_a + a.nbytes
