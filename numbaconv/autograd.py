@@ -4,7 +4,7 @@ import weakref
 
 import numpy as np
 
-from . import backends
+from . import backends, profiler
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .tensor import Tensor
 
@@ -84,14 +84,15 @@ class Function:
                 record = record or arg._requires_grad
             else:
                 raw.append(arg)
+        forward = cls.forward if profiler.recorder is None else profiler.timed(cls.__name__, cls.forward)
         if not (record and is_grad_enabled()):
-            output = cls.forward(Context(cls), *raw, **params)
+            output = forward(Context(cls), *raw, **params)
             return _wrap(output, None) if type(output) is tuple else Tensor(output)
         grad_inputs = tuple(a if isinstance(a, Tensor) and a._requires_grad else None for a in inputs)
         ctx = Context(cls, grad_inputs, tuple(a is not None for a in grad_inputs),
                       tuple((a._version, a._version[0]) for a in inputs if isinstance(a, Tensor)),
                       types.SimpleNamespace(**params))
-        return _wrap(cls.forward(ctx, *raw, **params), ctx)
+        return _wrap(forward(ctx, *raw, **params), ctx)
 
 
 def _wrap(output, ctx):
@@ -196,7 +197,10 @@ def _propagate(root, grad, retain_graph, deliver, order=None, node_done=None):
                     node_done(ctx.inputs)
                 continue
             deliver(ctx, out_grad)
-            in_grads = ctx.function.backward(ctx, out_grad)
+            backward = ctx.function.backward
+            if profiler.recorder is not None:
+                backward = profiler.timed(f"{ctx.function.__name__}Backward", backward)
+            in_grads = backward(ctx, out_grad)
             if not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)
             for parent, g in zip(ctx.inputs, in_grads):

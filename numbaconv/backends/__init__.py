@@ -15,6 +15,7 @@ DEVICES = ("cpu", "cuda")
 DEFAULT_DEVICE = "cpu"
 _ALIASES = {"cpu": "cpu", "cuda": "cuda", "cuda:0": "cuda"}
 _modules = {}
+_kernel_wrapper = None
 
 
 def normalize(device):
@@ -31,17 +32,26 @@ def device_of(array):
 
 
 def kernels(device, name):
-    """The kernel module ``backends/<device>/<name>.py``, imported once."""
-    key = (device, name)
-    module = _modules.get(key)
-    if module is None:
-        try:
-            module = importlib.import_module(f"{__name__}.{device}.{name}")
-        except ModuleNotFoundError as error:
-            if error.name != f"{__name__}.{device}.{name}":
-                raise
-            raise NotImplementedError(f"{name} kernels are not available on the {device} backend") from None
-        _modules[key] = module
+    """The kernel module ``backends/<device>/<name>.py``, imported once (seen through the kernel wrapper if set)."""
+    module = _modules.get((device, name)) or _import(device, name)
+    return module if _kernel_wrapper is None else _kernel_wrapper(device, name, module)
+
+
+def set_kernel_wrapper(wrapper):
+    """While ``wrapper(device, name, module)`` is set, ``kernels`` returns its answer (numbaconv.profiler's
+    timing proxy); None restores the plain modules."""
+    global _kernel_wrapper
+    _kernel_wrapper = wrapper
+
+
+def _import(device, name):
+    try:
+        module = importlib.import_module(f"{__name__}.{device}.{name}")
+    except ModuleNotFoundError as error:
+        if error.name != f"{__name__}.{device}.{name}":
+            raise
+        raise NotImplementedError(f"{name} kernels are not available on the {device} backend") from None
+    _modules[(device, name)] = module
     return module
 
 
