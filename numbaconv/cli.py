@@ -9,16 +9,33 @@ import importlib.util
 import os
 import shlex
 import sys
+import time
 
-from . import visualize
+from . import distributed, visualize
 from .backends import DEVICES, unavailable_reason
+
+TRAIN_EPILOG = """\
+data-parallel training over MPI (pip install 'numbaconv[mpi]'):
+  mpiexec -n 2 numbaconv train --model default_net --threads 1
+      2 processes on this machine, 1 thread each; --batch-size is the global batch, split evenly
+  mpiexec -n 16 --hostfile hosts numbaconv train --model default_net --out /shared/runs/default_net
+      16 processes over the machines in the file hosts (one line per machine: "node1 slots=8"); --out on a
+      disk every machine sees, for --resume
+  Only rank 0 prints and writes metrics.csv, the checkpoint and the plot; --resume needs the same -n.
+  --lr belongs to the global batch: the same options train as one process would on that batch. When you
+  make the global batch k times larger, scale --lr by about k (the linear scaling rule; keep a warm-up).
+  --threads is per process (default: this machine's cores divided among its processes). Open MPI wants
+  --oversubscribe when processes x threads exceed the cores, and --allow-run-as-root as root.
+"""
 
 
 def _train_parser(sub):
-    p = sub.add_parser("train", help="train a CNN on CIFAR-10")
+    p = sub.add_parser("train", help="train a CNN on CIFAR-10 (also under mpiexec: see below)",
+                       epilog=TRAIN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default="keras_net", help="keras_net, torch_net, default_net, vgg_bn_net or tf_same_net")
     p.add_argument("--epochs", type=int, help="passes over the training set (model default if omitted)")
-    p.add_argument("--batch-size", type=int, help="images per step (model default if omitted)")
+    p.add_argument("--batch-size", type=int,
+                   help="images per step, over all processes under mpiexec (model default if omitted)")
     p.add_argument("--lr", type=float, help="peak learning rate (model default if omitted)")
     p.add_argument("--optimizer", help="sgd, adam or adamw")
     p.add_argument("--schedule", help="onecycle, linear, cosine, step or none")
@@ -32,7 +49,9 @@ def _train_parser(sub):
     p.add_argument("--data-dir", help="folder with cifar-10-batches-bin/ or cifar-10-batches-py/")
     p.add_argument("--download", action="store_true", help="download the official archive if absent")
     p.add_argument("--device", default="cpu", choices=DEVICES)
-    p.add_argument("--threads", type=int, help="CPU threads for the kernels (default: all cores)")
+    p.add_argument("--threads", type=int,
+                   help="CPU threads for the kernels, per process (default: all cores, shared among the "
+                        "processes mpiexec started on this machine)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", help="output folder (default runs/MODEL)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz")
@@ -81,16 +100,34 @@ def _check_threads(threads):
         raise ConfigError("threads", f"must be an integer in [1, {limit}] (NUMBA_NUM_THREADS), got {threads}")
 
 
+def _default_threads():
+    """Under mpiexec: this machine's cores shared among its processes (None alone: Numba's default, all)."""
+    import numba
+
+    local = distributed.launch_local_size()
+    if not distributed.is_mpi_launch() or local <= 1:
+        return None
+    return max(1, min(numba.config.NUMBA_NUM_THREADS, (os.cpu_count() or 1) // local))
+
+
 def _train(args):
-    from .training import fit
+    from .training import check_world, fit
 
     _check_device(args.device)
     config = train_config(args)
     _check_threads(args.threads)
-    if args.threads is not None:
+    check_world(config, distributed.launch_world_size())
+    if distributed.is_mpi_launch():
+        if not distributed.is_available():
+            raise ValueError(f"started by mpiexec as {distributed.launch_world_size()} processes, but mpi4py is "
+                             "not installed: pip install 'numbaconv[mpi]'")
+        distributed.init_process_group("mpi")
+        distributed.abort_on_exception()
+    threads = args.threads if args.threads is not None else _default_threads()
+    if threads is not None:
         from . import set_num_threads
 
-        set_num_threads(args.threads)
+        set_num_threads(threads)
     fit(config)
 
 
@@ -174,15 +211,31 @@ def main(argv=None):
     try:
         handler(args)
     except ConfigError as error:
-        print(f"error: --{error.field.replace('_', '-')} {error.message}", file=sys.stderr)
-        return 2
+        return _fail(f"error: --{error.field.replace('_', '-')} {error.message}", 2, everywhere=False)
     except (OSError, ValueError) as error:
-        print(f"error: {_describe(error)}", file=sys.stderr)
-        return 2
+        return _fail(f"error: {_describe(error)}", 2)
     except Interrupted as stop:
-        print(f"\n{_interrupted(stop, argv)}", file=sys.stderr)
-        return 130
+        return _fail(f"\n{_interrupted(stop, argv)}", 130, everywhere=False)
     except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
-        return 130
+        return _fail("\ninterrupted", 130, everywhere=False)
     return 0
+
+
+def _fail(message, status, everywhere=True):
+    """Print ``message`` and return ``status``; under mpiexec print it on rank 0 (every rank, naming itself, when
+    ``everywhere``: the error may be this rank's own) and, once MPI runs, end the whole job (MPI abort), since the
+    other ranks may be waiting for this one in a collective."""
+    if not distributed.is_initialized():
+        if not distributed.is_mpi_launch() or everywhere or distributed.launch_rank() == 0:
+            print(message, file=sys.stderr)
+        return status
+    rank = distributed.get_rank()
+    if everywhere:
+        print(f"rank {rank}: {message.lstrip()}", file=sys.stderr)
+    elif rank == 0:
+        print(message, file=sys.stderr)
+    else:
+        time.sleep(2.0)  # let rank 0 print its message before the abort ends it
+    sys.stderr.flush()
+    distributed.abort(status)
+    return status

@@ -4,10 +4,11 @@ import time
 
 
 class ProgressBar:
-    """Redraws one line on ``stream`` at most every ``interval`` seconds; ``close`` ends the line."""
+    """Redraws one line on ``stream`` at most every ``interval`` seconds; ``close`` ends the line. ``disable=True``
+    draws nothing (tqdm's ``disable``; the ranks other than 0 of a data-parallel run)."""
 
-    def __init__(self, total, label, stream=sys.stderr, interval=0.5, width=24):
-        self.total, self.label, self.stream = total, label, stream
+    def __init__(self, total, label, stream=sys.stderr, interval=0.5, width=24, disable=False):
+        self.total, self.label, self.stream, self.disable = total, label, stream, bool(disable)
         self.interval, self.width = interval, width
         self.start = self.last = time.perf_counter()
         self.done = 0
@@ -15,7 +16,7 @@ class ProgressBar:
     def update(self, steps, **stats):
         self.done += steps
         now = time.perf_counter()
-        if now - self.last >= self.interval or self.done >= self.total:
+        if not self.disable and (now - self.last >= self.interval or self.done >= self.total):
             self.last = now
             self._draw(now, stats)
 
@@ -30,5 +31,7 @@ class ProgressBar:
         self.stream.flush()
 
     def close(self):
+        if self.disable:
+            return
         self.stream.write("\n")
         self.stream.flush()

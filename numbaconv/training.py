@@ -9,13 +9,16 @@ import time
 
 import numpy as np
 
-from . import data, models, nn, optim
+from . import data, distributed, models, nn, optim
 from . import random as nc_random
 from .atomic import remove_stale, write_atomically
 from .autograd import no_grad
+from .data.distributed_sampler import DistributedSampler
+from .nn.parallel import DistributedDataParallel
 from .ops.loss import cross_entropy
 from .progress import ProgressBar
 from .serialization import load, save
+from .tensor import Tensor
 
 CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR_STD = (0.2470, 0.2435, 0.2616)
@@ -169,11 +172,40 @@ def make_loader(dataset, batch_size, train, augment, seed, crop_padding=4):
                            transform=transform)
 
 
-def train_one_epoch(model, loader, optimizer, schedule, device, label_smoothing, label):
-    """One pass over ``loader``; returns (mean loss, accuracy, images/s, seconds)."""
+class World:
+    """This process's place in a data-parallel run (`mpiexec -n N numbaconv train`): rank 0 of 1 without a
+    process group of more than one rank. ``sum``/``max`` combine numbers over the ranks."""
+
+    def __init__(self):
+        self.parallel = distributed.is_initialized() and distributed.get_world_size() > 1
+        self.rank = distributed.get_rank() if self.parallel else 0
+        self.size = distributed.get_world_size() if self.parallel else 1
+        self.leader = self.rank == 0
+
+    def _reduce(self, values, op):
+        values = np.asarray(values, dtype=np.float64)
+        if self.parallel:
+            distributed.all_reduce(Tensor(values), op=op)
+        return values.tolist()
+
+    def sum(self, *values):
+        return self._reduce(values, distributed.ReduceOp.SUM)
+
+    def max(self, value):
+        return self._reduce([value], distributed.ReduceOp.MAX)[0]
+
+
+def _silent(*args, **kwargs):
+    pass
+
+
+def train_one_epoch(model, loader, optimizer, schedule, device, label_smoothing, label, world=None):
+    """One pass over ``loader``; returns (mean loss, accuracy, images/s, seconds), over every rank's batches when
+    ``world`` is a data-parallel World (the progress bar shows rank 0's share, only on rank 0)."""
+    world = world if world is not None else World()
     model.train()
     total_loss = correct = seen = 0
-    bar = ProgressBar(len(loader), label)
+    bar = ProgressBar(len(loader), label, disable=not world.leader)
     start = time.perf_counter()
     for images, labels in loader:
         images, labels = images.to(device), labels.to(device)
@@ -189,9 +221,10 @@ def train_one_epoch(model, loader, optimizer, schedule, device, label_smoothing,
         correct += int((logits.detach().argmax(1) == labels).numpy().sum())
         seen += n
         elapsed = time.perf_counter() - start
-        bar.update(1, loss=total_loss / seen, acc=correct / seen, img_s=round(seen / elapsed))
+        bar.update(1, loss=total_loss / seen, acc=correct / seen, img_s=round(seen * world.size / elapsed))
     bar.close()
-    seconds = time.perf_counter() - start
+    seconds = world.max(time.perf_counter() - start)
+    total_loss, correct, seen = world.sum(total_loss, correct, seen)
     return total_loss / max(seen, 1), correct / max(seen, 1), seen / seconds, seconds
 
 
@@ -284,7 +317,7 @@ class Interrupted(KeyboardInterrupt):
         self.checkpoint, self.epoch = checkpoint, epoch
 
 
-def _resume(config, path, model, optimizer, schedule, steps_per_epoch):
+def _resume(config, path, model, optimizer, schedule, steps_per_epoch, world_size=1):
     """Restore a checkpoint for ``--resume``; returns (the epoch it is after, its metrics rows).
 
     The model, the optimizer's per-parameter state (momentum, Adam moments) and the RNG come from the checkpoint;
@@ -295,6 +328,11 @@ def _resume(config, path, model, optimizer, schedule, steps_per_epoch):
     failing at the end of the old schedule or training on at its final, near-zero rate.
     """
     state = read_checkpoint(path, ("model_name", "model", "optimizer", "epoch", "rng"))
+    trained_on = state.get("world_size", 1)
+    if trained_on != world_size:
+        raise ValueError(f"{path!r} was trained by {trained_on} process(es) and this run has {world_size}; resume "
+                         f"with the same count ({'mpiexec -n ' + str(trained_on) + ' ' if trained_on > 1 else ''}"
+                         "numbaconv train ... --resume) or start a new --out")
     if state["model_name"] != config.model:
         raise ConfigError("model", f"{config.model!r} cannot resume {path}, which holds a {state['model_name']}")
     trained_with = state.get("optimizer_name", config.optimizer)
@@ -328,16 +366,34 @@ def _resume(config, path, model, optimizer, schedule, steps_per_epoch):
     return epoch, rows
 
 
+def check_world(config, world_size):
+    """A ConfigError unless the global batch splits evenly over ``world_size`` processes."""
+    if config.batch_size % world_size:
+        raise ConfigError("batch_size", f"must be a multiple of the {world_size} processes (each takes an equal "
+                          f"part of the global batch), got {config.batch_size}")
+
+
 def fit(config, log=print):
     """Train ``config.model`` on CIFAR-10, checkpointing and writing metrics.csv after every epoch.
 
     The checkpoint holds the metrics rows too and is written first, so metrics.csv (rewritten from it on resume)
     never lacks an epoch the checkpoint has. Temporaries a killed run left in ``config.out`` are removed.
     Ctrl-C raises ``Interrupted`` naming the last complete checkpoint.
+
+    With a numbaconv.distributed process group of N > 1 ranks (`mpiexec -n N numbaconv train`) the model is
+    wrapped in DistributedDataParallel: each rank trains on its DistributedSampler shard with ``batch_size / N``
+    images per step (the global batch, and so the learning rate, mean the same as in one process), the metrics
+    are over all ranks, and only rank 0 logs and writes the checkpoint (the bare model's weights, loadable
+    anywhere), metrics.csv and the plot. Every rank reads the checkpoint on ``resume`` (``out`` on a shared disk).
     """
     check_config(config)
-    os.makedirs(config.out, exist_ok=True)
-    remove_stale(config.out)
+    world = World()
+    check_world(config, world.size)
+    if not world.leader:
+        log = _silent
+    else:
+        os.makedirs(config.out, exist_ok=True)
+        remove_stale(config.out)
     checkpoint_path = os.path.join(config.out, CHECKPOINT)
     metrics_path = os.path.join(config.out, "metrics.csv")
     nc_random.manual_seed(config.seed)
@@ -347,28 +403,39 @@ def fit(config, log=print):
     (images, _), = make_loader(sample, len(sample), train=False, augment=False, seed=0)
     models.init_from_data(config.model, model, images).to(config.device)
     test_set = load_cifar(config.data_dir, config.download, False)
-    steps_per_epoch = -(-len(train_set) // config.batch_size)
+    per_rank = config.batch_size // world.size
+    steps_per_epoch = -(-(-(-len(train_set) // world.size)) // per_rank)
     groups = parameter_groups(model, config.lr, config.weight_decay, config.bias_lr_scale)
     optimizer = make_optimizer(config.optimizer, groups, config.momentum)
     schedule = make_schedule(config.schedule, optimizer, config.epochs, steps_per_epoch)
     saved_epoch, rows = 0, []
     if config.resume and os.path.exists(checkpoint_path):
-        saved_epoch, rows = _resume(config, checkpoint_path, model, optimizer, schedule, steps_per_epoch)
-        _write_metrics(metrics_path, rows)
+        saved_epoch, rows = _resume(config, checkpoint_path, model, optimizer, schedule, steps_per_epoch,
+                                    world.size)
+        if world.leader:
+            _write_metrics(metrics_path, rows)
         log(f"resumed from {checkpoint_path} after epoch {saved_epoch}")
+    trainer = DistributedDataParallel(model) if world.parallel else model
+    if world.parallel:
+        shard = np.array_split(np.arange(len(test_set)), world.size)[world.rank]
+        test_set = data.Subset(test_set, range(int(shard[0]), int(shard[-1]) + 1) if len(shard) else range(0))
     test_loader = make_loader(test_set, 500, train=False, augment=False, seed=0)
     log(f"{config.model}: {sum(p.numel() for p in model.parameters()):,} parameters, {len(train_set):,} training "
-        f"images, {config.epochs} epochs, batch {config.batch_size}, {config.optimizer} lr {config.lr}, "
-        f"{config.device}")
+        f"images, {config.epochs} epochs, batch {config.batch_size}"
+        + (f" ({world.size} processes x {per_rank})" if world.parallel else "")
+        + f", {config.optimizer} lr {config.lr}, {config.device}")
     try:
         for epoch in range(saved_epoch + 1, config.epochs + 1):
-            rows.append(_train_epoch(config, epoch, model, train_set, test_loader, optimizer, schedule, log))
-            save({"model_name": config.model, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                  "optimizer_name": config.optimizer, "epoch": epoch, "rng": nc_random.get_rng_state(),
-                  "metrics": rows, "config": dataclasses.asdict(config)}, checkpoint_path)
+            rows.append(_train_epoch(config, epoch, trainer, train_set, test_loader, optimizer, schedule, log,
+                                     world))
+            if world.leader:
+                save({"model_name": config.model, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                      "optimizer_name": config.optimizer, "epoch": epoch, "rng": nc_random.get_rng_state(),
+                      "metrics": rows, "config": dataclasses.asdict(config), "world_size": world.size},
+                     checkpoint_path)
+                _write_metrics(metrics_path, rows)
+                _plot_curves(os.path.join(config.out, "curves.png"), rows)
             saved_epoch = epoch
-            _write_metrics(metrics_path, rows)
-            _plot_curves(os.path.join(config.out, "curves.png"), rows)
     except KeyboardInterrupt:
         raise Interrupted(checkpoint_path if saved_epoch else None, saved_epoch) from None
     if rows:
@@ -379,19 +446,42 @@ def fit(config, log=print):
     return rows, model
 
 
-def _train_epoch(config, epoch, model, train_set, test_loader, optimizer, schedule, log):
-    """Train one epoch, evaluate, log; returns the epoch's metrics row."""
-    loader = make_loader(train_set, config.batch_size, True, config.augment, seed=config.seed * 100_003 + epoch,
-                         crop_padding=config.crop_padding)
+def _train_epoch(config, epoch, trainer, train_set, test_loader, optimizer, schedule, log, world):
+    """Train one epoch, evaluate, log; returns the epoch's metrics row (over all ranks)."""
+    seed = config.seed * 100_003 + epoch
+    if world.parallel:
+        sampler = DistributedSampler(train_set, world.size, world.rank, shuffle=True, seed=config.seed)
+        sampler.set_epoch(epoch)
+        loader = make_loader(data.Subset(train_set, sampler.indices()), config.batch_size // world.size, False,
+                             config.augment, seed=seed + 1_000_003 * world.rank, crop_padding=config.crop_padding)
+    else:
+        loader = make_loader(train_set, config.batch_size, True, config.augment, seed=seed,
+                             crop_padding=config.crop_padding)
     train_loss, train_acc, speed, seconds = train_one_epoch(
-        model, loader, optimizer, schedule, config.device, config.label_smoothing, f"epoch {epoch}/{config.epochs}"
+        trainer, loader, optimizer, schedule, config.device, config.label_smoothing, f"epoch {epoch}/{config.epochs}",
+        world,
     )
-    test_loss, test_acc, _, _ = evaluate(model, test_loader, config.device)
+    model = trainer.module if world.parallel else trainer
+    if world.parallel:
+        trainer.sync_buffers()  # every rank evaluates with rank 0's BatchNorm statistics, the checkpoint's
+    test_loss, test_acc = _evaluate_everywhere(model, test_loader, config.device, world)
     tta_acc = ""
     if config.tta and epoch == config.epochs:
-        tta_acc = evaluate(model, test_loader, config.device, tta=True)[1]
+        tta_acc = _evaluate_everywhere(model, test_loader, config.device, world, tta=True)[1]
     log(f"epoch {epoch}: train loss {train_loss:.4f} acc {train_acc:.4f} | test loss {test_loss:.4f} "
         f"acc {test_acc:.4f}" + (f" (flip TTA {tta_acc:.4f})" if tta_acc != "" else "")
         + f" | {speed:.0f} img/s, {seconds:.1f} s")
     return dict(epoch=epoch, train_loss=train_loss, train_acc=train_acc, test_loss=test_loss, test_acc=test_acc,
                 images_per_s=speed, seconds=seconds, test_acc_tta=tta_acc)
+
+
+def _evaluate_everywhere(model, loader, device, world, tta=False):
+    """(mean loss, accuracy) over every rank's part of the test set."""
+    if not world.parallel:
+        return evaluate(model, loader, device, tta)[:2]
+    loss, accuracy, count = 0.0, 0.0, 0
+    if len(loader.dataset):
+        loss, accuracy, _, truths = evaluate(model, loader, device, tta)
+        count = len(truths)
+    loss_sum, correct, count = world.sum(loss * count, accuracy * count, count)
+    return loss_sum / count, correct / count

@@ -103,3 +103,35 @@ def test_a_failing_rank_ends_the_whole_job(mode):
         assert "rank 1: Traceback" in result.stderr and "rank 1 failed on purpose" in result.stderr
     else:
         assert "signal 9" in result.stderr or "Killed" in result.stderr, result.stderr[-2000:]
+
+
+def test_cli_under_mpiexec_trains_writes_only_on_rank_0_and_resumes(tmp_path):
+    from test_train_cli import TINY_CLI, read_metrics, write_tiny_cifar
+
+    data = write_tiny_cifar(tmp_path / "data", train_count=64, test_count=30)
+    out = tmp_path / "run"
+    common = ["train", "--model", "keras_net", "--batch-size", "16", "--data-dir", data, "--out", out]
+    first = mpirun("-c", TINY_CLI, *common, "--epochs", "1")
+    assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-3000:]
+    assert first.stdout.count("epoch 1: train loss") == 1  # rank 0 alone logs
+    assert "2 processes x 8" in first.stdout
+    assert sorted(os.listdir(out)) == ["checkpoint.npz", "curves.png", "metrics.csv"] or \
+        sorted(os.listdir(out)) == ["checkpoint.npz", "metrics.csv"]
+    (row,) = read_metrics(out)
+    assert 0 <= float(row["test_acc"]) <= 1 and float(row["train_loss"]) > 0
+
+    resumed = mpirun("-c", TINY_CLI, *common, "--epochs", "2", "--resume")
+    assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-3000:]
+    assert resumed.stdout.count("resumed from") == 1
+    assert [int(r["epoch"]) for r in read_metrics(out)] == [1, 2]
+
+    other_count = mpirun("-c", TINY_CLI, *common, "--epochs", "3", "--resume", ranks=1)
+    assert other_count.returncode == 2
+    assert "trained by 2 process(es) and this run has 1" in other_count.stderr
+
+
+def test_cli_refuses_a_global_batch_that_does_not_split_before_mpi_starts(tmp_path):
+    result = mpirun("-m", "numbaconv", "train", "--batch-size", "15", "--data-dir", tmp_path, "--out",
+                    tmp_path / "o", timeout=120)
+    assert result.returncode != 0
+    assert result.stderr.count("error: --batch-size must be a multiple of the 2 processes") == 1

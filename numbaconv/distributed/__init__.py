@@ -21,9 +21,11 @@ from .group import (
     is_available,
     is_initialized,
     is_mpi_launch,
+    launch_local_size,
+    launch_rank,
     launch_world_size,
 )
 
 __all__ = ["ReduceOp", "Work", "abort", "abort_on_exception", "all_gather", "all_gather_into_tensor", "all_reduce",
            "barrier", "broadcast", "destroy_process_group", "get_rank", "get_world_size", "init_process_group",
-           "is_available", "is_initialized", "is_mpi_launch", "launch_world_size"]
+           "is_available", "is_initialized", "is_mpi_launch", "launch_local_size", "launch_rank", "launch_world_size"]

@@ -10,7 +10,9 @@ import numpy as np
 from ..tensor import Tensor
 
 # Environment variables that an MPI launcher sets in every process it starts, giving the world size.
-_LAUNCH_SIZE_VARIABLES = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS")
+_LAUNCH_SIZE_VARIABLES = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE")
+_LAUNCH_RANK_VARIABLES = ("OMPI_COMM_WORLD_RANK", "PMI_RANK")
+_LAUNCH_LOCAL_SIZE_VARIABLES = ("OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS")
 
 _state = {"comm": None}
 
@@ -30,13 +32,28 @@ def is_available():
     return importlib.util.find_spec("mpi4py") is not None
 
 
-def launch_world_size():
-    """The number of processes an MPI launcher (mpiexec, srun) started, from its environment; 1 when none did."""
-    for name in _LAUNCH_SIZE_VARIABLES:
+def _from_environment(names, default):
+    for name in names:
         value = os.environ.get(name, "")
         if value.isdigit():
             return int(value)
-    return 1
+    return default
+
+
+def launch_world_size():
+    """The number of processes an MPI launcher (Open MPI's or MPICH's mpiexec) started, from its environment (1
+    when none did): known before MPI starts, so options can be checked first."""
+    return _from_environment(_LAUNCH_SIZE_VARIABLES, 1)
+
+
+def launch_rank():
+    """This process's rank from the MPI launcher's environment (0 when none started it)."""
+    return _from_environment(_LAUNCH_RANK_VARIABLES, 0)
+
+
+def launch_local_size():
+    """How many of the launched processes run on this machine (1 when no launcher started this one)."""
+    return _from_environment(_LAUNCH_LOCAL_SIZE_VARIABLES, 1)
 
 
 def is_mpi_launch():
