@@ -1,4 +1,5 @@
-"""Fused optimizer updates on the CPU, one parallel pass per parameter (torch.optim.SGD / Adam / AdamW step).
+"""Fused optimizer updates on the CPU, one parallel pass per parameter (torch.optim.SGD / Adam / AdamW / Adagrad /
+RMSprop / Adadelta step).
 
 Each kernel updates the parameter and its state buffers in place with the per-element rules of
 backends/optim_rules.py; the CUDA twin (backends/cuda/optim.py) has the same names and argument order.
@@ -13,6 +14,9 @@ from . import threads
 
 _sgd_rule = njit(inline="always")(optim_rules.sgd)
 _adam_rule = njit(inline="always")(optim_rules.adam)
+_adagrad_rule = njit(inline="always")(optim_rules.adagrad)
+_rmsprop_rule = njit(inline="always")(optim_rules.rmsprop)
+_adadelta_rule = njit(inline="always")(optim_rules.adadelta)
 
 
 @njit(parallel=True, cache=True)
@@ -32,6 +36,31 @@ def _adam(param, grad, m, v, max_v, amsgrad, lr, beta1, beta2, eps, weight_decay
         if amsgrad:
             max_v[i] = x
         param[i] = p
+
+
+@njit(parallel=True, cache=True)
+def _adagrad(param, grad, total, clr, weight_decay, eps):
+    for i in prange(param.size):
+        param[i], total[i] = _adagrad_rule(param[i], grad[i], total[i], clr, weight_decay, eps)
+
+
+@njit(parallel=True, cache=True)
+def _rmsprop(param, grad, square_avg, grad_avg, buf, lr, alpha, eps, weight_decay, momentum, centered):
+    for i in prange(param.size):
+        p, square_avg[i], a, b = _rmsprop_rule(param[i], grad[i], square_avg[i], grad_avg[i], buf[i], lr, alpha, eps,
+                                               weight_decay, momentum, centered)
+        if centered:
+            grad_avg[i] = a
+        if momentum > 0:
+            buf[i] = b
+        param[i] = p
+
+
+@njit(parallel=True, cache=True)
+def _adadelta(param, grad, square_avg, acc_delta, lr, rho, eps, weight_decay):
+    for i in prange(param.size):
+        param[i], square_avg[i], acc_delta[i] = _adadelta_rule(param[i], grad[i], square_avg[i], acc_delta[i], lr,
+                                                               rho, eps, weight_decay)
 
 
 def _flat(array, name):
@@ -66,3 +95,30 @@ def adam_step(param, grad, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8, wei
     bias2_sqrt = math.sqrt(1 - beta2**step)
     _adam(p, g, mv, vv, xv, amsgrad, float(lr), float(beta1), float(beta2), float(eps), float(weight_decay),
           bool(decoupled), float(step_size), float(bias2_sqrt))
+
+
+def adagrad_step(param, grad, state_sum, step, lr, lr_decay=0.0, weight_decay=0.0, eps=1e-10):
+    """In-place Adagrad update at 1-based ``step`` (torch.optim.Adagrad); ``state_sum`` sums the squared gradients."""
+    threads.start()
+    clr = lr / (1 + (step - 1) * lr_decay)
+    _adagrad(_flat(param, "param"), np.ascontiguousarray(grad).reshape(-1), _flat(state_sum, "state_sum"),
+             float(clr), float(weight_decay), float(eps))
+
+
+def rmsprop_step(param, grad, square_avg, grad_avg, buf, lr, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0):
+    """In-place RMSprop update (torch.optim.RMSprop); ``grad_avg`` (None: not centered) and ``buf`` (None: no
+    momentum) are the optional state buffers."""
+    threads.start()
+    p = _flat(param, "param")
+    sq = _flat(square_avg, "square_avg")
+    ga = _flat(grad_avg, "grad_avg") if grad_avg is not None else sq
+    b = _flat(buf, "buf") if buf is not None else sq
+    _rmsprop(p, np.ascontiguousarray(grad).reshape(-1), sq, ga, b, float(lr), float(alpha), float(eps),
+             float(weight_decay), float(momentum) if buf is not None else 0.0, grad_avg is not None)
+
+
+def adadelta_step(param, grad, square_avg, acc_delta, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0):
+    """In-place Adadelta update (torch.optim.Adadelta)."""
+    threads.start()
+    _adadelta(_flat(param, "param"), np.ascontiguousarray(grad).reshape(-1), _flat(square_avg, "square_avg"),
+              _flat(acc_delta, "acc_delta"), float(lr), float(rho), float(eps), float(weight_decay))
