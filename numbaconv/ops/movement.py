@@ -250,6 +250,28 @@ def expand(a, *shape):
     return _as_view(Expand.apply(a, shape=target), a)
 
 
+def view_as(a, other):
+    """view(other.shape) (torch.Tensor.view_as)."""
+    return view(a, other.shape)
+
+
+def reshape_as(a, other):
+    """reshape(other.shape) (torch.Tensor.reshape_as)."""
+    return reshape(a, other.shape)
+
+
+def expand_as(a, other):
+    """expand(other.shape) (torch.Tensor.expand_as)."""
+    return expand(a, *other.shape)
+
+
+def t(a):
+    """The transpose of a matrix; 0-d and 1-d tensors come back as they are (torch.t)."""
+    if a.ndim > 2:
+        raise RuntimeError(f"t: expects a tensor with <= 2 dimensions, but it has {a.ndim} (shape {a.shape})")
+    return transpose(a, 0, 1) if a.ndim == 2 else a
+
+
 def _raw_index(index):
     if isinstance(index, Tensor):
         return index.data
@@ -358,7 +380,8 @@ def _to_method(target):
 Tensor.to = to
 Tensor.reshape = reshape
 Tensor.view = view
-for _op in (permute, expand, flatten, transpose, squeeze, unsqueeze, clone, contiguous):
+for _op in (permute, expand, flatten, transpose, squeeze, unsqueeze, clone, contiguous, view_as, reshape_as, expand_as,
+            t):
     setattr(Tensor, _op.__name__, _op)
 Tensor.__getitem__ = getitem
 for _name, _target in (("cpu", "cpu"), ("cuda", "cuda"), ("float", np.float32), ("double", np.float64),

@@ -86,14 +86,48 @@ def min(a, dim=None, keepdim=False):
     return _extreme("min", a, dim, keepdim)
 
 
-def var(a, dim=None, keepdim=False, unbiased=True):
-    """Variance over ``dim``, Bessel-corrected unless ``unbiased=False`` (torch.var)."""
+def _correction(op, unbiased, correction):
+    if correction is None:
+        return 1 if unbiased else 0
+    if unbiased is not None and unbiased is not True:
+        raise TypeError(f"{op}: pass either unbiased or correction, not both")
+    return correction
+
+
+def var(a, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Variance over ``dim`` with ``count - correction`` in the denominator: Bessel's correction (1) by default,
+    none with ``unbiased=False`` or ``correction=0`` (torch.var; positional order dim, unbiased, keepdim)."""
     dims = normalize_dims("var", dim, a.ndim)
+    correction = _correction("var", unbiased, correction)
     count = 1
     for d in dims:
         count *= a.shape[d]
     centred = a - mean(a, dims, keepdim=True)
-    return sum(centred * centred, dims, keepdim) / (count - 1 if unbiased else count)
+    return sum(centred * centred, dims, keepdim) / (count - correction)
+
+
+def std(a, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """Standard deviation: the square root of var with the same arguments (torch.std)."""
+    return var(a, dim, unbiased, keepdim, correction=correction).sqrt()
+
+
+def _count_nonzero(xp, data, dims, keepdim, zero):
+    hits = xp.equal(data, 0) if zero else xp.not_equal(data, 0)
+    return xp.sum(hits, axis=dims, keepdims=keepdim)
+
+
+def any(a, dim=None, keepdim=False):  # noqa: A001 (torch.any)
+    """Whether any element over ``dim`` (None: all; an int or a tuple) is nonzero, a bool tensor (torch.any)."""
+    dims = normalize_dims("any", dim, a.ndim)
+    xp = namespace_of(a.data)
+    return Tensor(xp.greater(_count_nonzero(xp, a.data, dims, keepdim, zero=False), 0))
+
+
+def all(a, dim=None, keepdim=False):  # noqa: A001 (torch.all)
+    """Whether every element over ``dim`` is nonzero, a bool tensor (torch.all)."""
+    dims = normalize_dims("all", dim, a.ndim)
+    xp = namespace_of(a.data)
+    return Tensor(xp.equal(_count_nonzero(xp, a.data, dims, keepdim, zero=True), 0))
 
 
 def argmax(a, dim=None, keepdim=False):
@@ -115,11 +149,15 @@ def _reduction_method(op):
     return method
 
 
-def _var_method(self, dim=None, keepdim=False, unbiased=True, axis=None):
-    return var(self, dim if axis is None else axis, keepdim, unbiased)
+def _spread_method(op):
+    def method(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None):
+        return op(self, dim if axis is None else axis, unbiased, keepdim, correction=correction)
+
+    method.__name__ = op.__name__
+    return method
 
 
-for _op in (sum, mean, max, min):
+for _op in (sum, mean, max, min, any, all):
     setattr(Tensor, _op.__name__, _reduction_method(_op))
-Tensor.var = _var_method
+Tensor.var, Tensor.std = _spread_method(var), _spread_method(std)
 Tensor.argmax = argmax

@@ -107,3 +107,44 @@ def index_add(shape, dtype, index, values):
 
 def setitem(array, index, values):
     array[index] = values
+
+
+def _along(axis, index):
+    """The full index of ``index`` read along ``axis``: the index array there, open aranges on the other dims."""
+    grids = list(np.ogrid[tuple(slice(n) for n in index.shape)])
+    grids[axis] = index
+    return tuple(grids)
+
+
+def _check_along(op, shape, axis, index):
+    if index.size and (index.min() < 0 or index.max() >= shape[axis]):
+        bad = index.min() if index.min() < 0 else index.max()
+        raise IndexError(f"{op}: index {bad} is out of bounds for dimension {axis} with size {shape[axis]}")
+
+
+def take_along(array, axis, index):
+    """out[i][j] = array[index[i][j]][j] for axis 0 (torch.gather); ``index`` may be smaller than ``array``
+    outside ``axis``."""
+    _check_along("gather", array.shape, axis, index)
+    return array[_along(axis, index)]
+
+
+def scatter_add_along(array, axis, index, values):
+    """A copy of ``array`` with values[i][j] added at [index[i][j]][j] for axis 0 (torch.scatter_add); repeated
+    indices add up, ``values`` is read over ``index``'s shape."""
+    _check_along("scatter_add", array.shape, axis, index)
+    out = array.copy()
+    np.add.at(out, _along(axis, index), values[tuple(slice(n) for n in index.shape)])
+    return out
+
+
+def stable_sort(array, axis, descending):
+    """(values, int64 indices) sorted along ``axis``; equal values keep their order, NaN sorts as the largest
+    (torch.sort(stable=True))."""
+    if descending:
+        order = np.argsort(np.flip(array, axis), axis=axis, kind="stable")
+        indices = array.shape[axis] - 1 - np.flip(order, axis)
+    else:
+        indices = np.argsort(array, axis=axis, kind="stable")
+    indices = indices.astype(np.int64, copy=False)
+    return np.take_along_axis(array, indices, axis), indices

@@ -7,10 +7,10 @@ linalg.py (matmul); this module gathers them into the one namespace the registry
 """
 from .array import CudaArray, ndarray
 from .creation import arange, asarray, ascontiguousarray, astype, copy, empty, full, ones, to_host, zeros
-from .indexing import add_into, getitem, index_add, setitem
+from .indexing import add_into, getitem, index_add, scatter_add_along, setitem, take_along
 from .joining import concatenate, pad, stack
 from .linalg import matmul
-from .reductions import argmax, max, min, sum
+from .reductions import argmax, max, min, stable_sort, sum
 from .shapes import broadcast_to, may_share_memory, reshape, swapaxes, transpose
 from .ufuncs import (
     abs,
@@ -45,10 +45,10 @@ from .ufuncs import (
 __all__ = [
     "CudaArray", "ndarray",
     "arange", "asarray", "ascontiguousarray", "astype", "copy", "empty", "full", "ones", "to_host", "zeros",
-    "add_into", "getitem", "index_add", "setitem",
+    "add_into", "getitem", "index_add", "scatter_add_along", "setitem", "take_along",
     "concatenate", "pad", "stack",
     "matmul",
-    "argmax", "max", "min", "sum",
+    "argmax", "max", "min", "stable_sort", "sum",
     "broadcast_to", "may_share_memory", "reshape", "swapaxes", "transpose",
     "abs", "add", "clip", "divide", "equal", "exp", "floor_divide", "greater", "greater_equal", "isfinite", "less",
     "less_equal", "log", "maximum", "minimum", "multiply", "negative", "not_equal", "power", "relu", "remainder",

@@ -396,3 +396,35 @@ def take_rows(out, src, rows, nrows, row_size):
 
 def put_add_rows(dst, rows, nrows, row_size, values, count):
     _take_kernels()[3][blocks(count), THREADS](dst, rows, nrows, row_size, values, count)
+
+
+@cached
+def _along_kernels():
+    at = device(strided_offset)
+    offsets = device(strided_offsets)
+
+    @cuda.jit
+    def take_along(out, src, index, shape, src_strides, axis_stride):
+        i = cuda.grid(1)
+        if i < out.size:
+            out[i] = src[at(i, shape, src_strides, 0) + index[i] * axis_stride]
+
+    @cuda.jit
+    def scatter_add_along(dst, index, values, shape, dst_strides, value_strides, axis_stride, count):
+        i = cuda.grid(1)
+        if i < count:
+            off, voff = offsets(i, shape, dst_strides, value_strides)
+            cuda.atomic.add(dst, off + index[i] * axis_stride, values[voff])
+
+    return take_along, scatter_add_along
+
+
+def take_along(out, src, index, shape, src_strides, axis_stride):
+    """out[i] = src[i's offset through ``src_strides`` (0 on the axis) + index[i] * axis_stride] (torch.gather)."""
+    _along_kernels()[0][blocks(out.size), THREADS](out, src, index, shape, src_strides, axis_stride)
+
+
+def scatter_add_along(dst, index, values, shape, dst_strides, value_strides, axis_stride, count):
+    """dst[i's offset (0 on the axis) + index[i] * axis_stride] += values[i's offset], atomically."""
+    _along_kernels()[1][blocks(count), THREADS](dst, index, values, shape, dst_strides, value_strides, axis_stride,
+                                                count)

@@ -9,8 +9,8 @@ import numpy as np
 
 from .. import is_basic_index
 from . import elementwise as _ew
-from .array import CudaArray, at_least_1d, broadcast_strides, is_scalar, scalar
-from .creation import as_operand, asarray, astype, empty, zeros
+from .array import CudaArray, at_least_1d, broadcast_strides, c_strides, is_scalar, scalar
+from .creation import as_operand, asarray, astype, copy, empty, zeros
 from .shapes import broadcast_to, strided_copy, view_geometry
 from .ufuncs import add
 
@@ -105,4 +105,35 @@ def index_add(shape, dtype, index, values):
     else:
         count = math.prod(np.broadcast_shapes(rows.shape, cols.shape))
         _ew.put_add2d(out.flat, rows.flat, cols.flat, shape[1], values.flat, count)
+    return out
+
+
+def _along_strides(shape, axis):
+    """(C strides of ``shape`` with 0 on ``axis``, the stride of ``axis``)."""
+    strides = list(c_strides(shape))
+    axis_stride = strides[axis]
+    strides[axis] = 0
+    return tuple(strides), axis_stride
+
+
+def take_along(array, axis, index):
+    """out[i][j] = array[index[i][j]][j] for axis 0 (torch.gather); indices are not bounds-checked on the GPU."""
+    index = _index_array(index)
+    out = empty(index.shape, array.dtype)
+    if out.size:
+        strides, axis_stride = _along_strides(array.shape, axis)
+        _ew.take_along(out.flat, array.flat, index.flat, *at_least_1d(index.shape, strides), axis_stride)
+    return out
+
+
+def scatter_add_along(array, axis, index, values):
+    """A copy of ``array`` with values[i][j] added at [index[i][j]][j] for axis 0, atomically (torch.scatter_add);
+    ``values`` is read over ``index``'s shape; indices are not bounds-checked on the GPU."""
+    index = _index_array(index)
+    out = copy(array)
+    if index.size:
+        strides, axis_stride = _along_strides(array.shape, axis)
+        shape, dst_strides, value_strides = at_least_1d(index.shape, strides, c_strides(values.shape))
+        _ew.scatter_add_along(out.flat, index.flat, values.flat, shape, dst_strides, value_strides, axis_stride,
+                              index.size)
     return out

@@ -1,4 +1,5 @@
-"""Reductions over any set of axes (torch.sum / amax / amin / argmax): one block per output element.
+"""Reductions over any set of axes (torch.sum / amax / amin / argmax): one block per output element; and the
+rank sort along rows (torch.sort).
 
 The source is addressed through (kept shape, kept strides) and (reduced shape, reduced strides) tuples, so
 no transposed copy is made first.
@@ -6,7 +7,7 @@ no transposed copy is made first.
 import numpy as np
 
 from .elementwise import strided_offset
-from .launch import cached, cuda, device
+from .launch import THREADS, blocks, cached, cuda, device
 
 REDUCE_THREADS = 128
 
@@ -125,3 +126,42 @@ def argmax(out, src, kept_shape, kept_strides, red_stride, count):
     """out[o] = first index of the maximum along one axis (NaN wins, as numpy)."""
     threads = _threads_for(count)
     _argmax_kernel(src.dtype.name, threads)[out.size, threads](out, src, kept_shape, kept_strides, red_stride, count)
+
+
+def _before(y, x):
+    """y < x with NaN as the largest value (torch's sort order)."""
+    return y < x or (x != x and y == y)
+
+
+def _same(y, x):
+    return y == x or (y != y and x != x)
+
+
+@cached
+def _rank_sort_kernel(descending):
+    before = device(_before)
+    same = device(_same)
+
+    @cuda.jit
+    def kernel(values, indices, src, n, count):
+        i = cuda.grid(1)
+        if i < count:
+            base = (i // n) * n
+            j = i - base
+            x = src[i]
+            rank = 0
+            for k in range(n):
+                y = src[base + k]
+                first = before(x, y) if descending else before(y, x)
+                if first or (k < j and same(y, x)):
+                    rank += 1
+            values[base + rank] = x
+            indices[base + rank] = j
+
+    return kernel
+
+
+def rank_sort(values, indices, src, n, descending):
+    """Stable sort of each contiguous row of ``n`` elements of ``src``: every element counts the ones that come
+    before it (NaN last ascending, first descending; ties by position) and lands at that rank."""
+    _rank_sort_kernel(bool(descending))[blocks(src.size), THREADS](values, indices, src, n, src.size)

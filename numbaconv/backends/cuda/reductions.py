@@ -10,6 +10,7 @@ import numpy as np
 from . import reduce as _red
 from .array import at_least_1d, c_strides, normalize_axes
 from .creation import empty, zeros
+from .shapes import transpose
 
 
 def _dims(array, dims):
@@ -61,3 +62,16 @@ def argmax(a, axis=None):
     out = empty(tuple(a.shape[i] for i in kept), np.int64)
     _red.argmax(out.flat, a.flat, *_dims(a, kept), c_strides(a.shape)[axis], a.shape[axis])
     return out
+
+
+def stable_sort(array, axis, descending):
+    """(values, int64 indices) sorted along ``axis``; equal values keep their order, NaN sorts as the largest
+    (torch.sort(stable=True)). The axis is moved last (one strided copy), each row ranked, then moved back."""
+    (axis,) = normalize_axes(axis, array.ndim)
+    order = [d for d in range(array.ndim) if d != axis] + [axis]
+    rows = transpose(array, order)
+    values, indices = empty(rows.shape, array.dtype), empty(rows.shape, np.int64)
+    if rows.size:
+        _red.rank_sort(values.flat, indices.flat, rows.flat, array.shape[axis], descending)
+    back = tuple(int(d) for d in np.argsort(order))
+    return transpose(values, back), transpose(indices, back)
