@@ -48,7 +48,7 @@ class Extreme(Function):
 
 
 def _check_nonempty(op, a, dims):
-    if any(a.shape[d] == 0 for d in dims):
+    if 0 in (a.shape[d] for d in dims):
         raise ValueError(f"{op}: cannot reduce an empty dimension of a tensor with shape {a.shape}")
 
 
