@@ -1,124 +1,209 @@
-"""A full training step (forward, cross-entropy, backward, optimizer) of the seed CNNs, numbaconv vs PyTorch.
+"""Every shipped model's full training step and inference latency, numbaconv vs its PyTorch twin, side by side.
 
-    python -m bench.train_step [--threads 2] [--batch 128] [--steps 15] [--memory 1000]
+    python -m bench.train_step [--threads 2] [--steps 15] [--models keras_net,torch_net] [--batch default]
+    python -m bench.train_step --latency           # eval-mode forward without grad at batch 1 and 8
+    python -m bench.train_step --profile           # numbaconv.profiler's table beside torch.profiler's
+    python -m bench.train_step --memory 1000 --library torch --models keras_net   # peak RSS, one library
 
-Interleaved rounds in one process (each timed step right after an untimed one of the same library),
-medians in ms and images/s, ratio numbaconv time / torch time
-(< 1: numbaconv is faster). ``--memory N`` instead trains keras_net for N steps and prints peak RSS at
-step 10 and step N (a freed graph keeps it flat).
+A step is what ``numbaconv train`` runs: forward, cross-entropy with the recipe's label smoothing, backward,
+the recipe's optimizer over its parameter groups (models.RECIPES), at the recipe's batch size unless --batch
+says otherwise; the twin (bench/torch_twin.py) has the same layers, weights and groups. Interleaved rounds in
+one process, each timed call right after an untimed one of the same library; medians. Speed ratio = torch
+time / numbaconv time (> 1: numbaconv is faster). The table also gives each model's forward FLOPs per image
+(direct-convolution count), a step's FLOPs taken as 3x the forward (forward, input and weight gradients),
+and the fraction of this machine's sgemm peak (numpy float32 4096^3 matmul on the same threads) that
+numbaconv's step reaches.
 """
 import numbaconv as nc  # noqa: I001  (first: sets thread policies before numpy loads OpenBLAS)
-from numbaconv import models, optim
+from numbaconv import nn, profiler
 
 import argparse
+import os
 import resource
 import statistics
 import time
 
 import numpy as np
 
+from . import workload
+
 try:
     import torch
+    from torch import profiler as torch_profiler
+
+    from . import torch_twin
 except ImportError:
     torch = None
 
 
-def numbaconv_step(name, batch):
-    model = models.build(name)
-    opt = optim.Adam(model.parameters(), lr=1e-3)
-    rng = np.random.default_rng(0)
-    x = nc.tensor(rng.standard_normal((batch, 3, 32, 32), dtype=np.float32))
-    y = nc.tensor(rng.integers(0, 10, batch))
+def torch_training_step(name, size):
+    """The twin of workload.training_step: same weights, batch, loss and optimizer groups, in PyTorch."""
+    images, labels = workload.batch(size)
+    model = torch_twin.twin(workload.build(name, images))
+    optimizer = torch_twin.twin_optimizer(name, workload.build(name, images), model)
+    x, y = torch.from_numpy(images.numpy()), torch.from_numpy(labels.numpy())
+    smoothing = workload.require("models", "recipe")(name).label_smoothing
 
     def step():
-        loss = nc.cross_entropy(model(x), y)
-        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(x), y, label_smoothing=smoothing)
+        optimizer.zero_grad()
         loss.backward()
-        opt.step()
+        optimizer.step()
         return loss
 
     return step
 
 
-def torch_model(name):
-    tnn = torch.nn
-    if name == "keras_net":
-        widths, pad, flat = (32, 64, 128), 0, 512
-    else:
-        widths, pad, flat = (64, 64, 128, 128), 1, 512
-    layers, c = [], 3
-    for w in widths:
-        layers += [tnn.Conv2d(c, w, 3, padding=pad), tnn.ReLU(), tnn.MaxPool2d(2)]
-        c = w
-    return tnn.Sequential(*layers, tnn.Flatten(), tnn.Linear(flat, 512), tnn.ReLU(), tnn.Linear(512, 10))
+def torch_inference(name, size):
+    images, _ = workload.batch(size)
+    model = torch_twin.twin(workload.build(name, images)).eval()
+    x = torch.from_numpy(images.numpy())
+
+    def forward():
+        with torch.no_grad():
+            return model(x)
+
+    return forward
 
 
-def torch_step(name, batch):
-    model = torch_model(name)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    x = torch.randn(batch, 3, 32, 32)
-    y = torch.randint(0, 10, (batch,))
+def forward_flops(model, shape=(1, 3, 32, 32)):
+    """Multiply-adds x 2 of one image through ``model``'s convolutions and linear layers (direct count)."""
+    flops = 0
+    x = nc.zeros(shape)
+    with nc.no_grad():
+        for layer in model:
+            y = layer(x)
+            if isinstance(layer, nn.Conv2d):
+                kh, kw = layer.kernel_size
+                flops += 2 * y.numel() * (layer.in_channels // layer.groups) * kh * kw
+            elif isinstance(layer, nn.Linear):
+                flops += 2 * layer.in_features * layer.out_features
+            x = y
+    return flops // shape[0]
 
-    def step():
-        loss = torch.nn.functional.cross_entropy(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss
 
-    return step
+def sgemm_peak(size=4096, repeat=3):
+    """GFLOP/s of numpy's float32 matmul of two size x size matrices (best of ``repeat``)."""
+    a = np.random.default_rng(0).standard_normal((size, size), dtype=np.float32)
+    a @ a
+    best = min(_seconds(lambda: a @ a) for _ in range(repeat))
+    return 2 * size ** 3 / best / 1e9
 
 
-def timed(step):
+def _seconds(call):
     start = time.perf_counter()
-    step()
+    call()
     return time.perf_counter() - start
 
 
-def compare(batch, steps):
-    print("| model | numbaconv ms | torch ms | numbaconv img/s | torch img/s | nc/torch |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for name in ("keras_net", "torch_net"):
-        runners = {"numbaconv": numbaconv_step(name, batch)}
-        if torch is not None:
-            runners["torch"] = torch_step(name, batch)
-        times = {k: [] for k in runners}
-        for _ in range(steps):
-            for key, run in runners.items():
-                run()  # untimed: the other library's spinning workers (PyTorch's OpenMP) settle meanwhile
-                times[key].append(timed(run))
-        ours = statistics.median(times["numbaconv"])
-        theirs = statistics.median(times["torch"]) if torch is not None else float("nan")
-        print(f"| {name} | {ours * 1e3:.1f} | {theirs * 1e3:.1f} | {batch / ours:.0f} | {batch / theirs:.0f} | "
-              f"{ours / theirs:.2f} |")
+def interleaved(runners, rounds):
+    """Median seconds per runner; each round runs every runner untimed, then timed, in turn."""
+    times = {key: [] for key in runners}
+    for _ in range(rounds):
+        for key, run in runners.items():
+            run()  # untimed: the other library's spinning workers (PyTorch's OpenMP) settle meanwhile
+            times[key].append(_seconds(run))
+    return {key: statistics.median(t) for key, t in times.items()}
+
+
+def _runners(make_nc, make_torch, name, size):
+    runners = {"numbaconv": make_nc(name, size)}
+    if torch is not None:
+        runners["torch"] = make_torch(name, size)
+    return runners
+
+
+def compare(names, batch, rounds, peak):
+    print(f"sgemm peak {peak:.0f} GFLOP/s")
+    print("| model | batch | numbaconv ms | torch ms | numbaconv img/s | torch img/s | speed ratio | "
+          "MFLOP/img (fwd) | numbaconv % of peak |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name in names:
+        size = workload.batch_size(name, batch)
+        t = interleaved(_runners(workload.training_step, torch_training_step, name, size), rounds)
+        ours, theirs = t["numbaconv"], t.get("torch", float("nan"))
+        flops = forward_flops(workload.build(name))
+        share = 100 * 3 * flops * size / ours / 1e9 / peak
+        print(f"| {name} | {size} | {ours * 1e3:.1f} | {theirs * 1e3:.1f} | {size / ours:.0f} | {size / theirs:.0f} | "
+              f"{theirs / ours:.2f} | {flops / 1e6:.0f} | {share:.1f} |", flush=True)
+
+
+def latency(names, rounds):
+    print("| model | batch | numbaconv ms | torch ms | speed ratio |\n|---|---:|---:|---:|---:|")
+    for name in names:
+        for size in (1, 8):
+            t = interleaved(_runners(workload.inference, torch_inference, name, size), rounds)
+            ours, theirs = t["numbaconv"], t.get("torch", float("nan"))
+            print(f"| {name} | {size} | {ours * 1e3:.2f} | {theirs * 1e3:.2f} | {theirs / ours:.2f} |", flush=True)
+
+
+def profiles(names, batch, steps, rows=15):
+    for name in names:
+        size = workload.batch_size(name, batch)
+        step = workload.training_step(name, size)
+        step()
+        with profiler.profile() as prof:
+            for _ in range(steps):
+                step()
+        print(f"\n## {name}, batch {size}: numbaconv, {steps} steps\n")
+        print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=rows))
+        if torch is None:
+            continue
+        twin_step = torch_training_step(name, size)
+        twin_step()
+        with torch_profiler.profile(activities=[torch_profiler.ProfilerActivity.CPU]) as tprof:
+            for _ in range(steps):
+                twin_step()
+        print(f"\n## {name}, batch {size}: PyTorch, {steps} steps\n")
+        print(tprof.key_averages().table(sort_by="self_cpu_time_total", row_limit=rows))
 
 
 def peak_rss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def memory(batch, steps):
-    step = numbaconv_step("keras_net", batch)
+def memory(name, batch, steps, library):
+    size = workload.batch_size(name, batch)
+    step = workload.training_step(name, size) if library == "numbaconv" else torch_training_step(name, size)
     for i in range(1, steps + 1):
         step()
         if i in (10, steps) or i % 250 == 0:
-            print(f"step {i}: peak RSS {peak_rss_mib():.0f} MiB", flush=True)
+            print(f"{library} {name} batch {size} step {i}: peak RSS {peak_rss_mib():.0f} MiB", flush=True)
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--batch", type=int, default=128)
-    parser.add_argument("--steps", type=int, default=15)
-    parser.add_argument("--memory", type=int, help="train keras_net N steps and report peak RSS")
-    args = parser.parse_args()
+    parser.add_argument("--batch", default="default", help="batch size, or 'default': each model's recipe")
+    parser.add_argument("--steps", type=int, default=15, help="interleaved rounds (or profiled steps)")
+    parser.add_argument("--models", default=",".join(workload.model_names()))
+    parser.add_argument("--latency", action="store_true")
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--memory", type=int, metavar="N", help="train N steps of one library; print peak RSS")
+    parser.add_argument("--library", choices=["numbaconv", "torch"], default="numbaconv")
+    args = parser.parse_args(argv)
+    names = args.models.split(",")
+    unknown = sorted(set(names) - set(workload.model_names()))
+    if unknown:
+        parser.error(f"--models: unknown {unknown}; expected a comma-separated subset of {workload.model_names()}")
+    if args.batch != "default" and not args.batch.isdigit():
+        parser.error(f"--batch: expected a positive integer or 'default', got {args.batch!r}")
+    if args.library == "torch" and torch is None:
+        parser.error("--library torch: torch is not installed")
     nc.set_num_threads(args.threads)
     if torch is not None:
         torch.set_num_threads(args.threads)
+    print(f"{args.threads} threads; torch {torch.__version__ if torch else 'not installed'}, numpy {np.__version__}, "
+          f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}")
     if args.memory:
-        memory(args.batch, args.memory)
+        for name in names:
+            memory(name, args.batch, args.memory, args.library)
+    elif args.latency:
+        latency(names, args.steps)
+    elif args.profile:
+        profiles(names, args.batch, args.steps)
     else:
-        compare(args.batch, args.steps)
+        compare(names, args.batch, args.steps, sgemm_peak())
 
 
 if __name__ == "__main__":

@@ -40,3 +40,22 @@ def test_every_op_of_the_ops_table_runs_in_both_libraries(monkeypatch):
         arrays = ops.make_arrays(kinds, ops.SHAPES["small"], np.random.default_rng(0))
         for lib in libs:
             ops.fwd_bwd_step(lib, fn, arrays)()
+
+
+def test_torch_twins_match_every_shipped_model(monkeypatch):
+    """bench/torch_twin.py: the same outputs from the same weights, and the same loss after one recipe step."""
+    torch = pytest.importorskip("torch")
+    monkeypatch.syspath_prepend(str(ROOT))
+    import numpy as np
+
+    from bench import torch_twin, train_step, workload
+
+    for name in workload.model_names():
+        images, labels = workload.batch(4)
+        model = workload.build(name, images)
+        twin = torch_twin.twin(model)
+        np.testing.assert_allclose(twin(torch.from_numpy(images.numpy())).detach().numpy(),
+                                   model(images).detach().numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
+        ours, theirs = workload.training_step(name, 4), train_step.torch_training_step(name, 4)
+        ours(), theirs()
+        np.testing.assert_allclose(float(theirs()), float(ours()), rtol=1e-4, err_msg=name)
