@@ -323,10 +323,13 @@ def test_loader_batches_in_order(wrap, drop_last):
     images = np.concatenate([b[0].numpy() for b in batches])
     labels = np.concatenate([b[1].numpy() for b in batches])
     n = 20 if drop_last else 23
-    np.testing.assert_allclose(images, base.data[:n].transpose(0, 3, 1, 2) / 255, rtol=1e-6)
+    np.testing.assert_array_equal(images, base.data[:n])  # stacked as stored (torch's default_collate)
     np.testing.assert_array_equal(labels, base.targets[:n])
-    assert batches[0][0].dtype == np.float32 and batches[0][1].dtype == np.int64
-    assert batches[0][0].shape == (5, 3, 8, 6)
+    assert batches[0][0].dtype == np.uint8 and batches[0][1].dtype == np.int64
+    floats = list(data.DataLoader(dataset, batch_size=5, drop_last=drop_last, transform=transforms.ToTensor()))
+    np.testing.assert_allclose(np.concatenate([b[0].numpy() for b in floats]),
+                               base.data[:n].transpose(0, 3, 1, 2) / 255, rtol=1e-6)
+    assert floats[0][0].dtype == np.float32 and floats[0][0].shape == (5, 3, 8, 6)
 
 
 def test_loader_shuffle_is_a_seeded_permutation():
@@ -377,25 +380,25 @@ def test_subset_keeps_the_fast_path():
         data.Subset(dataset, [30])
 
 
+def _loader_threads():
+    return [t for t in threading.enumerate() if t.name.startswith("numbaconv-loader")]
+
+
 def test_prefetch_thread_stops():
     dataset = array_dataset(40)
     iterator = iter(data.DataLoader(dataset, batch_size=2, prefetch=2))
     next(iterator)
-    thread = iterator.thread
-    assert thread.is_alive()
+    assert len(_loader_threads()) == 1
     iterator.close()
-    assert not thread.is_alive()
+    assert _loader_threads() == []
     iterator = iter(data.DataLoader(dataset, batch_size=2))
-    thread = iterator.thread
     list(iterator)
-    assert not thread.is_alive()
+    assert _loader_threads() == []
     iterator = iter(data.DataLoader(dataset, batch_size=2))
     next(iterator)
-    thread = iterator.thread
     del iterator  # abandoned mid-epoch: the thread must not keep it alive
     gc.collect()
-    thread.join(2)
-    assert not thread.is_alive()
+    assert _loader_threads() == []
 
 
 def test_prefetch_errors_reach_the_consumer():

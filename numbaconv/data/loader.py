@@ -1,136 +1,261 @@
-"""Batches of (images, labels) Tensors with a background prefetch thread (torch.utils.data.DataLoader)."""
-import queue
-import threading
+"""Batches from a dataset (torch.utils.data.DataLoader), with torch's keywords, defaults and errors.
 
-import numpy as np
+Extras beyond torch: ``seed=`` (shorthand for ``generator=numbaconv.Generator().manual_seed(seed)``),
+``transform=`` (a batch transform applied to the first field of each batch, the images, in the worker) and
+``prefetch=k`` (with ``num_workers=0``: one background thread assembles batches ``k`` ahead).
+``numbaconv.data.DataLoader`` is this loader with ``prefetch=2``; ``numbaconv.utils.data.DataLoader`` keeps
+torch's ``num_workers=0`` behaviour (batches built in the calling thread when asked for).
+``pin_memory`` is accepted and does nothing (CPU memory needs no pinning for numbaconv's host-to-GPU copies);
+``multiprocessing_context`` and ``in_order=False`` are accepted too: workers are threads (see workers.py) and
+batches always come in order.
+"""
+import collections
+import functools
+import itertools
+import numbers
 
 from .. import random as nc_random
 from ..tensor import Tensor
-from .transforms import Transform, to_float_batch
+from .collate import default_collate, default_convert
+from .dataset import IterableDataset
+from .samplers import BatchSampler, RandomSampler, SequentialSampler, check_batch_size
+from .transforms import Transform
+from .workers import Exhausted, Pool
 
-_DONE = object()
+_CONTEXTS = ("fork", "spawn", "forkserver")
+
+
+def _check_options(dataset, shuffle, sampler, batch_sampler, batch_size, drop_last, num_workers, timeout,
+                   prefetch_factor, persistent_workers, multiprocessing_context):
+    """torch's argument checks, with torch's messages."""
+    if isinstance(num_workers, bool) or not isinstance(num_workers, numbers.Integral) or num_workers < 0:
+        raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable multiprocessing.")
+    if timeout < 0:
+        raise ValueError("timeout option should be non-negative")
+    if num_workers == 0 and prefetch_factor is not None:
+        raise ValueError("prefetch_factor option could only be specified in multiprocessing.let num_workers > 0 to "
+                         "enable multiprocessing, otherwise set prefetch_factor to None.")
+    if prefetch_factor is not None and prefetch_factor < 0:
+        raise ValueError("prefetch_factor option should be non-negative")
+    if persistent_workers and num_workers == 0:
+        raise ValueError("persistent_workers option needs num_workers > 0")
+    if multiprocessing_context is not None:
+        if num_workers == 0:
+            raise ValueError("multiprocessing_context can only be used with multi-process loading (num_workers > "
+                             f"0), but got num_workers={num_workers}")
+        if isinstance(multiprocessing_context, str) and multiprocessing_context not in _CONTEXTS:
+            raise ValueError(f"multiprocessing_context option should specify a valid start method in "
+                             f"{list(_CONTEXTS)}, but got multiprocessing_context={multiprocessing_context!r}")
+    if isinstance(dataset, IterableDataset):
+        for name, value in (("shuffle", shuffle), ("sampler", sampler), ("batch_sampler", batch_sampler)):
+            if value not in (None, False):
+                raise ValueError(f"DataLoader with IterableDataset: expected unspecified {name} option, but got "
+                                 f"{name}={value}")
+    elif sampler is not None and shuffle:
+        raise ValueError("sampler option is mutually exclusive with shuffle")
+    if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None or drop_last):
+        raise ValueError("batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, and drop_last")
+    if batch_sampler is None and batch_size is None and drop_last:
+        raise ValueError("batch_size=None option disables auto-batching and is mutually exclusive with drop_last")
 
 
 class DataLoader:
-    """Iterate ``dataset`` in batches of ``batch_size`` as (float32 NCHW images, int64 labels) Tensors.
+    """Iterate ``dataset`` in batches (torch.utils.data.DataLoader); see the module docstring for the extras."""
 
-    ``shuffle`` draws a new order every pass from a generator seeded by ``seed`` (or, without a seed, by
-    ``numbaconv.random.generator()`` when the loader is made), so equal seeds give equal batches.
-    ``transform`` maps a whole uint8 NHWC batch (after the dataset's own transform) and may be random; it gets
-    the loader's generator. Batches are assembled ``prefetch`` ahead in a background thread. Array datasets
-    (with ``arrays()``) are indexed a batch at a time with numpy; others item by item.
-    """
-
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=None, transform=None,
-                 prefetch=2):
-        if int(batch_size) != batch_size or batch_size < 1:
-            raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
-        if int(prefetch) != prefetch or prefetch < 0:
+    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
+                 collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
+                 multiprocessing_context=None, generator=None, *, prefetch_factor=None, persistent_workers=False,
+                 pin_memory_device="", in_order=True, seed=None, transform=None, prefetch=0):
+        _check_options(dataset, shuffle, sampler, batch_sampler, batch_size, drop_last, num_workers, timeout,
+                       prefetch_factor, persistent_workers, multiprocessing_context)
+        if isinstance(prefetch, bool) or not isinstance(prefetch, numbers.Integral) or prefetch < 0:
             raise ValueError(f"DataLoader: prefetch must be an integer >= 0, got {prefetch!r}")
+        if seed is not None:
+            if generator is not None:
+                raise ValueError("DataLoader: pass seed= or generator=, not both")
+            generator = nc_random.Generator().manual_seed(seed)
         self.dataset = dataset
-        self.batch_size = int(batch_size)
-        self.shuffle = bool(shuffle)
-        self.drop_last = bool(drop_last)
-        self.transform = transform
-        self.prefetch = int(prefetch)
-        if seed is None:
-            seed = int(nc_random.generator().integers(2**63))
         self.seed = seed
-        self._rng = np.random.default_rng(seed)
+        self.generator = generator
+        self.num_workers = int(num_workers)
+        self.prefetch_factor = 2 if prefetch_factor is None and num_workers else prefetch_factor
+        self.prefetch = int(prefetch)
+        self.pin_memory = bool(pin_memory)
+        self.pin_memory_device = pin_memory_device
+        self.timeout = timeout
+        self.worker_init_fn = worker_init_fn
+        self.multiprocessing_context = multiprocessing_context
+        self.persistent_workers = bool(persistent_workers)
+        self.in_order = in_order
+        self.transform = transform
+        self._iterable = isinstance(dataset, IterableDataset)
+        if batch_sampler is not None:
+            batch_size, drop_last = None, False
+        elif self._iterable:
+            sampler = None
+        elif sampler is None:
+            sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
+        if batch_size is not None and batch_sampler is None and not self._iterable:
+            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+        elif batch_size is not None:
+            check_batch_size(batch_size)
+        self.batch_size = batch_size
+        self.drop_last = bool(drop_last)
+        self.sampler = sampler
+        self.batch_sampler = batch_sampler
+        self.shuffle = bool(shuffle)
+        self._auto_collation = batch_sampler is not None or (self._iterable and batch_size is not None)
+        self.collate_fn = collate_fn or (default_collate if self._auto_collation else default_convert)
+        self._pool = None
+        self._epoch = None
 
+    # ---- length -----------------------------------------------------------------------------------------
     def __len__(self):
-        n = len(self.dataset)
-        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+        if self._iterable:
+            n = len(self.dataset)
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+        return len(self.batch_sampler if self.batch_sampler is not None else self.sampler)
 
+    # ---- building one batch (in a worker, or in the calling thread) ---------------------------------------
+    def _finish(self, batch):
+        if self.transform is None:
+            return batch
+        fields = batch if isinstance(batch, (list, tuple)) else [batch]
+        images = fields[0].data if isinstance(fields[0], Tensor) else fields[0]
+        images = Tensor(self.transform(images) if isinstance(self.transform, Transform) else self.transform(images))
+        if not isinstance(batch, (list, tuple)):
+            return images
+        return type(batch)([images, *fields[1:]]) if isinstance(batch, list) else (images, *fields[1:])
+
+    def _fetch(self, index, epoch, state=None):
+        if epoch.cancelled:
+            return None
+        if not self._auto_collation:
+            return self._finish(self.collate_fn(self.dataset[index]))
+        if self.collate_fn is default_collate and hasattr(self.dataset, "_collated"):
+            batch = self.dataset._collated(index)
+            if batch is not NotImplemented:
+                return self._finish(batch)
+        getitems = getattr(self.dataset, "__getitems__", None)
+        samples = getitems(index) if getitems is not None else [self.dataset[i] for i in index]
+        return self._finish(self.collate_fn(samples))
+
+    def _next_streamed(self, epoch, state):
+        if epoch.cancelled:
+            return None
+        if state.get("epoch") is not epoch:
+            state.clear()
+            state.update(epoch=epoch, items=iter(self.dataset))
+        items = state["items"]
+        if not self._auto_collation:
+            item = next(items, Exhausted)
+            return Exhausted if item is Exhausted else self._finish(self.collate_fn(item))
+        samples = list(itertools.islice(items, self.batch_size))
+        if not samples or (self.drop_last and len(samples) < self.batch_size):
+            return Exhausted
+        return self._finish(self.collate_fn(samples))
+
+    # ---- iteration ----------------------------------------------------------------------------------------
     def __iter__(self):
-        n = len(self.dataset)
-        order = self._rng.permutation(n) if self.shuffle else np.arange(n)
-        batches = [order[i:i + self.batch_size] for i in range(0, len(self) * self.batch_size, self.batch_size)]
-        augment_rng = np.random.default_rng(self._rng.integers(2**63))
-        produce = (self._batch(indices, augment_rng) for indices in batches)
-        return Prefetcher(produce, self.prefetch) if self.prefetch else produce
+        if self.persistent_workers and self._epoch is not None:
+            self._epoch.close()
+        base_seed = int(nc_random.numpy_generator(self.generator).integers(2**63))
+        if self.num_workers:
+            workers, depth = self.num_workers, self.prefetch_factor
+        else:
+            workers, depth = int(self.prefetch > 0), self.prefetch
+        if not workers:
+            return self._in_this_thread(_Epoch())
+        epoch = self._with_workers(workers, base_seed, max(depth, 1), _Epoch())
+        if self.persistent_workers:
+            self._epoch = epoch
+        return epoch
 
-    def _batch(self, indices, rng):
-        images, labels = self._fetch(indices, rng)
-        if self.transform is not None:
-            images = self.transform(images, generator=rng) if isinstance(self.transform, Transform) \
-                else self.transform(images)
-        images = images.numpy() if isinstance(images, Tensor) else np.asarray(images)
-        return Tensor(to_float_batch(images)), Tensor(np.asarray(labels, dtype=np.int64))
+    def _in_this_thread(self, epoch):
+        if self._iterable:
+            state = {}
+            while (batch := self._next_streamed(epoch, state)) is not Exhausted:
+                yield batch
+            return
+        for index in (self.batch_sampler if self._auto_collation else self.sampler):
+            yield self._fetch(index, epoch)
 
-    def _fetch(self, indices, rng):
-        item_transform = getattr(self.dataset, "transform", None)
-        if hasattr(self.dataset, "arrays") and (item_transform is None or isinstance(item_transform, Transform)):
-            data, targets = self.dataset.arrays()
-            images = data[indices]
-            if item_transform is not None:
-                images = item_transform(images, generator=rng)
-            return images, targets[indices]
-        items = [self.dataset[int(i)] for i in indices]
-        images = np.stack([x.numpy() if isinstance(x, Tensor) else np.asarray(x) for x, _ in items])
-        labels = [int(y.item()) if isinstance(y, Tensor) else int(y) for _, y in items]
-        return images, labels
+    def _with_workers(self, workers, base_seed, depth, epoch):
+        pool = self._pool or Pool(workers, self.dataset, base_seed, self.worker_init_fn)
+        if self.persistent_workers:
+            self._pool = pool
+        pending = collections.deque()
+        try:
+            if self._iterable:
+                yield from self._stream_from(pool, depth, epoch, pending)
+            else:
+                yield from self._map_from(pool, depth, epoch, pending)
+        finally:
+            epoch.cancelled = True
+            if pool is self._pool:
+                for worker in pending:
+                    worker.discard_answer()
+            else:
+                pool.close()
 
-    def __repr__(self):
-        return (f"DataLoader({self.dataset!r}, batch_size={self.batch_size}, shuffle={self.shuffle}, "
-                f"drop_last={self.drop_last}, seed={self.seed}, transform={self.transform!r})")
+    def _map_from(self, pool, depth, epoch, pending):
+        indices = iter(self.batch_sampler if self._auto_collation else self.sampler)
+        workers = itertools.cycle(pool.workers)
 
+        def submit():
+            index = next(indices, Exhausted)
+            if index is not Exhausted:
+                worker = next(workers)
+                worker.inbox.put(functools.partial(self._fetch, index, epoch))
+                pending.append(worker)
 
-class Prefetcher:
-    """Run a generator ``depth`` items ahead in a daemon thread; ``close()``, exhaustion or dropping it stops it.
+        for _ in range(depth * len(pool.workers)):
+            submit()
+        while pending:
+            batch = pending[0].answer(self.timeout)
+            pending.popleft()
+            submit()
+            yield batch
 
-    The thread holds only the queue and the stop flag, never the Prefetcher, so an abandoned one is collected.
-    """
-
-    def __init__(self, source, depth):
-        self._queue = queue.Queue(maxsize=depth)
-        self._stop = threading.Event()
-        self._finished = False
-        self.thread = threading.Thread(target=_work, args=(source, self._queue, self._stop),
-                                       name="numbaconv-prefetch", daemon=True)
-        self.thread.start()
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        if self._finished:
-            raise StopIteration
-        item = self._queue.get()
-        if item is _DONE:
-            self.close()
-            raise StopIteration
-        if isinstance(item, BaseException):
-            self.close()
-            raise item
-        return item
-
-    def close(self):
-        """Stop the worker thread and wait for it."""
-        self._finished = True
-        self._stop.set()
-        self.thread.join()
+    def _stream_from(self, pool, depth, epoch, pending):
+        job = functools.partial(self._next_streamed, epoch)
+        for _ in range(depth):
+            for worker in pool.workers:
+                worker.inbox.put(job)
+                pending.append(worker)
+        finished = set()
+        while pending:
+            worker = pending[0]
+            batch = worker.answer(self.timeout)
+            pending.popleft()
+            if batch is Exhausted or worker in finished:
+                finished.add(worker)
+                continue
+            worker.inbox.put(job)
+            pending.append(worker)
+            yield batch
 
     def __del__(self):
-        if not getattr(self, "_finished", True):
-            self.close()
+        pool = getattr(self, "_pool", None)
+        if pool is not None:
+            pool.close()
+
+    def __repr__(self):
+        return (f"{type(self).__name__}({self.dataset!r}, batch_size={self.batch_size}, shuffle={self.shuffle}, "
+                f"num_workers={self.num_workers}, drop_last={self.drop_last}, seed={self.seed}, "
+                f"transform={self.transform!r})")
 
 
-def _put(q, stop, item):
-    while not stop.is_set():
-        try:
-            q.put(item, timeout=0.05)
-            return True
-        except queue.Full:
-            continue
-    return False
+class _Epoch:
+    """One pass's flag: set when the pass ends early, so queued jobs return at once."""
+
+    cancelled = False
 
 
-def _work(source, q, stop):
-    try:
-        for item in source:
-            if not _put(q, stop, item):
-                return
-        _put(q, stop, _DONE)
-    except BaseException as error:  # handed to the consumer, raised there
-        _put(q, stop, error)
+class PrefetchingDataLoader(DataLoader):
+    """numbaconv.data.DataLoader: torch's DataLoader assembling batches ``prefetch=2`` ahead in a thread."""
+
+    def __init__(self, dataset, batch_size=1, shuffle=None, *args, prefetch=2, **kwargs):
+        super().__init__(dataset, batch_size, shuffle, *args, prefetch=prefetch, **kwargs)
