@@ -12,19 +12,28 @@ from references import (
     ref_batch_norm,
     ref_conv2d,
     ref_cross_entropy,
+    ref_gather,
     ref_gelu,
     ref_linear,
     ref_log_softmax,
     ref_logsumexp,
+    ref_masked_fill,
     ref_max_pool2d,
     ref_mse_loss,
     ref_pad,
+    ref_repeat,
+    ref_scatter_add,
     ref_softmax,
+    ref_sort,
+    ref_split_scaled,
+    ref_std,
+    ref_topk,
     ref_var,
 )
 
 import numbaconv as nc
 import numbaconv.nn.functional as F
+from numbaconv.ops import indexing, sorting, tiling  # noqa: F401 (their Tensor methods)
 
 
 def positive(i, x):
@@ -291,6 +300,76 @@ def _draw_gelu(d):
     return [one_shape(d, max_dims=3)], {"approximate": approximate}
 
 
+# ---- sorting, indexing along a dim, masks, tiling ------------------------------------------------------
+
+def _draw_sort(d):
+    shapes, params = _along_dim(d)
+    return shapes, dict(params, descending=d.draw(st.booleans(), label="descending"))
+
+
+def _draw_topk(d):
+    shapes, params = _along_dim(d)
+    k = d.draw(st.integers(0, shapes[0][params["dim"]]), label="k")
+    return shapes, dict(params, k=k, largest=d.draw(st.booleans(), label="largest"))
+
+
+def _draw_along_index(d, bigger_src=False):
+    """An input shape, a dim and an index shape that fits inside it outside that dim (torch.gather's rule)."""
+    shape = one_shape(d, min_dims=1, max_dims=3, min_side=1)
+    dim = dim_of(d, len(shape))
+    axis = dim % len(shape)
+    index_shape = tuple(d.draw(st.integers(1, 3), label="along") if i == axis else
+                        d.draw(st.integers(1, n), label=f"side{i}") for i, n in enumerate(shape))
+    return shape, dim, index_shape
+
+
+def _draw_gather_along(d):
+    shape, dim, index_shape = _draw_along_index(d)
+    return [shape], {"dim": dim, "index_shape": index_shape}
+
+
+def _draw_scatter_add(d):
+    shape, dim, index_shape = _draw_along_index(d)
+    src = tuple(n + d.draw(st.integers(0, 1), label="src_extra") for n in index_shape)
+    return [shape, src], {"dim": dim, "index_shape": index_shape}
+
+
+def _along_index(rng, shapes, params):
+    return (rng.integers(0, shapes[0][params["dim"]], size=params["index_shape"]),)
+
+
+def _draw_masked_fill(d):
+    shape = one_shape(d, max_dims=3)
+    mask = tuple(n if d.draw(st.booleans(), label="keep") else 1 for n in shape)
+    return [shape], {"mask_shape": mask[d.draw(st.integers(0, len(mask)), label="drop"):]}
+
+
+def _mask(rng, shapes, params):
+    return (rng.random(params["mask_shape"]) < 0.5,)
+
+
+def _draw_repeat(d):
+    shape = one_shape(d, max_dims=3, max_side=3)
+    lead = d.draw(st.integers(0, 1), label="lead")
+    sizes = tuple(d.draw(st.integers(0 if i == 0 else 1, 2), label="size") for i in range(len(shape) + lead))
+    return [shape], {"sizes": sizes}
+
+
+def _draw_flip(d):
+    shape = one_shape(d, min_dims=1)
+    return [shape], {"dims": tuple(d.draw(st.lists(st.integers(0, len(shape) - 1), unique=True, min_size=1),
+                                          label="dims"))}
+
+
+def _draw_split(d):
+    shapes, params = _along_dim(d)
+    return shapes, dict(params, size=d.draw(st.integers(1, 4), label="size"))
+
+
+def _split_scaled(x, size, dim):
+    return nc.cat([p * (i + 1) for i, p in enumerate(x.split(size, dim))], dim)
+
+
 SPECS = [
     unary("neg", lambda x: -x, np.negative),
     unary("exp", nc.exp, np.exp),
@@ -323,7 +402,7 @@ SPECS = [
     reduction("mean", lambda x, dim, keepdim: x.mean(dim, keepdim), np.mean, min_side=1),
     reduction("max", lambda x, dim, keepdim: nc.max(x, _as_dims(dim), keepdim), np.max, min_side=1),
     reduction("min", lambda x, dim, keepdim: nc.min(x, _as_dims(dim), keepdim), np.min, min_side=1),
-    reduction("var", lambda x, dim, keepdim: x.var(dim, keepdim), ref_var, min_side=2),
+    reduction("var", lambda x, dim, keepdim: x.var(dim, keepdim=keepdim), ref_var, min_side=2),
     OpSpec("max_dim_values", _along_dim, lambda x, dim: x.max(dim).values, lambda x, dim: x.max(axis=dim)),
     OpSpec("matmul", _draw_matmul, lambda a, b: a @ b, np.matmul),
     OpSpec("reshape", _draw_reshape, lambda x, shape: x.reshape(shape), lambda x, shape: x.reshape(shape)),
@@ -359,4 +438,18 @@ SPECS = [
     OpSpec("batch_norm", _draw_batch_norm, _batch_norm, _ref_batch_norm, domain=_bn_domain, rtol32=1e-4,
            scaled32=True, extra_inputs=_bn_running_stats),
     OpSpec("gelu", _draw_gelu, F.gelu, ref_gelu, domain=lambda i, x: 3 * x),
+    binary("remainder", lambda a, b: a % b, np.remainder, domain=lambda i, x: positive(i, x) if i else 3 * x),
+    reduction("std", lambda x, dim, keepdim: x.std(dim, keepdim=keepdim), ref_std, min_side=2),
+    OpSpec("t", lambda d: ([one_shape(d, max_dims=2)], {}), lambda x: x.t(), lambda x: x.T),
+    OpSpec("sort", _draw_sort, lambda x, dim, descending: x.sort(dim, descending).values, ref_sort),
+    OpSpec("topk", _draw_topk, lambda x, k, dim, largest: x.topk(k, dim, largest).values, ref_topk),
+    OpSpec("gather", _draw_gather_along, lambda x, index, dim, index_shape: x.gather(dim, index),
+           lambda x, index, dim, index_shape: ref_gather(x, index, dim), extra_inputs=_along_index),
+    OpSpec("scatter_add", _draw_scatter_add, lambda x, src, index, dim, index_shape: x.scatter_add(dim, index, src),
+           lambda x, src, index, dim, index_shape: ref_scatter_add(x, src, index, dim), extra_inputs=_along_index),
+    OpSpec("masked_fill", _draw_masked_fill, lambda x, mask, mask_shape: x.masked_fill(mask, 1.5),
+           lambda x, mask, mask_shape: ref_masked_fill(x, mask, 1.5), extra_inputs=_mask),
+    OpSpec("repeat", _draw_repeat, lambda x, sizes: x.repeat(*sizes), ref_repeat),
+    OpSpec("flip", _draw_flip, lambda x, dims: x.flip(dims), lambda x, dims: np.flip(x, dims)),
+    OpSpec("split", _draw_split, _split_scaled, ref_split_scaled),
 ]

@@ -228,3 +228,58 @@ def ref_adaptive_avg_pool2d(x, output_size):
             xa, xb = (j * w) // ow, math.ceil((j + 1) * w / ow)
             out[:, :, i, j] = x[:, :, ya:yb, xa:xb].mean(axis=(2, 3))
     return out
+
+
+# ---- sorting, indexing along a dim, tiling --------------------------------------------------------------
+
+def ref_std(x, axis, keepdims, correction=1):
+    """torch.std: the square root of the variance with ``count - correction`` in the denominator."""
+    return x.std(axis=axis, keepdims=keepdims, ddof=correction)
+
+
+def ref_sort(x, dim=-1, descending=False):
+    """torch.sort's values (no ties in the drawn data)."""
+    out = np.sort(x, axis=dim)
+    return np.flip(out, axis=dim) if descending else out
+
+
+def ref_topk(x, k, dim=-1, largest=True):
+    """torch.topk's values: the first ``k`` of the sorted values."""
+    ordered = ref_sort(x, dim, descending=largest)
+    return np.take(ordered, np.arange(k), axis=dim)
+
+
+def ref_gather(x, index, dim):
+    """torch.gather, one element at a time: out[i] = x[i with index[i] at ``dim``]."""
+    out = np.empty(index.shape, x.dtype)
+    for position in np.ndindex(*index.shape):
+        source = list(position)
+        source[dim] = index[position]
+        out[position] = x[tuple(source)]
+    return out
+
+
+def ref_scatter_add(x, src, index, dim):
+    """torch.scatter_add, one element at a time: x[i with index[i] at ``dim``] += src[i] over index's shape."""
+    out = np.array(x, np.float64)
+    for position in np.ndindex(*index.shape):
+        target = list(position)
+        target[dim] = index[position]
+        out[tuple(target)] += src[position]
+    return out
+
+
+def ref_masked_fill(x, mask, value):
+    return np.where(mask, value, x)
+
+
+def ref_repeat(x, sizes):
+    """Tensor.repeat is numpy's tile."""
+    return np.tile(x, sizes)
+
+
+def ref_split_scaled(x, size, dim):
+    """torch.split(x, size, dim), the i-th piece times i + 1, joined again along ``dim``."""
+    n = x.shape[dim]
+    pieces = np.split(x, list(range(size, n, size)), axis=dim)
+    return np.concatenate([p * (i + 1) for i, p in enumerate(pieces)], axis=dim)

@@ -88,8 +88,8 @@ def min(a, dim=None, keepdim=False):
 
 def _correction(op, unbiased, correction):
     if correction is None:
-        return 1 if unbiased else 0
-    if unbiased is not None and unbiased is not True:
+        return 0 if unbiased is not None and not unbiased else 1
+    if unbiased is not None:
         raise TypeError(f"{op}: pass either unbiased or correction, not both")
     return correction
 
