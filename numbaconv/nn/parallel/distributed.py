@@ -114,6 +114,8 @@ class DistributedDataParallel(Module):
         bucket.filled[i] = True
         bucket.pending -= 1
         self._launch_ready()
+        for started in self._buckets[:self._next_bucket]:
+            started.work.is_completed()  # MPI_Test: MPI moves non-blocking collectives only inside MPI calls
 
     def _launch_ready(self):
         """Start the all-reduce of each complete bucket, in bucket order (every rank must start them alike)."""
