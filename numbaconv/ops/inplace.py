@@ -72,7 +72,7 @@ def _protect_saved(tensor, old_node, new_nodes):
             xp.copy(s) if hasattr(s, "shape") and xp.may_share_memory(s, tensor.data) else s
             for s in node.saved_tensors
         )
-        node.versions = tuple((c, c[0] + 1) if c is counter else (c, v) for c, v in node.versions)
+        node.versions = tuple((c, v) for c, v in node.versions if c is not counter)
 
 
 def update(tensor, name, compute, *others, check_cast=True):
