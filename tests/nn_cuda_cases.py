@@ -96,3 +96,64 @@ def test_adam_amsgrad_on_cuda_matches_cpu():
             opt.step()
         results.append(np.array(p.detach()))
     np.testing.assert_allclose(results[1], results[0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("make", [
+    lambda p: optim.Adagrad([p], lr=0.1, lr_decay=0.05, weight_decay=0.01, initial_accumulator_value=0.2),
+    lambda p: optim.RMSprop([p], lr=0.01, momentum=0.9, centered=True, weight_decay=0.01),
+    lambda p: optim.RMSprop([p], lr=0.01),
+    lambda p: optim.Adadelta([p], lr=0.5, weight_decay=0.01),
+], ids=["adagrad", "rmsprop_centered_momentum", "rmsprop", "adadelta"])
+def test_adaptive_optimizers_on_cuda_match_cpu(make):
+    rng = np.random.default_rng(3)
+    start, grads = rng.standard_normal((3, 4)), [rng.standard_normal((3, 4)) for _ in range(3)]
+    results = []
+    for device in ("cpu", "cuda"):
+        p = nn.Parameter(nc.tensor(start, dtype=np.float64).to(device).detach())
+        opt = make(p)
+        for g in grads:
+            p.grad = nc.tensor(g, dtype=np.float64).to(device)
+            opt.step()
+        results.append(np.array(p.detach()))
+    np.testing.assert_allclose(results[1], results[0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, float("inf")])
+def test_clip_grad_norm_on_cuda_matches_cpu(norm_type):
+    rng = np.random.default_rng(4)
+    grads = [rng.standard_normal((3, 4)), rng.standard_normal(5)]
+    results = []
+    for device in ("cpu", "cuda"):
+        params = [nn.Parameter(nc.zeros(*g.shape, dtype=np.float64).to(device).detach()) for g in grads]
+        for p, g in zip(params, grads):
+            p.grad = nc.tensor(g, dtype=np.float64).to(device)
+        total = nn.utils.clip_grad_norm_(params, 0.5, norm_type)
+        assert total.device == device
+        results.append([np.array(total)] + [np.array(p.grad) for p in params])
+    for ours, ref in zip(results[1], results[0]):
+        np.testing.assert_allclose(ours, ref, rtol=1e-12)
+
+
+def test_dropout2d_mask_on_cuda_equals_cpu_mask():
+    outs = []
+    for device in ("cpu", "cuda"):
+        nc.manual_seed(6)
+        x = nc.ones(2, 6, 2, 3).to(device).detach().requires_grad_()
+        y = F.dropout2d(x, 0.5)
+        y.sum().backward()
+        outs.append((np.array(y.detach()), np.array(x.grad)))
+    np.testing.assert_array_equal(outs[1][0], outs[0][0])
+    np.testing.assert_array_equal(outs[1][1], outs[0][0])
+
+
+def test_cross_entropy_with_ignored_targets_and_weights_on_cuda_matches_cpu():
+    rng = np.random.default_rng(5)
+    x, target, weight = rng.standard_normal((4, 3)), np.array([2, -100, 0, 1]), rng.random(3) + 0.5
+    results = []
+    for device in ("cpu", "cuda"):
+        xt = nc.tensor(x).to(device).detach().requires_grad_()
+        loss = F.cross_entropy(xt, nc.tensor(target).to(device), nc.tensor(weight).to(device), label_smoothing=0.1)
+        loss.backward()
+        results.append((np.array(loss.detach()), np.array(xt.grad)))
+    for ours, ref in zip(results[1], results[0]):
+        np.testing.assert_allclose(ours, ref, rtol=1e-12, atol=1e-15)
