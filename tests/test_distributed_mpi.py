@@ -135,3 +135,52 @@ def test_cli_refuses_a_global_batch_that_does_not_split_before_mpi_starts(tmp_pa
                     tmp_path / "o", timeout=120)
     assert result.returncode != 0
     assert result.stderr.count("error: --batch-size must be a multiple of the 2 processes") == 1
+
+
+def _rank_pid(tag, rank):
+    """The pid of MPI rank ``rank`` among the processes whose environment carries ``tag`` (this test's)."""
+    for entry in pathlib.Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            variables = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if tag in variables and f"OMPI_COMM_WORLD_RANK={rank}".encode() in variables:
+            return int(entry.name)
+    return None
+
+
+@pytest.mark.skipif(not pathlib.Path("/proc/self/environ").exists(), reason="finds the rank's pid through /proc")
+def test_sigkill_of_a_rank_mid_training_ends_the_job_and_keeps_the_last_checkpoint(tmp_path):
+    from test_train_cli import TINY_CLI, read_metrics, write_tiny_cifar
+
+    from numbaconv.training import read_checkpoint
+
+    data = write_tiny_cifar(tmp_path / "data", train_count=640, test_count=64)
+    out = tmp_path / "run"
+    tag = f"NUMBACONV_TEST_TAG={os.getpid()}-{time.monotonic_ns()}"
+    env = dict(mpi_environment(), **dict([tag.split("=", 1)]))
+    command = [MPIEXEC, "-n", "2", "--oversubscribe", sys.executable, "-c", TINY_CLI, "train", "--model", "keras_net",
+               "--epochs", "4", "--batch-size", "32", "--data-dir", str(data), "--out", str(out)]
+    job = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 240
+        while not (out / "metrics.csv").exists() and time.monotonic() < deadline and job.poll() is None:
+            time.sleep(0.05)
+        victim = _rank_pid(tag.encode(), 1)
+        assert victim is not None and job.poll() is None, "rank 1 should still be training after epoch 1"
+        os.kill(victim, 9)
+        killed_at = time.monotonic()
+        _, stderr = job.communicate(timeout=60)
+    finally:
+        if job.poll() is None:
+            job.kill()
+    assert time.monotonic() - killed_at < 30
+    assert job.returncode != 0 and "signal 9" in stderr, stderr[-2000:]
+    state = read_checkpoint(str(out / "checkpoint.npz"), ("model_name", "model", "epoch"))
+    assert 1 <= state["epoch"] < 4
+    assert [int(r["epoch"]) for r in read_metrics(out)] == list(range(1, state["epoch"] + 1))
+    resumed = mpirun(*command[5:], "--resume")  # removes any temporary the kill left, continues from the checkpoint
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert [int(r["epoch"]) for r in read_metrics(out)] == [1, 2, 3, 4]
