@@ -1,0 +1,168 @@
+"""Elementwise maps as Numba parallel loops on large arrays, numpy below ``PARALLEL_MIN`` elements.
+
+numpy runs a ufunc on one thread; above the threshold these loops split the array over Numba's threads, and
+each backward is one fused pass (relu's from the output's sign, sigmoid's and tanh's from the output), where
+numpy would take two to four passes and temporaries. Every function returns what its numpy spelling returns:
+the same dtype and NaN/Inf behaviour (the loops use no fast-math), values equal up to libm's last-bit rounding,
+so callers need not know which path ran.
+The parallel path takes C-contiguous operands of one shape and one floating dtype; anything else goes to numpy.
+"""
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from . import threads
+
+PARALLEL_MIN = 1 << 16  # elements; smaller arrays stay on numpy's single-threaded loop
+
+
+@njit(inline="always")
+def _sigmoid(v):
+    e = math.exp(-abs(v))
+    return 1 / (1 + e) if v >= 0 else e / (1 + e)
+
+
+@njit(parallel=True, cache=True)
+def _exp(x, out):
+    for i in prange(x.size):
+        out[i] = math.exp(x[i])
+
+
+@njit(parallel=True, cache=True)
+def _tanh(x, out):
+    for i in prange(x.size):
+        out[i] = math.tanh(x[i])
+
+
+@njit(parallel=True, cache=True)
+def _sigmoid_map(x, out):
+    for i in prange(x.size):
+        out[i] = _sigmoid(x[i])
+
+
+@njit(parallel=True, cache=True)
+def _relu(x, out):
+    for i in prange(x.size):
+        v = x[i]
+        out[i] = 0 if v <= 0 else v
+
+
+@njit(parallel=True, cache=True)
+def _relu_backward(grad, out, result):
+    for i in prange(grad.size):
+        result[i] = grad[i] if out[i] > 0 else 0
+
+
+@njit(parallel=True, cache=True)
+def _sigmoid_backward(grad, out, result):
+    for i in prange(grad.size):
+        s = out[i]
+        result[i] = grad[i] * s * (1 - s)
+
+
+@njit(parallel=True, cache=True)
+def _tanh_backward(grad, out, result):
+    for i in prange(grad.size):
+        t = out[i]
+        result[i] = grad[i] * (1 - t * t)
+
+
+@njit(parallel=True, cache=True)
+def _add(a, b, out):
+    for i in prange(a.size):
+        out[i] = a[i] + b[i]
+
+
+@njit(parallel=True, cache=True)
+def _subtract(a, b, out):
+    for i in prange(a.size):
+        out[i] = a[i] - b[i]
+
+
+@njit(parallel=True, cache=True)
+def _multiply(a, b, out):
+    for i in prange(a.size):
+        out[i] = a[i] * b[i]
+
+
+_UNARY = {"exp": _exp, "tanh": _tanh, "relu": _relu, "sigmoid": _sigmoid_map}
+_BINARY = {"add": _add, "subtract": _subtract, "multiply": _multiply, "relu_backward": _relu_backward,
+           "sigmoid_backward": _sigmoid_backward, "tanh_backward": _tanh_backward}
+
+
+def _parallel(*arrays):
+    """Whether the loops may take ``arrays``: large, C-contiguous, one shape, one floating dtype."""
+    first = arrays[0]
+    if not isinstance(first, np.ndarray) or first.size < PARALLEL_MIN or first.dtype.kind != "f":
+        return False
+    return all(isinstance(a, np.ndarray) and a.shape == first.shape and a.dtype == first.dtype
+               and a.flags.c_contiguous for a in arrays)
+
+
+def unary(name, x, small):
+    """``name`` of x elementwise: the parallel loop when x is large, else ``small(x)`` (numpy)."""
+    if not _parallel(x):
+        return small(x)
+    out = np.empty_like(x)
+    threads.start()
+    _UNARY[name](x.reshape(-1), out.reshape(-1))
+    return out
+
+
+def binary(name, a, b, small):
+    """``name`` of a and b elementwise: the parallel loop when both are large and alike, else ``small(a, b)``."""
+    if not _parallel(a, b):
+        return small(a, b)
+    out = np.empty_like(a)
+    threads.start()
+    _BINARY[name](a.reshape(-1), b.reshape(-1), out.reshape(-1))
+    return out
+
+
+def exp(x):
+    return unary("exp", x, np.exp)
+
+
+def tanh(x):
+    return unary("tanh", x, np.tanh)
+
+
+def relu(x):
+    return unary("relu", x, lambda v: np.maximum(v, 0))
+
+
+def sigmoid(x):
+    return unary("sigmoid", x, _numpy_sigmoid)
+
+
+def _numpy_sigmoid(x):
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+
+
+def add(a, b):
+    return binary("add", a, b, np.add)
+
+
+def subtract(a, b):
+    return binary("subtract", a, b, np.subtract)
+
+
+def multiply(a, b):
+    return binary("multiply", a, b, np.multiply)
+
+
+def relu_backward(grad, out):
+    """grad where relu's output is positive, else 0, NaN gradients included (torch's threshold_backward)."""
+    return binary("relu_backward", grad, out, lambda g, o: np.where(o > 0, g, 0).astype(g.dtype, copy=False))
+
+
+def sigmoid_backward(grad, out):
+    """grad * s * (1 - s) from the output s."""
+    return binary("sigmoid_backward", grad, out, lambda g, s: g * s * (1 - s))
+
+
+def tanh_backward(grad, out):
+    """grad * (1 - t^2) from the output t."""
+    return binary("tanh_backward", grad, out, lambda g, t: g * (1 - t * t))

@@ -1,0 +1,51 @@
+"""backends/cpu/pointwise.py: the parallel loops give numpy's answers (dtype, NaN, Inf, signed zeros aside from
+rounding) on large arrays, and small, strided, mixed or integer operands take numpy's path."""
+import numpy as np
+import pytest
+
+from numbaconv.backends.cpu import pointwise
+
+N = pointwise.PARALLEL_MIN + 37
+
+
+def _values(dtype, seed=0):
+    x = (np.random.default_rng(seed).standard_normal(N) * 30).astype(dtype)
+    x[:6] = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-30]
+    return x
+
+
+NUMPY = {
+    "exp": np.exp, "tanh": np.tanh, "relu": lambda x: np.maximum(x, 0),
+    "sigmoid": lambda x: 1 / (1 + np.exp(-x.astype(np.float64))),
+    "add": np.add, "subtract": np.subtract, "multiply": np.multiply,
+    "relu_backward": lambda g, o: np.where(o > 0, g, 0), "sigmoid_backward": lambda g, s: g * s * (1 - s),
+    "tanh_backward": lambda g, t: g * (1 - t * t),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", sorted(NUMPY))
+def test_parallel_loops_match_numpy(name, dtype):
+    args = [_values(dtype, seed) for seed in range(2 if name in pointwise._BINARY else 1)]
+    with np.errstate(all="ignore"):
+        if name == "sigmoid_backward":
+            args[1] = 1 / (1 + np.exp(-args[1]))
+        expected = NUMPY[name](*args)
+        got = getattr(pointwise, name)(*args)
+    assert got.dtype == dtype and got.shape == args[0].shape
+    rtol = 1e-6 if dtype == np.float32 else 1e-14
+    np.testing.assert_allclose(got, expected.astype(dtype), rtol=rtol, atol=rtol * 1e-30)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+
+
+def test_small_strided_mixed_and_integer_operands_take_numpy():
+    big = _values(np.float32)
+    assert not pointwise._parallel(big[:100])
+    assert not pointwise._parallel(np.concatenate([big, big])[::2])
+    assert not pointwise._parallel(big, big.astype(np.float64))
+    assert not pointwise._parallel(np.arange(N))
+    assert not pointwise._parallel(big, big[:-1])
+    assert pointwise._parallel(big, big)
+    np.testing.assert_array_equal(pointwise.relu(np.arange(-3, 3)), [0, 0, 0, 0, 1, 2])
+    strided = np.concatenate([big, big])[::2]
+    np.testing.assert_array_equal(pointwise.multiply(strided, strided), strided * strided)
