@@ -192,3 +192,13 @@ def test_train_help_shows_the_mpiexec_and_hostfile_forms_and_the_lr_rule(capsys)
     text = capsys.readouterr().out
     assert "mpiexec -n 2 numbaconv train" in text and "--hostfile hosts" in text
     assert "global batch" in text and "linear scaling rule" in text
+
+
+def test_sampler_feeds_a_dataloader_its_shard():
+    from numbaconv.utils.data import DataLoader, Sampler, TensorDataset
+
+    dataset = TensorDataset(nc.tensor(np.arange(10.0)))
+    sampler = DistributedSampler(dataset, num_replicas=2, rank=1, shuffle=False)
+    assert isinstance(sampler, Sampler)
+    (batch,), = [b for b in DataLoader(dataset, batch_size=5, sampler=sampler)]
+    assert batch.numpy().tolist() == [1.0, 3.0, 5.0, 7.0, 9.0]

@@ -4,6 +4,8 @@ import numbers
 
 import numpy as np
 
+from .samplers import Sampler
+
 
 def _default(value, ask, name):
     if value is not None:
@@ -16,7 +18,7 @@ def _default(value, ask, name):
     return ask()
 
 
-class DistributedSampler:
+class DistributedSampler(Sampler):
     """Indices of ``dataset`` for rank ``rank`` of ``num_replicas`` (default: the process group's).
 
     Every rank draws the same permutation (seeded by ``seed + epoch``; call ``set_epoch`` before each epoch) and
@@ -24,7 +26,7 @@ class DistributedSampler:
     the data. With ``drop_last=False`` the permutation is padded with its first indices to a multiple of
     ``num_replicas`` (every rank gets the same count; a few indices appear twice); with ``drop_last=True`` the tail is
     dropped instead. The same arguments and semantics as torch.utils.data.DistributedSampler (the permutation
-    itself comes from numpy's generator, so it differs from torch's).
+    itself comes from numpy's generator, so it differs from torch's). Pass it as a DataLoader's ``sampler``.
     """
 
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0, drop_last=False):
