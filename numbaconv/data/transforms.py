@@ -98,15 +98,22 @@ class Normalize(Transform):
 
 
 class RandomCrop(Transform):
-    """Pad by ``padding`` (with ``fill``) and cut a random ``size`` window per image (torchvision RandomCrop)."""
+    """Pad by ``padding`` and cut a random ``size`` window per image (torchvision RandomCrop): a random translation.
 
-    def __init__(self, size, padding=0, fill=0, generator=None):
+    ``padding_mode`` "constant" pads with ``fill``; "reflect" mirrors the image at its edges without repeating
+    them (airbench's translation), which needs padding smaller than the image.
+    """
+
+    def __init__(self, size, padding=0, fill=0, padding_mode="constant", generator=None):
         super().__init__(generator)
         self.size = (size, size) if np.isscalar(size) else tuple(size)
         self.padding = int(padding)
         self.fill = fill
+        self.padding_mode = padding_mode
         if self.padding < 0 or min(self.size) <= 0:
             raise ValueError(f"RandomCrop: size {self.size} must be positive and padding {padding} >= 0")
+        if padding_mode not in ("constant", "reflect"):
+            raise ValueError(f"RandomCrop: padding_mode must be 'constant' or 'reflect', got {padding_mode!r}")
 
     def apply(self, batch, rng):
         nhwc = _nhwc(batch)
@@ -119,7 +126,13 @@ class RandomCrop(Transform):
         top = rng.integers(0, room_y + 1, n)
         left = rng.integers(0, room_x + 1, n)
         out, out_nhwc = _like(batch, self.size)
-        augment.random_crop(nhwc, top, left, self.padding, out.dtype.type(self.fill), out_nhwc)
+        if self.padding_mode == "constant":
+            augment.random_crop(nhwc, top, left, self.padding, out.dtype.type(self.fill), out_nhwc)
+        elif self.padding >= min(height, width):
+            raise ValueError(f"RandomCrop: reflect padding {self.padding} must be smaller than the image "
+                             f"{(height, width)}")
+        else:
+            augment.random_crop_reflect(nhwc, top, left, self.padding, out_nhwc)
         return out
 
 
@@ -133,11 +146,17 @@ class RandomHorizontalFlip(Transform):
         self.p = float(p)
 
     def apply(self, batch, rng):
-        nhwc = _nhwc(batch)
-        flip = rng.random(nhwc.shape[0]) < self.p
-        out, out_nhwc = _like(batch, nhwc.shape[1:3])
-        augment.hflip(nhwc, flip, out_nhwc)
-        return out
+        return mirror(batch, rng.random(batch.shape[0]) < self.p)
+
+
+def mirror(images, flips):
+    """``images`` (a batch, or one image) mirrored left-right where the booleans ``flips`` (one per image) say."""
+    images = _as_array(images)
+    batch = images[None] if images.ndim == 3 else images
+    nhwc = _nhwc(batch)
+    out, out_nhwc = _like(batch, nhwc.shape[1:3])
+    augment.hflip(nhwc, np.asarray(flips, dtype=bool).reshape(batch.shape[0]), out_nhwc)
+    return out[0] if images.ndim == 3 else out
 
 
 def to_float_batch(images):

@@ -26,6 +26,23 @@ def random_crop(images, top, left, padding, fill, out):
 
 
 @njit(nogil=True, cache=True)
+def random_crop_reflect(images, top, left, padding, out):
+    """random_crop of the images padded by reflection (numpy's and torch's "reflect": the edge is not repeated);
+    needs padding < height and padding < width."""
+    n_images, height, width, channels = images.shape
+    out_h, out_w = out.shape[1], out.shape[2]
+    for n in range(n_images):
+        for i in range(out_h):
+            y = top[n] + i - padding
+            y = -y if y < 0 else (2 * height - 2 - y if y >= height else y)
+            for j in range(out_w):
+                x = left[n] + j - padding
+                x = -x if x < 0 else (2 * width - 2 - x if x >= width else x)
+                for c in range(channels):
+                    out[n, i, j, c] = images[n, y, x, c]
+
+
+@njit(nogil=True, cache=True)
 def hflip(images, flip, out):
     """out[n] = images[n] mirrored left-right where flip[n], else a copy."""
     n_images, height, width, channels = images.shape
