@@ -1,6 +1,6 @@
 """Adadelta (torch.optim.Adadelta), one fused kernel pass per parameter."""
 from ..backends import namespace
-from .optimizer import Optimizer, contiguous_grad, non_negative, optim_kernels
+from .optimizer import Optimizer, maximizing_grad, non_negative, optim_kernels
 
 
 class Adadelta(Optimizer):
@@ -8,8 +8,9 @@ class Adadelta(Optimizer):
 
     required_state = ("step", "square_avg", "acc_delta")
 
-    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0):
-        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay))
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, maximize=False):
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
+                                      maximize=maximize))
 
     def check_group(self, group):
         super().check_group(group)
@@ -32,7 +33,7 @@ class Adadelta(Optimizer):
                     state["square_avg"] = xp.zeros(param.shape, param.dtype)
                     state["acc_delta"] = xp.zeros(param.shape, param.dtype)
                 state["step"] += 1
-                optim_kernels(param).adadelta_step(param.data, contiguous_grad(param), state["square_avg"],
+                optim_kernels(param).adadelta_step(param.data, maximizing_grad(param, group), state["square_avg"],
                                                    state["acc_delta"], group["lr"], group["rho"], group["eps"],
                                                    group["weight_decay"])
                 param._version[0] += 1

@@ -1,16 +1,18 @@
 """Adagrad (torch.optim.Adagrad), one fused kernel pass per parameter."""
 from ..backends import namespace
-from .optimizer import Optimizer, contiguous_grad, non_negative, optim_kernels
+from .optimizer import Optimizer, maximizing_grad, non_negative, optim_kernels
 
 
 class Adagrad(Optimizer):
-    """PyTorch's rule: g += wd·p; sum += g²; p -= lr/(1 + (t-1)·lr_decay) · g / (√sum + eps)."""
+    """PyTorch's rule: g += wd·p; sum += g²; p -= lr/(1 + (t-1)·lr_decay) · g / (√sum + eps); ``maximize``
+    negates g."""
 
     required_state = ("step", "sum")
 
-    def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10):
+    def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10,
+                 maximize=False):
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
-                                      initial_accumulator_value=initial_accumulator_value, eps=eps))
+                                      initial_accumulator_value=initial_accumulator_value, eps=eps, maximize=maximize))
 
     def check_group(self, group):
         super().check_group(group)
@@ -31,7 +33,8 @@ class Adagrad(Optimizer):
                     state["sum"] = namespace(param.device).full(param.shape, group["initial_accumulator_value"],
                                                                 param.dtype)
                 state["step"] += 1
-                optim_kernels(param).adagrad_step(param.data, contiguous_grad(param), state["sum"], state["step"],
-                                                  group["lr"], group["lr_decay"], group["weight_decay"], group["eps"])
+                optim_kernels(param).adagrad_step(param.data, maximizing_grad(param, group), state["sum"],
+                                                  state["step"], group["lr"], group["lr_decay"], group["weight_decay"],
+                                                  group["eps"])
                 param._version[0] += 1
         return loss

@@ -26,6 +26,12 @@ def contiguous_grad(param):
     return xp.ascontiguousarray(xp.astype(param.grad.data, param.dtype))
 
 
+def maximizing_grad(param, group):
+    """contiguous_grad, negated when the group maximizes (torch's ``maximize=True``)."""
+    grad = contiguous_grad(param)
+    return namespace(param.device).negative(grad) if group.get("maximize") else grad
+
+
 class Optimizer:
     """Base class of the optimizers (torch.optim.Optimizer).
 

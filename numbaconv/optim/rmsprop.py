@@ -1,6 +1,6 @@
 """RMSprop (torch.optim.RMSprop) with momentum and the centered variant, one fused kernel pass per parameter."""
 from ..backends import namespace
-from .optimizer import Optimizer, contiguous_grad, non_negative, optim_kernels
+from .optimizer import Optimizer, maximizing_grad, non_negative, optim_kernels
 
 
 class RMSprop(Optimizer):
@@ -10,9 +10,10 @@ class RMSprop(Optimizer):
     required_state = ("step", "square_avg")
     optional_state = ("momentum_buffer", "grad_avg")
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
+                 maximize=False):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-                                      centered=centered))
+                                      centered=centered, maximize=maximize))
 
     def check_group(self, group):
         super().check_group(group)
@@ -37,7 +38,7 @@ class RMSprop(Optimizer):
                     if group["centered"]:
                         state["grad_avg"] = xp.zeros(param.shape, param.dtype)
                 state["step"] += 1
-                optim_kernels(param).rmsprop_step(param.data, contiguous_grad(param), state["square_avg"],
+                optim_kernels(param).rmsprop_step(param.data, maximizing_grad(param, group), state["square_avg"],
                                                   state.get("grad_avg") if group["centered"] else None,
                                                   state.get("momentum_buffer") if group["momentum"] > 0 else None,
                                                   group["lr"], group["alpha"], group["eps"], group["weight_decay"],
