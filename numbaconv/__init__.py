@@ -1,4 +1,9 @@
-"""numbaconv: a small, fast Tensor library with reverse-mode autodiff and Numba CPU/CUDA kernels."""
+"""numbaconv: a small, fast Tensor library with reverse-mode autodiff and Numba CPU/CUDA kernels.
+
+``nn``, ``optim``, ``data``, ``utils``, ``distributed``, ``accelerator`` and ``models`` load on first use (module
+``__getattr__``), so ``import numbaconv`` stays light. A torch name numbaconv lacks raises an AttributeError that
+says so and names the closest numbaconv feature (``_missing.py``).
+"""
 
 __version__ = "0.1.0"
 
@@ -11,25 +16,44 @@ _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 from . import autograd, cuda
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad
 from .backends.cpu.threads import get_num_threads, set_num_threads
+from .backends.cudnn import are_deterministic_algorithms_enabled, use_deterministic_algorithms
 from .creation import (
     arange,
+    as_tensor,
     bool_,
+    double,
     empty,
+    empty_like,
+    eye,
     float32,
     float64,
     from_numpy,
     full,
+    full_like,
+    int8,
+    int16,
     int32,
     int64,
+    linspace,
+    long,
     ones,
     ones_like,
     rand,
+    rand_like,
+    randint,
     randn,
+    randn_like,
+    randperm,
+    short,
     tensor,
     uint8,
     zeros,
     zeros_like,
 )
+from .creation import bool_ as bool  # noqa: A004 (torch.bool)
+from .creation import float32 as float  # noqa: A004 (torch.float)
+from .creation import int32 as int  # noqa: A004 (torch.int)
+from .devices import device
 from .gradcheck import GradcheckError, gradcheck
 from .ops.elementwise import (
     abs,
@@ -56,6 +80,25 @@ from .ops.matmul import matmul
 from .ops.movement import cat, expand, flatten, pad, permute, reshape, squeeze, stack, transpose, unsqueeze
 from .ops.reduce import argmax, max, mean, min, sum, var
 from .ops.softmax import log_softmax, logsumexp, softmax
-from .random import get_rng_state, manual_seed, set_rng_state
+from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .serialization import load, save
-from .tensor import Tensor
+from .tensor import Size, Tensor
+
+inference_mode = no_grad  # torch.inference_mode: here the same as no_grad
+
+
+def is_tensor(obj):
+    """True for a numbaconv Tensor (torch.is_tensor)."""
+    return isinstance(obj, Tensor)
+
+
+def __getattr__(name):
+    from ._missing import attribute
+
+    return attribute(name)
+
+
+def __dir__():
+    from ._missing import LAZY
+
+    return sorted(set(globals()) | set(LAZY))

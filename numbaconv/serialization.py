@@ -6,7 +6,10 @@ Files are written atomically (numbaconv.atomic): a crash or a full disk leaves t
 
 ``load`` raises FileNotFoundError (or another OSError) when the path cannot be opened, and ValueError naming
 the path for any content that is not a checkpoint ``save`` wrote: truncated, corrupted, foreign or crafted.
+Both take a path or a binary file object (anything with ``write`` / ``read``), as torch.save / torch.load do;
+a file object is written in place (not atomically: the caller owns it).
 """
+import io
 import json
 import os
 import struct
@@ -15,6 +18,7 @@ import zlib
 
 import numpy as np
 
+from . import backends
 from .atomic import write_atomically
 from .tensor import Tensor
 
@@ -27,26 +31,42 @@ _CORRUPT = (OSError, EOFError, zipfile.BadZipFile, zlib.error, struct.error, Key
             AttributeError, SyntaxError, NotImplementedError, RuntimeError, MemoryError, SystemError, OverflowError)
 
 
-def save(obj, path):
-    """Write ``obj`` (nested dicts/lists of arrays, Tensors and plain values) to ``path`` atomically."""
+def save(obj, f):
+    """Write ``obj`` (nested dicts/lists of arrays, Tensors and plain values) to the path ``f`` atomically, or
+    into the binary file object ``f`` (torch.save)."""
     arrays = {}
     structure = _encode(obj, arrays, "obj")
     header = json.dumps({"format": FORMAT, "version": VERSION, "object": structure})
     arrays[_HEADER] = np.array(header)
-    write_atomically(path, lambda out: np.savez(out, **arrays))
+    if hasattr(f, "write"):
+        np.savez(f, **arrays)
+    else:
+        write_atomically(f, lambda out: np.savez(out, **arrays))
 
 
-def load(path):
-    """Read what ``save`` wrote; Tensors come back as CPU Tensors, arrays as numpy arrays."""
-    path = os.fspath(path)
-    with open(path, "rb") as handle:
-        magic = handle.read(4)
+def load(f, map_location=None, weights_only=None):
+    """Read what ``save`` wrote from a path or a binary file object (torch.load).
+
+    Arrays come back as numpy arrays, Tensors as Tensors on the CPU, or where ``map_location`` says: a device
+    (``'cuda'``, ``numbaconv.device('cpu')``), a dict from the saved device name to a target device, or a
+    callable ``(tensor, saved_device) -> tensor``. ``weights_only`` is accepted with any value: a numbaconv
+    checkpoint holds only arrays and plain values, and loading never unpickles.
+    """
+    if hasattr(f, "read"):
+        content = f.read()
+        path = getattr(f, "name", "<file object>")
+        opened = io.BytesIO(content)
+        magic = content[:4]
+    else:
+        path = opened = os.fspath(f)
+        with open(path, "rb") as handle:
+            magic = handle.read(4)
     if magic[:1] == b"\x80":
         raise ValueError(f"{path!r} is a pickle; refusing to load it (numbaconv checkpoints never contain pickles)")
     if magic != b"PK\x03\x04":
         raise ValueError(f"{path!r} is not a numbaconv checkpoint (a foreign file: no .npz zip signature)")
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        with np.load(opened, allow_pickle=False) as archive:
             if _HEADER not in archive.files:
                 raise ValueError(f"no {_HEADER} entry, entries {sorted(archive.files)[:5]}")
             arrays = {name: archive[name] for name in archive.files}
@@ -70,9 +90,37 @@ def load(path):
             raise ValueError(f"format {header.get('format')!r}")
         if header.get("version") != VERSION:
             raise ValueError(f"version {header.get('version')!r}, this numbaconv reads version {VERSION}")
-        return _decode(header["object"], arrays)
+        saved = {}
+        obj = _decode(header["object"], arrays, saved)
     except (ValueError, *_CORRUPT) as error:
         raise ValueError(f"{path!r} is not a valid numbaconv checkpoint: {type(error).__name__}: {error}") from None
+    return obj if map_location is None else _place_all(obj, _placement(map_location), saved)
+
+
+def _place_all(value, place, saved):
+    if isinstance(value, Tensor):
+        moved = place(value.detach(), saved[id(value)])
+        return moved.requires_grad_(True) if value.requires_grad and not moved.requires_grad else moved
+    if isinstance(value, dict):
+        return {k: _place_all(v, place, saved) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_place_all(v, place, saved) for v in value)
+    return value
+
+
+def _placement(map_location):
+    """A function (cpu Tensor, saved device name) -> Tensor that applies ``map_location``."""
+    if map_location is None:
+        return lambda tensor, saved: tensor
+    if callable(map_location) and not isinstance(map_location, str):
+        return lambda tensor, saved: map_location(tensor, saved)
+    if isinstance(map_location, dict):
+        targets = {str(k): v for k, v in map_location.items()}
+        return lambda tensor, saved: tensor.to(targets[saved]) if saved in targets else tensor
+    if isinstance(map_location, str):
+        backends.normalize(map_location)
+        return lambda tensor, saved: tensor.to(map_location)
+    raise TypeError(f"load: map_location must be a device, a dict or a callable, got {type(map_location).__name__}")
 
 
 def _encode(value, arrays, where):
@@ -81,7 +129,8 @@ def _encode(value, arrays, where):
     if isinstance(value, (int, float)) and not isinstance(value, (np.generic,)):
         return value if isinstance(value, int) else {"t": "float", "v": repr(float(value))}
     if isinstance(value, Tensor):
-        return {"t": "tensor", "a": _store(value.detach().numpy(), arrays, where), "grad": bool(value.requires_grad)}
+        return {"t": "tensor", "a": _store(value.detach().numpy(), arrays, where), "grad": bool(value.requires_grad),
+                "d": str(value.device)}
     if isinstance(value, np.ndarray):
         return {"t": "array", "a": _store(value, arrays, where)}
     if isinstance(value, np.generic):
@@ -109,20 +158,22 @@ def _store(array, arrays, where):
     return name
 
 
-def _decode(node, arrays):
+def _decode(node, arrays, saved):
     if node is None or isinstance(node, (bool, int, str)):
         return node
     if isinstance(node, list):
-        return [_decode(v, arrays) for v in node]
+        return [_decode(v, arrays, saved) for v in node]
     tag = node["t"]
     if tag == "dict":
-        return {k: _decode(v, arrays) for k, v in zip(node["k"], node["v"], strict=True)}
+        return {k: _decode(v, arrays, saved) for k, v in zip(node["k"], node["v"], strict=True)}
     if tag == "tuple":
-        return tuple(_decode(v, arrays) for v in node["v"])
+        return tuple(_decode(v, arrays, saved) for v in node["v"])
     if tag == "float":
         return float(node["v"])
     if tag == "tensor":
-        return Tensor(arrays[node["a"]], requires_grad=node["grad"])
+        tensor = Tensor(arrays[node["a"]], requires_grad=node["grad"])
+        saved[id(tensor)] = str(node.get("d", "cpu"))
+        return tensor
     if tag == "array":
         return arrays[node["a"]]
     if tag == "scalar":

@@ -2,7 +2,39 @@
 import numpy as np
 
 from . import backends
+from . import devices as _device
 from .grad_mode import is_grad_enabled
+
+# torch's legacy type names (Tensor.type()), by numpy dtype
+_TYPE_NAMES = {np.dtype(np.float32): "FloatTensor", np.dtype(np.float64): "DoubleTensor",
+               np.dtype(np.float16): "HalfTensor", np.dtype(np.int64): "LongTensor", np.dtype(np.int32): "IntTensor",
+               np.dtype(np.int16): "ShortTensor", np.dtype(np.int8): "CharTensor", np.dtype(np.uint8): "ByteTensor",
+               np.dtype(np.bool_): "BoolTensor"}
+_TYPES_BY_NAME = {f"torch.{name}": dtype for dtype, name in _TYPE_NAMES.items()}
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple of ints that prints like torch's, ``torch.Size([2, 3])`` (torch.Size).
+
+    ``str``/``repr``/``print`` give torch's text; ``format`` and f-strings give the plain tuple ``(2, 3)``, the
+    form numbaconv's error messages quote (torch's f-strings show ``torch.Size([2, 3])`` there too).
+    """
+
+    def __repr__(self):
+        return f"torch.Size({list(self)})"
+
+    __str__ = __repr__
+
+    def __format__(self, spec):
+        return format(tuple(self), spec)
+
+    def __getitem__(self, index):
+        item = tuple.__getitem__(self, index)
+        return Size(item) if isinstance(index, slice) else item
+
+    def numel(self):
+        """The product of the sizes (torch.Size.numel)."""
+        return int(np.prod(self, dtype=np.int64))
 
 
 class Tensor:
@@ -28,7 +60,7 @@ class Tensor:
     # ---- metadata -------------------------------------------------------------------------------
     @property
     def shape(self):
-        return tuple(self.data.shape)
+        return Size(self.data.shape)
 
     @property
     def dtype(self):
@@ -36,7 +68,19 @@ class Tensor:
 
     @property
     def device(self):
-        return backends.device_of(self.data)
+        """The device holding the data, a ``numbaconv.device`` (a str subclass: 'cpu' or 'cuda')."""
+        return _device.of(backends.device_of(self.data))
+
+    @property
+    def is_cuda(self):
+        return backends.device_of(self.data) != backends.DEFAULT_DEVICE
+
+    def is_floating_point(self):
+        return self.dtype.kind == "f"
+
+    def element_size(self):
+        """Bytes per element (torch.Tensor.element_size)."""
+        return self.dtype.itemsize
 
     @property
     def ndim(self):
@@ -51,7 +95,8 @@ class Tensor:
         return self.permute(*reversed(range(self.ndim)))
 
     def size(self, dim=None):
-        return self.shape if dim is None else self.shape[dim]
+        """The shape as a Size, or the length of dim ``dim`` (torch.Tensor.size)."""
+        return self.shape if dim is None else self.data.shape[dim]
 
     def numel(self):
         return int(np.prod(self.shape, dtype=np.int64))
@@ -111,6 +156,40 @@ class Tensor:
 
     def tolist(self):
         return self._host().tolist()
+
+    def int(self):
+        """Cast to int32 (torch.Tensor.int)."""
+        return self.to(np.int32)
+
+    def bool(self):
+        """Cast to bool (torch.Tensor.bool)."""
+        return self.to(np.bool_)
+
+    def half(self):
+        raise TypeError("half(): numbaconv has no float16 tensors (its kernels run float32 and float64); "
+                        "use .float()")
+
+    def type(self, dtype=None, non_blocking=False):
+        """Without ``dtype`` the legacy type name ('torch.FloatTensor'); with one, a cast (torch.Tensor.type)."""
+        if dtype is None:
+            return f"torch.{_TYPE_NAMES.get(self.dtype, self.dtype.name)}"
+        if isinstance(dtype, str):
+            if dtype not in _TYPES_BY_NAME:
+                raise ValueError(f"type(): unknown type name {dtype!r}; expected one of {sorted(_TYPES_BY_NAME)}")
+            dtype = _TYPES_BY_NAME[dtype]
+        return self.to(np.dtype(dtype))
+
+    def type_as(self, other):
+        """Cast to ``other``'s dtype (torch.Tensor.type_as)."""
+        return self.to(other.dtype)
+
+    def __format__(self, spec):
+        """0-d tensors format like their number (f"{loss:6.2f}"); others only with an empty spec, as in torch."""
+        if self.ndim == 0:
+            return format(self.item(), spec)
+        if spec:
+            raise TypeError("unsupported format string passed to Tensor.__format__")
+        return str(self)
 
     def __repr__(self):
         body = np.array2string(self._host(), separator=", ", prefix="tensor(", precision=4, threshold=200)

@@ -222,7 +222,8 @@ class Module:
             value = state_dict[name]
             value = backends.to_host(value.data) if isinstance(value, Tensor) else np.asarray(value)
             if tuple(value.shape) != tensor.shape:
-                errors.append(f"{name}: shape {tuple(value.shape)} in the state dict, {tensor.shape} in the model")
+                errors.append(f"{name}: shape {tuple(value.shape)} in the state dict, {tuple(tensor.shape)} in the "
+                              "model")
             else:
                 values[name] = value
         if errors:
@@ -231,9 +232,15 @@ class Module:
             write_into(own[name], value)
         return IncompatibleKeys(missing, unexpected)
 
-    def to(self, device=None, dtype=None):
-        """Move (and/or cast) every parameter and buffer in place, keeping their identity (torch.nn.Module.to)."""
-        if device is not None and not isinstance(device, str):
+    def to(self, device=None, dtype=None, non_blocking=False):
+        """Move (and/or cast) every parameter and buffer in place, keeping their identity (torch.nn.Module.to).
+
+        ``device`` may be a string, a ``numbaconv.device``, a dtype, or a Tensor (its device and dtype).
+        ``non_blocking`` is accepted; copies between host and GPU complete before this returns.
+        """
+        if isinstance(device, Tensor):
+            device, dtype = device.device, device.dtype
+        elif device is not None and not isinstance(device, str):
             device, dtype = None, device
         device = backends.normalize(device) if device is not None else None
         dtype = np.dtype(dtype) if dtype is not None else None
