@@ -236,3 +236,21 @@ def test_0d_arrays_keep_their_shape():
 def test_0d_views_in_elementwise_ops():
     x = nc.tensor(np.arange(3.0), device="cuda")
     assert (x[1] * 2.0).item() == 2.0
+
+
+def test_inplace_on_the_graph_and_promotion():
+    """x += y / x.mul_(w) on non-leaf cuda tensors: the same values and gradients as on the cpu; torch's dtypes."""
+    def block(x, w):
+        out = x * w
+        out += x
+        out.mul_(w)
+        out.clamp_(-1.0, 1.0)
+        return out
+
+    _same(block, _rand(2, 3), _rand(2, 3))
+    ints = nc.tensor(np.array([1, 2, 3]), device="cuda")
+    assert (ints / 2).dtype == np.float32 and (ints / 2).numpy().tolist() == [0.5, 1.0, 1.5]
+    pixels = nc.tensor(np.array([0, 255], np.uint8), device="cuda") / 255
+    assert pixels.dtype == np.float32 and pixels.numpy().tolist() == [0.0, 1.0]
+    assert (nc.tensor(np.array([-3, 3]), device="cuda") // 2).numpy().tolist() == [-2, 1]
+    np.testing.assert_allclose((nc.tensor([-3.5, 3.5], device="cuda") % -2).numpy(), [-1.5, -0.5])

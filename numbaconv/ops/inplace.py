@@ -31,7 +31,8 @@ def _refuse(tensor, name):
         )
     node = tensor.grad_fn
     if node is not None and is_grad_enabled() and (
-        node.function in _VIEW_FUNCTIONS or (node.function is GetItem and is_basic_index(node.params.index))
+        node.function in _VIEW_FUNCTIONS
+        or (node.function is GetItem and (node.params is None or is_basic_index(node.params.index)))
     ):
         raise RuntimeError(
             f"{name}: in-place update of a view ({node.name()}) of a tensor that requires grad is not supported; "
