@@ -377,8 +377,10 @@ def test_gather_scatter_add_masked_fill_match_torch():
     index = np.array([[2, 0, 1, 1], [0, 0, 2, 1]])
     x, tx = nc.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
     i, ti = nc.tensor(index), torch.tensor(index)
-    ours = x.gather(0, i).sum() + x.scatter_add(0, i, (x * x)[:2]).sum() + (x.masked_fill(x > 0, 2.0) * x).sum()
-    theirs = tx.gather(0, ti).sum() + tx.scatter_add(0, ti, (tx * tx)[:2]).sum() + (tx.masked_fill(tx > 0, 2.0) * tx).sum()
+    ours, theirs = (
+        t.gather(0, j).sum() + t.scatter_add(0, j, (t * t)[:2]).sum() + (t.masked_fill(t > 0, 2.0) * t).sum()
+        for t, j in ((x, i), (tx, ti))
+    )
     ours.backward()
     theirs.backward()
     np.testing.assert_allclose(ours.item(), theirs.item(), rtol=1e-12)
