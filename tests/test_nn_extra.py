@@ -125,9 +125,11 @@ def test_activation_modules_match_torch():
     for name, kwargs in [("LeakyReLU", {}), ("LeakyReLU", {"negative_slope": 0.3}), ("Sigmoid", {}), ("Tanh", {}),
                          ("SiLU", {}), ("Softmax", {"dim": 1}), ("LogSoftmax", {"dim": -1}), ("Softmax", {})]:
         ours, theirs = getattr(nn, name)(**kwargs), getattr(torch.nn, name)(**kwargs)
-        with pytest.warns(UserWarning) if name == "Softmax" and not kwargs else _no_warning():
+        implicit = name == "Softmax" and not kwargs
+        with pytest.warns(UserWarning) if implicit else _no_warning():
             expected = theirs(torch.tensor(x))
-        _close(ours(nc.tensor(x)), expected, err_msg=name)
+        with pytest.warns(UserWarning, match="implicit dim choice") if implicit else _no_warning():
+            _close(ours(nc.tensor(x)), expected, err_msg=name)
     assert repr(nn.LeakyReLU(0.2)) == repr(torch.nn.LeakyReLU(0.2))
 
 
@@ -292,6 +294,9 @@ def test_dropout2d_zeroes_whole_channels_and_is_identity_in_eval():
     assert 0 < (values[:, 0] == 0).sum() < 32
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), y.detach().numpy())
+    with pytest.warns(UserWarning, match=r"read as \(N, C, L\)"):
+        rows = F.dropout2d(nc.ones(6, 5, 4), 0.5).numpy().reshape(30, 4)
+    assert (rows == rows[:, :1]).all() and 0 < (rows[:, 0] == 0).sum() < 30
     layer.eval()
     assert layer(x) is x
     with pytest.raises(ValueError, match="dropout2d: expected a 3-D"):

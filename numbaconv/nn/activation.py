@@ -1,5 +1,7 @@
 """Activation modules (torch.nn.LeakyReLU, Sigmoid, Tanh, SiLU, Softmax, LogSoftmax): the functional ops with
 stored options. ReLU and GELU live in layers.py."""
+import warnings
+
 from . import functional as F
 from .module import Module
 
@@ -51,8 +53,9 @@ def _softmax_dim(name, dim):
     return dim
 
 
-def _legacy_dim(ndim):
-    """torch's choice when ``dim`` is None (with a deprecation warning there): 0 for 0-, 1- and 3-D inputs, else 1."""
+def _legacy_dim(name, ndim):
+    """torch's choice when ``dim`` is None, with its deprecation warning: 0 for 0-, 1- and 3-D inputs, else 1."""
+    warnings.warn(f"{name}: the implicit dim choice is deprecated (as in torch); pass dim=", UserWarning, stacklevel=3)
     return 0 if ndim in (0, 1, 3) else 1
 
 
@@ -64,7 +67,7 @@ class Softmax(Module):
         self.dim = _softmax_dim("Softmax", dim)
 
     def forward(self, input):
-        return F.softmax(input, self.dim if self.dim is not None else _legacy_dim(input.ndim))
+        return F.softmax(input, self.dim if self.dim is not None else _legacy_dim("Softmax", input.ndim))
 
     def extra_repr(self):
         return f"dim={self.dim}"
@@ -78,7 +81,7 @@ class LogSoftmax(Module):
         self.dim = _softmax_dim("LogSoftmax", dim)
 
     def forward(self, input):
-        return F.log_softmax(input, self.dim if self.dim is not None else _legacy_dim(input.ndim))
+        return F.log_softmax(input, self.dim if self.dim is not None else _legacy_dim("LogSoftmax", input.ndim))
 
     def extra_repr(self):
         return f"dim={self.dim}"

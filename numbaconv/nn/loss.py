@@ -1,6 +1,7 @@
 """Loss modules (torch.nn.CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss, MSELoss, L1Loss, SmoothL1Loss,
 HuberLoss): the functional losses with stored options. Class weights and pos_weight are buffers, so ``to()``
 moves them with the module."""
+from ..ops.loss import legacy_reduction
 from . import functional as F
 from .module import Module
 
@@ -12,8 +13,7 @@ class _Loss(Module):
 
     def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
-        if size_average is not None or reduce is not None:
-            reduction = "none" if reduce is False else "sum" if size_average is False else "mean"
+        reduction = legacy_reduction(size_average, reduce, reduction)
         if reduction not in _REDUCTIONS:
             raise ValueError(f"{type(self).__name__}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
         self.reduction = reduction

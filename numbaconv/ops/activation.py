@@ -1,4 +1,6 @@
 """GELU, leaky ReLU, SiLU, dropout and dropout2d (torch.nn.functional) as Functions."""
+import warnings
+
 from .. import random as _random
 from ..autograd import Function
 from ..backends import kernels_of, namespace_of
@@ -89,18 +91,23 @@ def silu(input, inplace=False):
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
-    """Zero whole channels of an (N, C, H, W) or (C, H, W) input with probability ``p`` in training, scaling the
-    rest by 1/(1-p) (torch.nn.functional.dropout2d); one draw per channel, from the package generator."""
+    """Zero whole channels of an (N, C, H, W) input with probability ``p`` in training, scaling the rest by 1/(1-p)
+    (torch.nn.functional.dropout2d); one draw per channel, from the package generator. A 3-D input is read as
+    (N, C, L), with a warning, as torch 2 does."""
     if not isinstance(input, Tensor):
         raise TypeError(f"dropout2d: input must be a Tensor, got {type(input).__name__}")
     if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout2d: p must be a probability in [0, 1], got {p!r}")
     if input.ndim not in (3, 4):
-        raise ValueError(f"dropout2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {input.shape}")
+        raise ValueError(f"dropout2d: expected a 3-D (N, C, L) or 4-D (N, C, H, W) input, got shape {input.shape}")
+    if input.ndim == 3:
+        warnings.warn("dropout2d: received a 3-D input; it is read as (N, C, L) and each (n, c) row is dropped as a "
+                      "whole (torch's behaviour); use dropout1d for that, or pass (N, C, H, W)", UserWarning,
+                      stacklevel=2)
     if not training or p == 0.0:
         return input
     check_kernel_dtype("dropout2d", input.dtype)
     key = int(_random.generator().integers(0, 2**63))
-    shape = input.shape[:-2] + (1, 1)
+    shape = input.shape[:2] + (1,) * (input.ndim - 2)
     mask = kernels_of(input.data, "activation").dropout_mask(shape, input.dtype, float(p), key)
     return Dropout.apply(input, mask=mask)

@@ -112,7 +112,7 @@ def _rows(op, input, target):
     return input, namespace_of(target.data).reshape(target.data, (-1,)), expected
 
 
-def _host_scalar(xp, array):
+def _host_scalar(array):
     return backends.to_host(array).item()
 
 
@@ -123,14 +123,14 @@ def _labels(op, labels, classes, ignore_index):
     xp = namespace_of(labels)
     if not labels.size:
         return labels, None
-    low, high = _host_scalar(xp, xp.min(labels)), _host_scalar(xp, xp.max(labels))
+    low, high = _host_scalar(xp.min(labels)), _host_scalar(xp.max(labels))
     keep = None
     if not (0 <= low and high < classes and not 0 <= ignore_index < classes):
         ignored = xp.equal(labels, ignore_index)
-        if _host_scalar(xp, xp.sum(xp.astype(ignored, np.int64))):
+        if _host_scalar(xp.sum(xp.astype(ignored, np.int64))):
             keep = xp.not_equal(labels, ignore_index)
             labels = xp.where(ignored, xp.zeros((), labels.dtype), labels)
-            low, high = _host_scalar(xp, xp.min(labels)), _host_scalar(xp, xp.max(labels))
+            low, high = _host_scalar(xp.min(labels)), _host_scalar(xp.max(labels))
     if low < 0 or high >= classes:
         raise IndexError(f"{op}: target values must lie in [0, {classes}) or equal ignore_index={ignore_index}, "
                          f"got range [{low}, {high}]")
@@ -156,7 +156,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     """Negative log-likelihood of log-probabilities ``input`` (C,), (N, C) or (N, C, d1, ...) at the class indices
     ``target`` (torch.nn.functional.nll_loss): -weight[t]·input[t]; 'mean' divides by the summed weights of the
     targets that are not ``ignore_index``. ``size_average``/``reduce`` are torch's deprecated aliases."""
-    reduction = _legacy_reduction("nll_loss", size_average, reduce, reduction)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction("nll_loss", reduction)
     if not isinstance(input, Tensor):
         raise TypeError(f"nll_loss: input must be a Tensor, got {type(input).__name__}")
@@ -170,7 +170,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     return _finish(loss, reduction, shape, xp.sum(scale))
 
 
-def _legacy_reduction(op, size_average, reduce, reduction):
+def legacy_reduction(size_average, reduce, reduction):
     """torch's rule for the deprecated size_average/reduce flags: reduce=False gives 'none', size_average=False
     'sum', otherwise 'mean'; with neither, ``reduction``."""
     if size_average is None and reduce is None:
@@ -189,7 +189,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     ``ignore_index`` marks targets that contribute nothing, ``label_smoothing`` mixes the target with the uniform
     distribution; the 'mean' of index targets divides by the summed weights of the targets kept, as PyTorch.
     """
-    reduction = _legacy_reduction("cross_entropy", size_average, reduce, reduction)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction("cross_entropy", reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
@@ -250,7 +250,7 @@ def _check_pair(op, input, target):
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Mean squared error (torch.nn.functional.mse_loss)."""
-    reduction = _legacy_reduction("mse_loss", size_average, reduce, reduction)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction("mse_loss", reduction)
     target = _check_pair("mse_loss", input, target)
     diff = input - target
@@ -259,7 +259,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Mean absolute error |input - target| (torch.nn.functional.l1_loss)."""
-    reduction = _legacy_reduction("l1_loss", size_average, reduce, reduction)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction("l1_loss", reduction)
     target = _check_pair("l1_loss", input, target)
     return _reduce((input - target).abs(), reduction)
@@ -282,7 +282,7 @@ def _smooth_l1_terms(diff, beta):
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """0.5·d²/beta where |d| < beta, else |d| - 0.5·beta, for d = input - target (torch.nn.functional.smooth_l1_loss;
     beta=0 is the L1 loss)."""
-    reduction = _legacy_reduction("smooth_l1_loss", size_average, reduce, reduction)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction("smooth_l1_loss", reduction)
     beta = _check_beta("smooth_l1_loss", "beta", beta, positive=False)
     target = _check_pair("smooth_l1_loss", input, target)
@@ -342,7 +342,7 @@ def _weight_array(op, weight, input):
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """Binary cross-entropy of probabilities ``input`` in [0, 1] against ``target`` of the same shape
     (torch.nn.functional.binary_cross_entropy); the logs are clamped at -100 as PyTorch does."""
-    reduction = _legacy_reduction("binary_cross_entropy", size_average, reduce, reduction)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction("binary_cross_entropy", reduction)
     target = _check_pair("binary_cross_entropy", input, target)
     if target.dtype != input.dtype:
@@ -350,7 +350,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                         "give a float target of the input's dtype")
     xp = namespace_of(input.data)
     if input.numel():
-        low, high = _host_scalar(xp, xp.min(input.data)), _host_scalar(xp, xp.max(input.data))
+        low, high = _host_scalar(xp.min(input.data)), _host_scalar(xp.max(input.data))
         if not (0.0 <= low and high <= 1.0):
             raise ValueError(f"binary_cross_entropy: input values must lie in [0, 1] (probabilities; use "
                              f"binary_cross_entropy_with_logits for logits), got range [{low}, {high}]")
@@ -394,7 +394,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     (torch.nn.functional.binary_cross_entropy_with_logits); ``pos_weight`` weighs the positive term, broadcast
     along the last dim (one value per class)."""
     op = "binary_cross_entropy_with_logits"
-    reduction = _legacy_reduction(op, size_average, reduce, reduction)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction(op, reduction)
     target = _check_pair(op, input, target)
     if target.dtype != input.dtype:

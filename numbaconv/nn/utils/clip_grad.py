@@ -26,7 +26,7 @@ def _norm(xp, array, norm_type):
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
     """Scale all gradients together so their joint ``norm_type``-norm is at most ``max_norm``; returns that total
     norm (before clipping) as a 0-d Tensor (torch.nn.utils.clip_grad_norm_). The scale is
-    min(1, max_norm / (total + 1e-6)), as torch's."""
+    min(1, max_norm / (total + 1e-6)), as torch's; ``foreach`` is accepted for torch's signature."""
     norm_type = float(norm_type)
     if not (norm_type > 0 or norm_type == math.inf):
         raise ValueError(f"clip_grad_norm_: norm_type must be positive or inf, got {norm_type}")
@@ -59,7 +59,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 
 
 def clip_grad_value_(parameters, clip_value, foreach=None):
-    """Clamp every gradient element into [-clip_value, clip_value] in place (torch.nn.utils.clip_grad_value_)."""
+    """Clamp every gradient element into [-clip_value, clip_value] in place (torch.nn.utils.clip_grad_value_);
+    ``foreach`` is accepted for torch's signature."""
     clip_value = float(clip_value)
     for g in _grads(parameters):
         g.data[...] = namespace(g.device).clip(g.data, -clip_value, clip_value)
