@@ -254,3 +254,6 @@ def test_inplace_on_the_graph_and_promotion():
     assert pixels.dtype == np.float32 and pixels.numpy().tolist() == [0.0, 1.0]
     assert (nc.tensor(np.array([-3, 3]), device="cuda") // 2).numpy().tolist() == [-2, 1]
     np.testing.assert_allclose((nc.tensor([-3.5, 3.5], device="cuda") % -2).numpy(), [-1.5, -0.5])
+    x = nc.tensor([[1.0, 0.0, -2.0], [np.nan, 3.0, 0.0]], device="cuda")
+    assert ((x > 0) & ~(x > 2) | (x < -1) ^ x.isnan()).numpy().tolist() == [[True, False, True], [True, False, False]]
+    assert (x > 0).any(1).numpy().tolist() == [True, True] and not x.isfinite().all().item()

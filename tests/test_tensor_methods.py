@@ -400,3 +400,18 @@ def test_indexing_errors_like_torch(case, message):
         case(TORCH)
     with pytest.raises((RuntimeError, IndexError), match=message):
         case(NC)
+
+
+def test_mask_operators_and_logical_ops_match_torch():
+    a = np.array([[1.0, 0.0, -2.0], [0.5, 3.0, 0.0]])
+    x, tx = nc.tensor(a), torch.tensor(a)
+    for make in (lambda t: (t > 0) & (t < 2), lambda t: (t > 0) | (t < -1), lambda t: (t > 0) ^ (t < 2),
+                 lambda t: ~(t > 0), lambda t: True & (t > 0), lambda t: t.logical_not(),
+                 lambda t: t.logical_and(t > 0.7), lambda t: t.logical_or(t * 0), lambda t: t.logical_xor(t > 0)):
+        ours, theirs = make(x), make(tx)
+        assert ours.dtype == np.bool_
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    with pytest.raises(TypeError, match="bool tensors"):
+        (x > 0) & x
+    with pytest.raises(TypeError, match="bool tensors"):
+        ~x

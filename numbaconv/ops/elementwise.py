@@ -464,6 +464,46 @@ def isfinite(a):
     return Tensor(namespace_of(a.data).isfinite(a.data))
 
 
+def logical_and(a, b):
+    """Both nonzero, a bool tensor (torch.logical_and)."""
+    return _compare("logical_and", a, b)
+
+
+def logical_or(a, b):
+    """Either nonzero (torch.logical_or)."""
+    return _compare("logical_or", a, b)
+
+
+def logical_xor(a, b):
+    """Exactly one nonzero (torch.logical_xor)."""
+    return _compare("logical_xor", a, b)
+
+
+def logical_not(a):
+    """Zero where ``a`` is nonzero, a bool tensor (torch.logical_not)."""
+    return Tensor(namespace_of(a.data).logical_not(a.data))
+
+
+def _bool_operator(name, op):
+    """``&``, ``|``, ``^`` of bool tensors (masks) as the logical op; other dtypes are refused (torch's are bitwise)."""
+
+    def method(self, other):
+        for operand in (self, other):
+            if not (isinstance(operand, bool) or isinstance(operand, Tensor) and operand.dtype == np.bool_):
+                got = operand.dtype if isinstance(operand, Tensor) else type(operand).__name__
+                raise TypeError(f"{name}: supported on bool tensors (masks) only, got {got}")
+        return op(self, other)
+
+    method.__name__ = name
+    return method
+
+
+def _invert(self):
+    if self.dtype != np.bool_:
+        raise TypeError(f"~: supported on bool tensors (masks) only, got {self.dtype}")
+    return logical_not(self)
+
+
 def _reflected(op):
     def method(self, other):
         return op(other, self)
@@ -486,6 +526,11 @@ for _name, _op in (("eq", eq), ("ne", ne), ("lt", lt), ("le", le), ("gt", gt), (
     setattr(Tensor, f"__{_name}__", _op)
     setattr(Tensor, _name, _op)
 Tensor.isnan, Tensor.isfinite = isnan, isfinite
+for _name, _op in (("and", logical_and), ("or", logical_or), ("xor", logical_xor)):
+    setattr(Tensor, f"__{_name}__", _bool_operator(f"__{_name}__", _op))
+    setattr(Tensor, f"__r{_name}__", _bool_operator(f"__r{_name}__", _op))
+    setattr(Tensor, f"logical_{_name}", _op)
+Tensor.logical_not, Tensor.__invert__ = logical_not, _invert
 Tensor.__neg__ = Tensor.neg = neg
 Tensor.__abs__ = abs
 Tensor.clamp = Tensor.clip = _clamp_method

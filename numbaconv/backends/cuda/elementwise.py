@@ -97,11 +97,15 @@ def _logical_or(x, y):
     return bool(x) or bool(y)
 
 
+def _logical_xor(x, y):
+    return bool(x) != bool(y)
+
+
 BINARY = {
     f.__name__[1:]: f
     for f in (
         _add, _subtract, _multiply, _divide, _floor_divide, _remainder, _power, _maximum, _minimum, _equal,
-        _not_equal, _less, _less_equal, _greater, _greater_equal, _logical_and, _logical_or,
+        _not_equal, _less, _less_equal, _greater, _greater_equal, _logical_and, _logical_or, _logical_xor,
     )
 }
 

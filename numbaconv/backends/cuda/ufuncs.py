@@ -73,6 +73,7 @@ greater = _make_binary("greater")
 greater_equal = _make_binary("greater_equal")
 logical_and = _make_binary("logical_and", np.bool_)
 logical_or = _make_binary("logical_or", np.bool_)
+logical_xor = _make_binary("logical_xor", np.bool_)
 
 
 def _float_result(a):
