@@ -76,6 +76,17 @@ def _protect_saved(tensor, old_node, new_nodes):
         node.versions = tuple((c, v) for c, v in node.versions if c is not counter)
 
 
+def _recorded(*operands):
+    return is_grad_enabled() and any(isinstance(o, Tensor) and o.requires_grad for o in operands)
+
+
+def _written(tensor):
+    """Bump the version after a write into ``tensor``'s memory (and make a producer that saved it notice)."""
+    _protect_saved(tensor, tensor.grad_fn, ())
+    tensor._version[0] += 1
+    return tensor
+
+
 def update(tensor, name, compute, *others, check_cast=True):
     """Write ``compute(old, *others)`` (an out-of-place result of ``tensor``'s shape) into ``tensor``."""
     _refuse(tensor, name)
@@ -174,12 +185,16 @@ def fill_(self, value):
     value = _operand(value)
     if not isinstance(value, (int, float, bool)):
         raise TypeError(f"fill_: expected a number or a 0-d tensor, got {type(value).__name__}")
+    if not _recorded(self):  # the common case (a gradient, a buffer, a label tensor): a plain write
+        _refuse(self, "fill_")
+        self.data[...] = value
+        return _written(self)
     return update(self, "fill_", Overwrite.apply, value, check_cast=False)
 
 
 def zero_(self):
     """Set every element to zero (torch.Tensor.zero_)."""
-    return update(self, "zero_", Overwrite.apply, 0, check_cast=False)
+    return fill_(self, 0)
 
 
 def _operator(name, op):
