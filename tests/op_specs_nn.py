@@ -10,7 +10,9 @@ from references_nn import (
     ref_binary_cross_entropy_with_logits,
     ref_conv_transpose2d,
     ref_cross_entropy,
+    ref_elu,
     ref_group_norm,
+    ref_hardtanh,
     ref_huber_loss,
     ref_interpolate,
     ref_l1_loss,
@@ -19,6 +21,7 @@ from references_nn import (
     ref_nll_loss,
     ref_silu,
     ref_smooth_l1_loss,
+    ref_softplus,
 )
 
 import numbaconv.nn.functional as F
@@ -160,6 +163,17 @@ def _away_from_zero(i, x):
     return np.where(x >= 0, x + 0.1, x - 0.1)
 
 
+def _away_from(*kinks):
+    """Standard normals scaled by 3 and moved at least 0.05 away from each kink (finite differences cross none)."""
+    def domain(i, x):
+        x = 3 * x
+        for k in kinks:
+            x = np.where(np.abs(x - k) < 0.05, k + np.where(x >= k, 0.05, -0.05), x)
+        return x
+
+    return domain
+
+
 def _draw_group_norm(d):
     n = d.draw(st.integers(1, 2 if tiny() else 3), label="n")
     groups = d.draw(st.integers(1, 2 if tiny() else 3), label="groups")
@@ -278,6 +292,13 @@ SPECS_NN = [
     OpSpec("leaky_relu", lambda d: ([one_shape(d)], {"negative_slope": d.draw(st.sampled_from([0.01, 0.2, -0.5]))}),
            F.leaky_relu, ref_leaky_relu, domain=_away_from_zero),
     OpSpec("silu", lambda d: ([one_shape(d)], {}), F.silu, ref_silu),
+    OpSpec("elu", lambda d: ([one_shape(d)], {"alpha": d.draw(st.sampled_from([1.0, 0.3]))}), F.elu, ref_elu,
+           domain=_away_from(0.0)),
+    OpSpec("softplus", lambda d: ([one_shape(d)], {"beta": d.draw(st.sampled_from([1.0, 2.0])),
+                                                   "threshold": d.draw(st.sampled_from([20.0, 2.0]))}),
+           F.softplus, ref_softplus, domain=_away_from(1.0, 2.0)),
+    OpSpec("hardtanh", lambda d: ([one_shape(d)], {"min_val": -1.0, "max_val": d.draw(st.sampled_from([1.0, 6.0]))}),
+           F.hardtanh, ref_hardtanh, domain=_away_from(-1.0, 1.0, 6.0)),
     OpSpec("group_norm", _draw_group_norm, _group_norm, _ref_group_norm, rtol32=1e-4, scaled32=True),
     OpSpec("layer_norm", _draw_layer_norm, _layer_norm, _ref_layer_norm, rtol32=1e-4, scaled32=True),
     OpSpec("conv_transpose2d", _draw_conv_transpose2d, _conv_transpose2d, ref_conv_transpose2d, rtol32=1e-4,

@@ -202,3 +202,15 @@ def ref_interpolate(x, size=None, scale_factor=None, mode="nearest", align_corne
             out[:, :, i, j] = ((1 - a) * ((1 - b) * x[:, :, r0, c0] + b * x[:, :, r0, c1])
                                + a * ((1 - b) * x[:, :, r1, c0] + b * x[:, :, r1, c1]))
     return out
+
+
+def ref_elu(x, alpha=1.0):
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+
+def ref_softplus(x, beta=1.0, threshold=20.0):
+    return np.where(beta * x > threshold, x, np.logaddexp(0, beta * x) / beta)
+
+
+def ref_hardtanh(x, min_val=-1.0, max_val=1.0):
+    return np.clip(x, min_val, max_val)

@@ -101,7 +101,9 @@ def test_batchnorm1d_matches_torch_in_training_and_eval(shape):
 
 @needs_torch
 @pytest.mark.parametrize("make", [lambda lib: lib.nn.GroupNorm(2, 6), lambda lib: lib.nn.GroupNorm(3, 6, affine=False),
-                                  lambda lib: lib.nn.LayerNorm((4, 5)), lambda lib: lib.nn.LayerNorm(5, bias=False)])
+                                  lambda lib: lib.nn.LayerNorm((4, 5)), lambda lib: lib.nn.LayerNorm(5, bias=False),
+                                  lambda lib: lib.nn.InstanceNorm2d(6),
+                                  lambda lib: lib.nn.InstanceNorm2d(6, affine=True)])
 def test_group_and_layer_norm_modules_match_torch(make):
     ours, theirs = make(nc), make(torch)
     for p in theirs.parameters():
@@ -123,14 +125,16 @@ def test_group_and_layer_norm_modules_match_torch(make):
 def test_activation_modules_match_torch():
     x = RNG.standard_normal((2, 3, 4)).astype(np.float32)
     for name, kwargs in [("LeakyReLU", {}), ("LeakyReLU", {"negative_slope": 0.3}), ("Sigmoid", {}), ("Tanh", {}),
-                         ("SiLU", {}), ("Softmax", {"dim": 1}), ("LogSoftmax", {"dim": -1}), ("Softmax", {})]:
+                         ("SiLU", {}), ("Softmax", {"dim": 1}), ("LogSoftmax", {"dim": -1}), ("Softmax", {}),
+                         ("ELU", {"alpha": 0.5}), ("ReLU6", {}), ("Hardtanh", {"min_val": -0.3, "max_val": 0.4}),
+                         ("Softplus", {"beta": 2, "threshold": 1.0})]:
         ours, theirs = getattr(nn, name)(**kwargs), getattr(torch.nn, name)(**kwargs)
         implicit = name == "Softmax" and not kwargs
         with pytest.warns(UserWarning) if implicit else _no_warning():
             expected = theirs(torch.tensor(x))
         with pytest.warns(UserWarning, match="implicit dim choice") if implicit else _no_warning():
             _close(ours(nc.tensor(x)), expected, err_msg=name)
-    assert repr(nn.LeakyReLU(0.2)) == repr(torch.nn.LeakyReLU(0.2))
+        assert repr(ours) == repr(theirs)
 
 
 class _no_warning:
@@ -373,10 +377,17 @@ def test_interpolate_errors_name_the_argument():
         F.interpolate(nc.zeros(1, 1, 2, 2, 2), scale_factor=2)
 
 
-def test_group_norm_and_layer_norm_errors():
+def test_normalisation_errors():
     with pytest.raises(ValueError, match="num_channels=6 must be divisible by num_groups=4"):
         nn.GroupNorm(4, 6)
     with pytest.raises(ValueError, match=r"GroupNorm: expected an \(N, 6, \*\) input"):
         nn.GroupNorm(3, 6)(nc.zeros(2, 4, 3))
     with pytest.raises(ValueError, match=r"normalized_shape \(3,\) must be the trailing dims"):
         F.layer_norm(nc.zeros(2, 4), (3,))
+    with pytest.raises(NotImplementedError, match="track_running_stats=True is not supported"):
+        nn.InstanceNorm2d(3, track_running_stats=True)
+    with pytest.raises(ValueError, match=r"InstanceNorm2d: expected an \(N, 3, H, W\)"):
+        nn.InstanceNorm2d(3)(nc.zeros(2, 4, 5, 5))
+    np.testing.assert_allclose(nn.InstanceNorm2d(2)(nc.tensor(np.arange(8.0).reshape(2, 2, 2))).numpy(),
+                               np.tile([-1.5, -0.5, 0.5, 1.5], 2).reshape(2, 2, 2) / np.sqrt(1.25 + 1e-5),
+                               rtol=1e-5)

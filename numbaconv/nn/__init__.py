@@ -1,6 +1,6 @@
 """Neural-network layers and functional ops (torch.nn)."""
 from . import functional, init, utils
-from .activation import LeakyReLU, LogSoftmax, Sigmoid, SiLU, Softmax, Tanh
+from .activation import ELU, Hardtanh, LeakyReLU, LogSoftmax, ReLU6, Sigmoid, SiLU, Softmax, Softplus, Tanh
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .containers import ModuleDict, ParameterDict, ParameterList
 from .conv_transpose import ConvTranspose2d
@@ -30,15 +30,16 @@ from .loss import (
     SmoothL1Loss,
 )
 from .module import Module
-from .normalization import GroupNorm, LayerNorm
+from .normalization import GroupNorm, InstanceNorm2d, LayerNorm
 from .parameter import Parameter
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d", "Dropout",
-    "Dropout2d", "Flatten", "GELU", "GroupNorm", "Identity", "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax",
-    "MaxPool2d", "Module", "ModuleDict", "ModuleList", "Parameter", "ParameterDict", "ParameterList", "ReLU",
-    "Sequential", "SiLU", "Sigmoid", "Softmax", "Tanh", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d",
+    "Dropout2d", "ELU", "Flatten", "GELU", "GroupNorm", "Hardtanh", "Identity", "InstanceNorm2d", "LayerNorm",
+    "LeakyReLU", "Linear", "LogSoftmax", "MaxPool2d", "Module", "ModuleDict", "ModuleList", "Parameter",
+    "ParameterDict", "ParameterList", "ReLU", "ReLU6", "Sequential", "SiLU", "Sigmoid", "Softmax", "Softplus", "Tanh",
+    "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d",
     "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "L1Loss", "MSELoss", "NLLLoss", "SmoothL1Loss",
     "functional", "init", "utils",
 ]

@@ -1,5 +1,5 @@
-"""Activation modules (torch.nn.LeakyReLU, Sigmoid, Tanh, SiLU, Softmax, LogSoftmax): the functional ops with
-stored options. ReLU and GELU live in layers.py."""
+"""Activation modules (torch.nn.LeakyReLU, Sigmoid, Tanh, SiLU, Softmax, LogSoftmax, ELU, Hardtanh, ReLU6, Softplus):
+the functional ops with stored options. ReLU and GELU live in layers.py."""
 import warnings
 
 from . import functional as F
@@ -85,3 +85,57 @@ class LogSoftmax(Module):
 
     def extra_repr(self):
         return f"dim={self.dim}"
+
+
+class ELU(Module):
+    """x where x > 0, else alpha·(exp(x) - 1) (torch.nn.ELU); ``inplace`` is accepted and ignored."""
+
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        self.alpha, self.inplace = float(alpha), inplace
+
+    def forward(self, input):
+        return F.elu(input, self.alpha)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class Hardtanh(Module):
+    """x clamped into [min_val, max_val] (torch.nn.Hardtanh); ``inplace`` is accepted and ignored."""
+
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+        super().__init__()
+        if not min_val < max_val:
+            raise ValueError(f"{type(self).__name__}: min_val must be below max_val, got {min_val} and {max_val}")
+        self.min_val, self.max_val, self.inplace = float(min_val), float(max_val), inplace
+
+    def forward(self, input):
+        return F.hardtanh(input, self.min_val, self.max_val)
+
+    def extra_repr(self):
+        return f"min_val={self.min_val}, max_val={self.max_val}" + (", inplace=True" if self.inplace else "")
+
+
+class ReLU6(Hardtanh):
+    """min(max(x, 0), 6) (torch.nn.ReLU6)."""
+
+    def __init__(self, inplace=False):
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class Softplus(Module):
+    """log(1 + exp(beta·x)) / beta, linear above ``threshold`` (torch.nn.Softplus)."""
+
+    def __init__(self, beta=1.0, threshold=20.0):
+        super().__init__()
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, input):
+        return F.softplus(input, self.beta, self.threshold)
+
+    def extra_repr(self):
+        return f"beta={self.beta}, threshold={self.threshold}"

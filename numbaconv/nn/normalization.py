@@ -1,4 +1,4 @@
-"""GroupNorm and LayerNorm (torch.nn.GroupNorm / torch.nn.LayerNorm): the functional ops with their affine
+"""GroupNorm, LayerNorm and InstanceNorm2d (torch.nn): the functional ops with their affine
 parameters (ones and zeros at init, as PyTorch)."""
 import numpy as np
 
@@ -67,3 +67,34 @@ class LayerNorm(Module):
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
                 f"bias={self.bias is not None}")
+
+
+class InstanceNorm2d(Module):
+    """Per-sample, per-channel normalisation of (N, C, H, W) or (C, H, W) inputs (torch.nn.InstanceNorm2d; affine off
+    by default, as torch's). Running statistics (track_running_stats=True) are not supported."""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False,
+                 dtype=np.float32):
+        super().__init__()
+        if track_running_stats:
+            raise NotImplementedError("InstanceNorm2d: track_running_stats=True is not supported; numbaconv "
+                                      "normalises on each input's own statistics")
+        self.num_features, self.eps, self.momentum, self.affine = int(num_features), float(eps), momentum, affine
+        self.track_running_stats = False
+        self.weight = Parameter(empty(num_features, dtype=dtype)) if affine else None
+        self.bias = Parameter(empty(num_features, dtype=dtype)) if affine else None
+        if affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
+
+    def forward(self, input):
+        if input.ndim not in (3, 4) or input.shape[-3] != self.num_features:
+            raise ValueError(f"InstanceNorm2d: expected an (N, {self.num_features}, H, W) or ({self.num_features}, "
+                             f"H, W) input, got shape {input.shape}")
+        if input.ndim == 3:
+            return F.instance_norm(input.unsqueeze(0), weight=self.weight, bias=self.bias, eps=self.eps).squeeze(0)
+        return F.instance_norm(input, weight=self.weight, bias=self.bias, eps=self.eps)
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")

@@ -1,4 +1,5 @@
-"""GELU, leaky ReLU, SiLU, dropout and dropout2d (torch.nn.functional) as Functions."""
+"""GELU, leaky ReLU, SiLU, ELU, softplus, hardtanh/relu6, dropout and dropout2d (torch.nn.functional): fused
+Functions, or compositions of differentiable ops where that is exact."""
 import warnings
 
 from .. import random as _random
@@ -6,6 +7,7 @@ from ..autograd import Function
 from ..backends import kernels_of, namespace_of
 from ..tensor import Tensor
 from ._util import check_kernel_dtype
+from .elementwise import where
 
 
 class Gelu(Function):
@@ -111,3 +113,35 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     shape = input.shape[:2] + (1,) * (input.ndim - 2)
     mask = kernels_of(input.data, "activation").dropout_mask(shape, input.dtype, float(p), key)
     return Dropout.apply(input, mask=mask)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """x clamped into [min_val, max_val] (torch.nn.functional.hardtanh); the gradient is 1 strictly inside, 0 on
+    the bounds and outside, as torch's."""
+    if not min_val < max_val:
+        raise ValueError(f"hardtanh: min_val must be below max_val, got {min_val} and {max_val}")
+    values = input.detach()
+    inside = (values > min_val) & (values < max_val)
+    return where(inside, input, values.clamp(float(min_val), float(max_val)))
+
+
+def relu6(input, inplace=False):
+    """min(max(x, 0), 6) (torch.nn.functional.relu6)."""
+    return hardtanh(input, 0.0, 6.0)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """x where x > 0, else alpha·(exp(x) - 1) (torch.nn.functional.elu); the exp sees min(x, 0), so a large x
+    never makes an infinite branch (whose zero gradient would turn into NaN)."""
+    negative = (input.clamp(max=0.0).exp() - 1.0) * float(alpha)
+    return where(input.detach() > 0, input, negative)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta·x)) / beta, and x itself where beta·x > threshold (torch.nn.functional.softplus);
+    computed as max(bx, 0) + log(1 + exp(-|bx|)), which never overflows."""
+    if not beta > 0:
+        raise ValueError(f"softplus: beta must be positive, got {beta!r}")
+    scaled = input * float(beta)
+    smooth = (scaled.relu() + ((-scaled.abs()).exp() + 1.0).log()) / float(beta)
+    return where(scaled.detach() > threshold, input, smooth)

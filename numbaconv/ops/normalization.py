@@ -152,3 +152,17 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if bias is not None:
         out = out + bias
     return out
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """Normalise every channel of every sample on its own statistics, then a per-channel scale and shift
+    (torch.nn.functional.instance_norm); numbaconv keeps no running statistics (group_norm with one channel per
+    group)."""
+    if running_mean is not None or running_var is not None or not use_input_stats:
+        raise NotImplementedError("instance_norm: running statistics are not supported; use the input's statistics "
+                                  "(use_input_stats=True, no running_mean/running_var)")
+    if not isinstance(input, Tensor) or input.ndim < 3:
+        raise ValueError(f"instance_norm: expected an (N, C, *) input with spatial dims, got "
+                         f"{getattr(input, 'shape', type(input).__name__)}")
+    return group_norm(input, input.shape[1], weight, bias, eps)
