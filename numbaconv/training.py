@@ -433,9 +433,10 @@ def fit(config, log=print):
                       "optimizer_name": config.optimizer, "epoch": epoch, "rng": nc_random.get_rng_state(),
                       "metrics": rows, "config": dataclasses.asdict(config), "world_size": world.size},
                      checkpoint_path)
+            saved_epoch = epoch
+            if world.leader:
                 _write_metrics(metrics_path, rows)
                 _plot_curves(os.path.join(config.out, "curves.png"), rows)
-            saved_epoch = epoch
     except KeyboardInterrupt:
         raise Interrupted(checkpoint_path if saved_epoch else None, saved_epoch) from None
     if rows:
