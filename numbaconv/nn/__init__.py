@@ -43,3 +43,9 @@ __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "L1Loss", "MSELoss", "NLLLoss", "SmoothL1Loss",
     "functional", "init", "utils",
 ]
+
+
+def __getattr__(name):
+    from ._missing import missing
+
+    missing(__name__, name, globals())

@@ -27,3 +27,9 @@ __all__ += ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_e
             "mse_loss", "nll_loss", "smooth_l1_loss"]
 __all__ += ["batch_norm", "group_norm", "instance_norm", "layer_norm"]
 __all__ += ["adaptive_avg_pool2d", "avg_pool2d", "max_pool2d"]
+
+
+def __getattr__(name):
+    from ._missing import missing
+
+    missing(__name__, name, globals())

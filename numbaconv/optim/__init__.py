@@ -8,3 +8,9 @@ from .rmsprop import RMSprop
 from .sgd import SGD
 
 __all__ = ["Adadelta", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "SGD", "lr_scheduler"]
+
+
+def __getattr__(name):
+    from ..nn._missing import missing
+
+    missing(__name__, name, globals())

@@ -488,3 +488,9 @@ class ReduceLROnPlateau:
 
     def load_state_dict(self, state_dict):
         self.__dict__.update(state_dict)
+
+
+def __getattr__(name):
+    from ..nn._missing import missing
+
+    missing(__name__, name, globals())
