@@ -410,10 +410,11 @@ class SequentialLR(LRScheduler):
             scheduler.load_state_dict(entry)
 
 
-class ReduceLROnPlateau:
+class ReduceLROnPlateau(LRScheduler):
     """Multiply the lr by ``factor`` once the metric passed to step() has not improved for ``patience`` steps
     (torch.optim.lr_scheduler.ReduceLROnPlateau): improvement is relative (``threshold_mode='rel'``) or absolute,
-    towards smaller (``mode='min'``) or larger values; ``cooldown`` steps pass before counting again."""
+    towards smaller (``mode='min'``) or larger values; ``cooldown`` steps pass before counting again. An LRScheduler
+    as torch's, with its own constructor (no initial step) and step(metrics)."""
 
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, threshold_mode="rel",
                  cooldown=0, min_lr=0, eps=1e-8):
@@ -479,15 +480,6 @@ class ReduceLROnPlateau:
             new = max(old * self.factor, low)
             if old - new > self.eps:
                 group["lr"] = new
-
-    def get_last_lr(self):
-        return list(self._last_lr)
-
-    def state_dict(self):
-        return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
-
-    def load_state_dict(self, state_dict):
-        self.__dict__.update(state_dict)
 
 
 def __getattr__(name):
