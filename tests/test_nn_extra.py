@@ -391,3 +391,58 @@ def test_normalisation_errors():
     np.testing.assert_allclose(nn.InstanceNorm2d(2)(nc.tensor(np.arange(8.0).reshape(2, 2, 2))).numpy(),
                                np.tile([-1.5, -0.5, 0.5, 1.5], 2).reshape(2, 2, 2) / np.sqrt(1.25 + 1e-5),
                                rtol=1e-5)
+
+
+def _mnist_net(lib):
+    """pytorch/examples mnist/main.py's Net, scaled down (8x8 inputs)."""
+    n, func = lib.nn, lib.nn.functional
+
+    class Net(n.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = n.Conv2d(1, 4, 3, 1)
+            self.conv2 = n.Conv2d(4, 6, 3, 1)
+            self.dropout1 = n.Dropout(0.25)
+            self.dropout2 = n.Dropout(0.5)
+            self.fc1 = n.Linear(6 * 2 * 2, 16)
+            self.fc2 = n.Linear(16, 10)
+
+        def forward(self, x):
+            x = func.relu(self.conv1(x))
+            x = func.relu(self.conv2(x))
+            x = func.max_pool2d(x, 2)
+            x = self.dropout1(x)
+            x = x.flatten(1)
+            x = func.relu(self.fc1(x))
+            x = self.dropout2(x)
+            return func.log_softmax(self.fc2(x), dim=1)
+
+    return Net()
+
+
+@needs_torch
+def test_mnist_example_loop_with_adadelta_and_steplr_matches_torch():
+    """The example's train loop (nll_loss on log_softmax, Adadelta, StepLR(gamma=0.7)) with dropout in eval mode
+    (its masks are random), and its test loss summed with reduction='sum'."""
+    torch.manual_seed(1)
+    theirs, ours = _mnist_net(torch), _mnist_net(nc)
+    _copy_from_torch(ours, theirs)
+    images = RNG.standard_normal((3, 4, 1, 8, 8)).astype(np.float32)
+    labels = RNG.integers(0, 10, (3, 4))
+    results = []
+    for lib, model in ((nc, ours), (torch, theirs)):
+        model.eval()
+        optimizer = lib.optim.Adadelta(model.parameters(), lr=1.0)
+        scheduler = lib.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.7)
+        for epoch in range(2):
+            for data, target in zip(images, labels):
+                optimizer.zero_grad()
+                loss = lib.nn.functional.nll_loss(model(lib.tensor(data)), lib.tensor(target))
+                loss.backward()
+                optimizer.step()
+            scheduler.step()
+        output = model(lib.tensor(images[0]))
+        results.append((lib.nn.functional.nll_loss(output, lib.tensor(labels[0]), reduction="sum").item(),
+                        output.argmax(dim=1).tolist(), optimizer.param_groups[0]["lr"]))
+    assert results[0][0] == pytest.approx(results[1][0], rel=1e-4)
+    assert results[0][1:] == results[1][1:]
