@@ -308,5 +308,5 @@ SPECS_NN = [
 
 # Under the CUDA simulator (seconds per kernel launch) only these run on cuda: the ops with kernels or device code of
 # their own. The others are compositions of ops whose cuda specs already run there (log_softmax, sums, where, abs).
-SIMULATED_NN = ("nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "leaky_relu",
+SIMULATED_NN = ("nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "leaky_relu", "group_norm",
                 "conv_transpose2d", "interpolate")

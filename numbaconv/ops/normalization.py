@@ -1,5 +1,5 @@
-"""Normalisation (torch.nn.functional): batch_norm as one fused Function over (N, C, *) inputs; group_norm and
-layer_norm composed of differentiable reductions."""
+"""Normalisation (torch.nn.functional): batch_norm as one fused Function over (N, C, *) inputs; group_norm,
+layer_norm and instance_norm as one Standardize node over equal runs of elements, then the affine ops."""
 from ..autograd import Function
 from ..backends import kernels_of, namespace_of
 from ..tensor import Tensor
@@ -90,12 +90,35 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return BatchNorm.apply(input, weight, bias, mean=mean, invstd=invstd, batch_stats=bool(batch_stats))
 
 
-def _normalize(x, dims, eps):
-    """(x - mean) / sqrt(var + eps) over ``dims`` with the biased variance, differentiable through its parts."""
-    mean = x.mean(dims, keepdim=True)
-    centred = x - mean
-    var = (centred * centred).mean(dims, keepdim=True)
-    return centred / (var + eps).sqrt()
+class Standardize(Function):
+    """(x - mean) / sqrt(var + eps) along the last axis of an (R, M) array, the variance biased: group_norm's and
+    layer_norm's core in one node. Backward: invstd · (g - mean(g) - x̂ · mean(g · x̂))."""
+
+    @staticmethod
+    def forward(ctx, x, *, eps):
+        xp = namespace_of(x)
+        count = x.shape[1]
+        centred = x - xp.sum(x, axis=1, keepdims=True) / count
+        invstd = 1.0 / xp.sqrt(xp.sum(centred * centred, axis=1, keepdims=True) / count + eps)
+        normalized = centred * xp.astype(invstd, x.dtype)
+        ctx.save_for_backward(normalized, invstd)
+        return normalized
+
+    @staticmethod
+    def backward(ctx, grad):
+        normalized, invstd = ctx.saved_tensors
+        xp = namespace_of(grad)
+        count = grad.shape[1]
+        mean_grad = xp.sum(grad, axis=1, keepdims=True) / count
+        mean_projection = xp.sum(grad * normalized, axis=1, keepdims=True) / count
+        return (grad - mean_grad - normalized * mean_projection) * invstd
+
+
+def _normalize(x, run, eps):
+    """``x`` standardised over each run of ``run`` consecutive elements (C order), in its own shape."""
+    if x.numel() == 0:
+        return x * 1.0
+    return Standardize.apply(x.reshape(-1, run), eps=float(eps)).reshape(x.shape)
 
 
 def _check_affine(op, name, value, shape, dtype):
@@ -123,9 +146,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
                          f"got {num_groups!r}")
     for name, value in (("weight", weight), ("bias", bias)):
         _check_affine("group_norm", name, value, (channels,), input.dtype)
-    n = input.shape[0]
-    grouped = input.reshape(n, num_groups, -1)
-    out = _normalize(grouped, 2, eps).reshape(input.shape)
+    out = _normalize(input, input.numel() // max(input.shape[0] * num_groups, 1), eps)
     per_channel = (1, channels) + (1,) * (input.ndim - 2)
     if weight is not None:
         out = out * weight.reshape(per_channel)
@@ -146,7 +167,10 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
                          f"{input.shape}")
     for name, value in (("weight", weight), ("bias", bias)):
         _check_affine("layer_norm", name, value, shape, input.dtype)
-    out = _normalize(input, tuple(range(input.ndim - len(shape), input.ndim)), eps)
+    run = 1
+    for n in shape:
+        run *= n
+    out = _normalize(input, run, eps)
     if weight is not None:
         out = out * weight
     if bias is not None:
