@@ -47,6 +47,8 @@ PROMOTION = {
     "int32 + int64": lambda L: L.t([1, 2], "int32") + L.t([3, 4], "int64"),
     "uint8 * int8": lambda L: L.t([1, 2], "uint8") * L.t([3, -4], "int8"),
     "uint8 - 5": lambda L: L.t([1, 200], "uint8") - 5,
+    "uint8 + 300 wraps": lambda L: L.t([1, 200], "uint8") + 300,
+    "int8 * -200 wraps": lambda L: L.t([1, 3], "int8") * -200,
     "float32 + float64": lambda L: L.t([1.0, 2.0]) + L.t([3.0, 4.0], "float64"),
     "float32 * 2.5": lambda L: L.t([1.0, 2.0]) * 2.5,
     "float32 + float64 0-d": lambda L: L.t([1.0, 2.0]) + L.t(3.0, "float64"),

@@ -20,8 +20,13 @@ def _operand(value):
 
 
 def _as_dtype(operand, dtype):
-    """A Tensor operand cast to ``dtype`` (differentiably); a python number stays as it is (numpy keeps it weak)."""
-    return cast(operand, dtype) if isinstance(operand, Tensor) and operand.dtype != dtype else operand
+    """A Tensor operand cast to ``dtype`` (differentiably); a python number stays as it is (numpy keeps it weak),
+    but an integer outside an integer ``dtype``'s range wraps into it first, as in torch (``uint8 + 300``)."""
+    if isinstance(operand, Tensor):
+        return cast(operand, dtype) if operand.dtype != dtype else operand
+    if type(operand) is int and dtype.kind in "iu" and not np.iinfo(dtype).min <= operand <= np.iinfo(dtype).max:
+        return dtype.type(np.array(operand).astype(dtype))
+    return operand
 
 
 def promote(a, b, dtype=None):
