@@ -133,7 +133,8 @@ def _residual(L, x, w):
 INPLACE_GRAPHS = {
     "residual += then *=, -=, /=": _residual,
     "mul_ with both operands requiring grad": lambda L, a, b: (a * 1).mul_(b).sum(),
-    "mul_ of a tensor by itself": lambda L, a, b: (a * 1).mul_(a * 1).sum() + b.sum(),
+    "mul_ of a tensor by another": lambda L, a, b: (a * 1).mul_(a * 1).sum() + b.sum(),
+    "x += x": lambda L, a, b: _double_in_place(a * b).sum(),
     "div_": lambda L, a, b: (a * 2).div_(b + 3).sum(),
     "add_ with alpha": lambda L, a, b: ((a * 1).add_(b, alpha=2) ** 2).sum(),
     "sub_ with alpha": lambda L, a, b: ((a * 1).sub_(b, alpha=0.5) ** 2).sum(),
@@ -149,6 +150,11 @@ INPLACE_GRAPHS = {
 }
 
 
+def _double_in_place(x):
+    x += x
+    return x * x
+
+
 def _plain_joins(L, a, b):
     buffer = L.module.zeros(3, 3, dtype=L.module.float64)
     buffer += a * b
@@ -159,6 +165,22 @@ def _plain_joins(L, a, b):
 def test_inplace_on_the_graph_matches_torch(case):
     a, b = RNG.standard_normal((3, 3)), RNG.standard_normal((3, 3))
     _same_as_torch(INPLACE_GRAPHS[case], a, b)
+
+
+def test_x_times_equal_x_keeps_the_old_value_where_torch_refuses():
+    """torch saves ``other`` (the tensor itself) and refuses at backward; numbaconv's node keeps a copy of the old
+    value, so the gradient is that of the out-of-place x * x."""
+    a = RNG.standard_normal(4)
+    t = torch.tensor(a, requires_grad=True)
+    x = t * 1
+    x *= x
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        x.sum().backward()
+    leaf = nc.tensor(a, requires_grad=True)
+    x = leaf * 1
+    x *= x
+    x.sum().backward()
+    np.testing.assert_allclose(leaf.grad.numpy(), 2 * a, rtol=1e-12)
 
 
 def test_inplace_takes_the_new_node_and_bumps_the_version():
