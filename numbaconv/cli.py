@@ -16,9 +16,9 @@ from .backends import DEVICES, unavailable_reason
 
 TRAIN_EPILOG = """\
 data-parallel training over MPI (pip install 'numbaconv[mpi]'):
-  mpiexec -n 2 numbaconv train --model default_net --threads 1
+  mpiexec -n 2 numbaconv train --threads 1
       2 processes on this machine, 1 thread each; --batch-size is the global batch, split evenly
-  mpiexec -n 16 --hostfile hosts numbaconv train --model default_net --out /shared/runs/default_net
+  mpiexec -n 16 --hostfile hosts numbaconv train --out /shared/runs/airbench94
       16 processes over the machines in the file hosts (one line per machine: "node1 slots=8"); --out on a
       disk every machine sees, for --resume
   Only rank 0 prints and writes metrics.csv, the checkpoint and the plot; --resume needs the same -n.
@@ -32,8 +32,12 @@ data-parallel training over MPI (pip install 'numbaconv[mpi]'):
 def _train_parser(sub):
     p = sub.add_parser("train", help="train a CNN on CIFAR-10 (also under mpiexec: see below)",
                        epilog=TRAIN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--model", default="keras_net", help="keras_net, torch_net, default_net, vgg_bn_net or tf_same_net")
-    p.add_argument("--epochs", type=int, help="passes over the training set (model default if omitted)")
+    p.add_argument("--model", default="airbench94",
+                   help="airbench94 (the default; default_net is its old name), keras_net, torch_net, vgg_bn_net or "
+                        "tf_same_net")
+    p.add_argument("--epochs", type=float,
+                   help="passes over the training set, a fraction stopping the last one early (model default if "
+                        "omitted)")
     p.add_argument("--batch-size", type=int,
                    help="images per step, over all processes under mpiexec (model default if omitted)")
     p.add_argument("--lr", type=float, help="peak learning rate (model default if omitted)")
@@ -44,7 +48,12 @@ def _train_parser(sub):
     p.add_argument("--label-smoothing", type=float)
     p.add_argument("--bias-lr-scale", type=float,
                    help="learning-rate factor for BatchNorm shifts (decay per step kept)")
-    p.add_argument("--crop-padding", type=int, help="zero padding before the random 32x32 crop")
+    p.add_argument("--crop-padding", type=int, help="padding before the random 32x32 crop (the translation)")
+    p.add_argument("--padding-mode", help="constant (black) or reflect padding for the translation")
+    p.add_argument("--flip", help="random, alternating (random in epoch 1, then each image mirrored every other "
+                                  "epoch) or none")
+    p.add_argument("--lookahead", action=argparse.BooleanOptionalAction,
+                   help="airbench's weight averaging every 5 steps (SGD only)")
     p.add_argument("--no-augment", action="store_true", help="turn off random crop + flip")
     p.add_argument("--data-dir", help="folder with cifar-10-batches-bin/ or cifar-10-batches-py/")
     p.add_argument("--download", action="store_true", help="download the official archive if absent")
@@ -56,7 +65,11 @@ def _train_parser(sub):
     p.add_argument("--out", help="output folder (default runs/MODEL)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.npz")
     p.add_argument("--limit", type=int, help="use only the first N training images (smoke runs)")
-    p.add_argument("--tta", action="store_true", help="after the last epoch also report flip test-time augmentation")
+    p.add_argument("--tta", type=int, nargs="?", const=1,
+                   help="test-time augmentation level of the final evaluation, reported beside the plain accuracy: "
+                        "0 none, 1 mirror (--tta alone), 2 mirror and 1-pixel translations (model default if omitted)")
+    p.add_argument("--eval-every", type=int,
+                   help="evaluate the test set every N epochs too (0: only after the last; model default if omitted)")
 
 
 def _evaluate_parser(sub):
@@ -66,7 +79,8 @@ def _evaluate_parser(sub):
     p.add_argument("--download", action="store_true")
     p.add_argument("--device", default="cpu", choices=DEVICES)
     p.add_argument("--grid", help="save a PNG grid of test images with predicted/true labels (needs matplotlib)")
-    p.add_argument("--tta", action="store_true", help="average the logits of each image and its mirror image")
+    p.add_argument("--tta", type=int, nargs="?", const=1, default=0,
+                   help="test-time augmentation: 0 none, 1 mirror (--tta alone), 2 mirror and 1-pixel translations")
 
 
 def _check_device(device):
@@ -85,7 +99,8 @@ def train_config(args):
         schedule=args.schedule, momentum=args.momentum, weight_decay=args.weight_decay,
         label_smoothing=args.label_smoothing, bias_lr_scale=args.bias_lr_scale, augment=not args.no_augment,
         crop_padding=args.crop_padding, data_dir=args.data_dir, download=args.download, device=args.device,
-        seed=args.seed, out=args.out, resume=args.resume, limit=args.limit, tta=args.tta,
+        seed=args.seed, out=args.out, resume=args.resume, limit=args.limit, tta=args.tta, flip=args.flip,
+        padding_mode=args.padding_mode, lookahead=args.lookahead, eval_every=args.eval_every,
     )
 
 
@@ -111,10 +126,13 @@ def _default_threads():
 
 
 def _train(args):
+    from .models import ALIASES
     from .training import check_world, fit
 
     _check_device(args.device)
     config = train_config(args)
+    if args.model in ALIASES and distributed.launch_rank() == 0:
+        print(f"note: --model {args.model} is the old name of {ALIASES[args.model]}; training {config.model}")
     _check_threads(args.threads)
     check_world(config, distributed.launch_world_size())
     if distributed.is_mpi_launch():
@@ -134,8 +152,11 @@ def _train(args):
 def _evaluate(args):
     from . import models
     from .training import evaluate, load_cifar, load_weights, make_loader, read_checkpoint
+    from .tta import LEVELS
 
     _check_device(args.device)
+    if args.tta not in LEVELS:
+        raise ValueError(f"--tta must be one of {list(LEVELS)}, got {args.tta}")
     if os.path.isdir(args.checkpoint):
         raise ValueError(f"checkpoint {args.checkpoint!r} is a folder; expected a checkpoint file such as "
                          f"{os.path.join(args.checkpoint, 'checkpoint.npz')!r}")
@@ -149,7 +170,7 @@ def _evaluate(args):
     loader = make_loader(test_set, 500, False, False, 0)
     loss, accuracy, predictions, truths = evaluate(model, loader, args.device, tta=args.tta)
     print(f"{state['model_name']} after epoch {state.get('epoch', '?')}: test loss {loss:.4f}, "
-          f"accuracy {accuracy:.4f}" + (" (flip TTA)" if args.tta else ""))
+          f"accuracy {accuracy:.4f}" + (f" (TTA level {args.tta})" if args.tta else ""))
     print(f"{'class':<12}{'accuracy':>10}{'images':>8}")
     for index, name in enumerate(test_set.classes):
         mask = truths == index

@@ -2,6 +2,7 @@
 import csv
 import dataclasses
 import io
+import itertools
 import math
 import numbers
 import os
@@ -13,19 +14,26 @@ from . import data, distributed, models, nn, optim
 from . import random as nc_random
 from .atomic import remove_stale, write_atomically
 from .autograd import no_grad
+from .data.alternating_flip import AlternatingFlip
 from .data.distributed_sampler import DistributedSampler
 from .nn.parallel import DistributedDataParallel
 from .ops.loss import cross_entropy
+from .optim.swa_utils import Lookahead, lookahead_decay
 from .progress import ProgressBar
 from .serialization import load, save
 from .tensor import Tensor
+from .tta import LEVELS as TTA_LEVELS
+from .tta import tta_logits
 
 CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR_STD = (0.2470, 0.2435, 0.2616)
 METRIC_COLUMNS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "images_per_s", "seconds",
                   "test_acc_tta")
 OPTIMIZERS = ("adam", "adamw", "sgd")
-SCHEDULES = ("cosine", "linear", "none", "onecycle", "step")
+SCHEDULES = ("cosine", "linear", "none", "onecycle", "step", "triangle")
+FLIPS = ("alternating", "none", "random")
+PADDING_MODES = ("constant", "reflect")
+LOOKAHEAD_EVERY = 5
 CHECKPOINT = "checkpoint.npz"
 WHITENING_IMAGES = 5000
 
@@ -36,8 +44,8 @@ class TrainConfig:
     and ``out`` defaults to runs/MODEL. Every field is checked on construction: a ConfigError names the first bad
     one (the CLI prints it as its option)."""
 
-    model: str = "keras_net"
-    epochs: int = None
+    model: str = "airbench94"
+    epochs: float = None
     batch_size: int = None
     lr: float = None
     optimizer: str = None
@@ -55,11 +63,20 @@ class TrainConfig:
     out: str = None
     resume: bool = False
     limit: int = None
-    tta: bool = False
+    tta: int = None
+    flip: str = None
+    padding_mode: str = None
+    lookahead: bool = None
+    drop_last: bool = None
+    stem_bias_epochs: int = None
+    eval_every: int = None
 
     def __post_init__(self):
-        if self.model not in models.MODELS:
-            raise ConfigError("model", f"must be one of {sorted(models.MODELS)}, got {self.model!r}")
+        try:
+            self.model = models.canonical(self.model)
+        except ValueError:
+            raise ConfigError("model", f"must be one of {sorted(models.MODELS)} or an alias "
+                              f"({', '.join(models.ALIASES)}), got {self.model!r}") from None
         for name, value in dataclasses.asdict(models.recipe(self.model)).items():
             if getattr(self, name) is None:
                 setattr(self, name, value)
@@ -85,7 +102,7 @@ def _is_real(value):
 
 
 _CHECKS = {
-    "epochs": (lambda v: _is_int(v) and v >= 1, "a positive integer"),
+    "epochs": (lambda v: _is_real(v) and v >= 1, "a number >= 1 (a fraction trains part of the last epoch)"),
     "batch_size": (lambda v: _is_int(v) and v >= 1, "a positive integer"),
     "limit": (lambda v: v is None or _is_int(v) and v >= 1, "a positive integer"),
     "crop_padding": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
@@ -97,6 +114,11 @@ _CHECKS = {
     "label_smoothing": (lambda v: _is_real(v) and 0 <= v <= 1, "a number in [0, 1]"),
     "optimizer": (lambda v: v in OPTIMIZERS, f"one of {list(OPTIMIZERS)}"),
     "schedule": (lambda v: v in SCHEDULES, f"one of {list(SCHEDULES)}"),
+    "flip": (lambda v: v in FLIPS, f"one of {list(FLIPS)}"),
+    "padding_mode": (lambda v: v in PADDING_MODES, f"one of {list(PADDING_MODES)}"),
+    "tta": (lambda v: _is_int(v) and v in TTA_LEVELS, f"one of {list(TTA_LEVELS)}"),
+    "stem_bias_epochs": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
+    "eval_every": (lambda v: _is_int(v) and v >= 0, "an integer >= 0 (0: only after the last epoch)"),
 }
 
 
@@ -106,6 +128,12 @@ def check_config(config):
         value = getattr(config, field)
         if not valid(value):
             raise ConfigError(field, f"must be {expected}, got {value!r}")
+    if config.lookahead and config.optimizer != "sgd":
+        raise ConfigError("lookahead", f"is airbench's averaging of an SGD run; got optimizer {config.optimizer!r} "
+                          "(use --optimizer sgd or --no-lookahead)")
+    if config.crop_padding and config.padding_mode == "reflect" and config.crop_padding >= 32:
+        raise ConfigError("crop_padding", f"must be below the 32-pixel image for reflect padding, got "
+                          f"{config.crop_padding}")
     if os.path.exists(config.out) and not os.path.isdir(config.out):
         raise ConfigError("out", f"must be a folder, got {config.out!r}, which is a file")
 
@@ -137,12 +165,16 @@ def make_optimizer(name, groups, momentum):
 def make_schedule(name, optimizer, epochs, steps_per_epoch):
     """A per-step LR schedule by name peaking at each group's lr, or None for a constant rate.
 
-    ``onecycle``: cosine 1cycle with momentum cycling; ``linear``: airbench's triangle (warm up linearly from lr/5
-    over the first 20 % of steps, then linearly to ~0, momentum fixed)."""
-    total = epochs * steps_per_epoch
+    ``onecycle``: cosine 1cycle with momentum cycling; ``linear``: warm up linearly from lr/5 over the first 20 % of
+    steps, then linearly to ~0, momentum fixed; ``triangle``: airbench94's, 0.2 -> 1 times the lr over the first
+    23 % of the steps, then -> 0.07. ``epochs`` may be fractional: the schedule spans ``total_steps``."""
+    total = total_steps(epochs, steps_per_epoch)
     peaks = [group["lr"] for group in optimizer.param_groups]
     if name == "none":
         return None
+    if name == "triangle":
+        knots = [0, int(0.23 * total), total]
+        return optim.lr_scheduler.LambdaLR(optimizer, lambda step: float(np.interp(step, knots, [0.2, 1.0, 0.07])))
     if name == "onecycle":
         return optim.lr_scheduler.OneCycleLR(optimizer, max_lr=peaks, total_steps=total, pct_start=0.25)
     if name == "linear":
@@ -155,6 +187,11 @@ def make_schedule(name, optimizer, epochs, steps_per_epoch):
     raise ValueError(f"unknown schedule {name!r}; expected one of {list(SCHEDULES)}")
 
 
+def total_steps(epochs, steps_per_epoch):
+    """The steps of a run of ``epochs`` (possibly fractional) epochs of ``steps_per_epoch``."""
+    return math.ceil(epochs * steps_per_epoch)
+
+
 def load_cifar(data_dir, download, train, limit=None):
     """CIFAR-10 from ``data_dir`` (or the download cache), optionally only the first ``limit`` images."""
     dataset = data.CIFAR10(data_dir, train=train, download=download)
@@ -163,12 +200,18 @@ def load_cifar(data_dir, download, train, limit=None):
     return dataset
 
 
-def make_loader(dataset, batch_size, train, augment, seed, crop_padding=4):
-    """Batches of ``dataset``, normalised; ``augment`` adds a random crop after ``crop_padding`` zeros and a flip."""
+def make_loader(dataset, batch_size, train, augment, seed, crop_padding=4, padding_mode="constant",
+                random_flip=True, drop_last=False):
+    """Batches of ``dataset``, normalised; ``augment`` adds a random translation (a 32x32 crop after
+    ``crop_padding`` pixels of ``padding_mode`` padding) and, with ``random_flip``, a random mirror."""
     transforms = data.transforms
-    steps = [transforms.RandomCrop(32, padding=crop_padding), transforms.RandomHorizontalFlip()] if augment else []
+    steps = []
+    if augment:
+        steps.append(transforms.RandomCrop(32, padding=crop_padding, padding_mode=padding_mode))
+        if random_flip:
+            steps.append(transforms.RandomHorizontalFlip())
     transform = transforms.Compose(steps + [transforms.Normalize(CIFAR_MEAN, CIFAR_STD)])
-    return data.DataLoader(dataset, batch_size=batch_size, shuffle=train, drop_last=False, seed=seed,
+    return data.DataLoader(dataset, batch_size=batch_size, shuffle=train, drop_last=drop_last, seed=seed,
                            transform=transform)
 
 
@@ -199,15 +242,18 @@ def _silent(*args, **kwargs):
     pass
 
 
-def train_one_epoch(model, loader, optimizer, schedule, device, label_smoothing, label, world=None):
-    """One pass over ``loader``; returns (mean loss, accuracy, images/s, seconds), over every rank's batches when
-    ``world`` is a data-parallel World (the progress bar shows rank 0's share, only on rank 0)."""
+def train_one_epoch(model, loader, optimizer, schedule, device, label_smoothing, label, world=None, steps=None,
+                    after_step=None):
+    """One pass over ``loader`` (its first ``steps`` batches if given); returns (mean loss, accuracy, images/s,
+    seconds), over every rank's batches when ``world`` is a data-parallel World (the progress bar shows rank 0's
+    share, only on rank 0). ``after_step()`` runs after each optimizer and schedule step (weight averaging)."""
     world = world if world is not None else World()
     model.train()
     total_loss = correct = seen = 0
-    bar = ProgressBar(len(loader), label, disable=not world.leader)
+    steps = len(loader) if steps is None else min(steps, len(loader))
+    bar = ProgressBar(steps, label, disable=not world.leader)
     start = time.perf_counter()
-    for images, labels in loader:
+    for images, labels in itertools.islice(loader, steps):
         images, labels = images.to(device), labels.to(device)
         logits = model(images)
         loss = cross_entropy(logits, labels, label_smoothing=label_smoothing)
@@ -216,6 +262,8 @@ def train_one_epoch(model, loader, optimizer, schedule, device, label_smoothing,
         optimizer.step()
         if schedule is not None:
             schedule.step()
+        if after_step is not None:
+            after_step()
         n = labels.shape[0]
         total_loss += loss.item() * n
         correct += int((logits.detach().argmax(1) == labels).numpy().sum())
@@ -229,18 +277,17 @@ def train_one_epoch(model, loader, optimizer, schedule, device, label_smoothing,
 
 
 @no_grad()
-def evaluate(model, loader, device, tta=False):
+def evaluate(model, loader, device, tta=0):
     """(mean loss, accuracy, predictions, labels) of ``model`` over ``loader`` in eval mode.
 
-    ``tta=True`` averages the logits of each image and its mirror image (flip test-time augmentation).
+    ``tta`` is the test-time augmentation level (numbaconv.tta): 0 none, 1 (or True) each image and its mirror,
+    2 airbench's mirror and one-pixel translations.
     """
     model.eval()
     losses, predictions, truths = [], [], []
     for images, labels in loader:
         images, labels = images.to(device), labels.to(device)
-        logits = model(images)
-        if tta:
-            logits = (logits + model(images[..., ::-1])) * 0.5
+        logits = tta_logits(model, images, int(tta))
         losses.append(cross_entropy(logits, labels, reduction="sum").item())
         predictions.append(logits.argmax(1).numpy())
         truths.append(labels.numpy())
@@ -295,9 +342,10 @@ def read_checkpoint(path, keys=("model_name", "model")):
     missing = [key for key in keys if not isinstance(state, dict) or key not in state]
     if missing:
         raise ValueError(f"{path!r} is not a numbaconv training checkpoint (no {missing[0]!r})")
-    if not isinstance(state["model_name"], str) or state["model_name"] not in models.MODELS:
-        raise ValueError(f"{path!r} holds an unknown model {state['model_name']!r}; this numbaconv builds "
-                         f"{sorted(models.MODELS)}")
+    name = state["model_name"]
+    if not isinstance(name, str) or models.ALIASES.get(name, name) not in models.MODELS:
+        raise ValueError(f"{path!r} holds an unknown model {name!r}; this numbaconv builds {sorted(models.MODELS)}")
+    state["model_name"] = models.canonical(name)
     return state
 
 
@@ -317,7 +365,7 @@ class Interrupted(KeyboardInterrupt):
         self.checkpoint, self.epoch = checkpoint, epoch
 
 
-def _resume(config, path, model, optimizer, schedule, steps_per_epoch, world_size=1):
+def _resume(config, path, model, optimizer, schedule, steps_per_epoch, world_size=1, lookahead=None):
     """Restore a checkpoint for ``--resume``; returns (the epoch it is after, its metrics rows).
 
     The model, the optimizer's per-parameter state (momentum, Adam moments) and the RNG come from the checkpoint;
@@ -342,8 +390,8 @@ def _resume(config, path, model, optimizer, schedule, steps_per_epoch, world_siz
     epoch = state["epoch"]
     if not isinstance(epoch, int) or epoch < 1:
         raise ValueError(f"{path!r} is not a numbaconv training checkpoint (epoch {epoch!r})")
-    if epoch > config.epochs:
-        raise ConfigError("epochs", f"must be at least {epoch} to resume {path}, which is after epoch {epoch}; "
+    if epoch > math.ceil(config.epochs):
+        raise ConfigError("epochs", f"must be more than {epoch - 1} to resume {path}, which is after epoch {epoch}; "
                           f"got {config.epochs}")
     load_weights(model, state, path)
     current = optimizer.state_dict()["param_groups"]
@@ -355,6 +403,8 @@ def _resume(config, path, model, optimizer, schedule, steps_per_epoch, world_siz
         optimizer.load_state_dict({"state": saved["state"], "param_groups": [
             {**group, "params": old["params"]} for group, old in zip(current, saved["param_groups"])]})
         nc_random.set_rng_state(state["rng"])
+        if lookahead is not None:
+            lookahead.load_state_dict(state["lookahead"])
     except (KeyError, TypeError, ValueError) as error:
         raise ValueError(f"{path!r} does not fit this run's optimizer: {error}") from None
     if schedule is not None:
@@ -373,12 +423,51 @@ def check_world(config, world_size):
                           f"part of the global batch), got {config.batch_size}")
 
 
+class StepHook:
+    """Runs after every optimizer step of a run of ``total`` steps (``done`` already taken): with a Lookahead, every
+    LOOKAHEAD_EVERY steps the weights are pulled to their average (decay ``lookahead_decay``), and at the last
+    step they become the average (airbench94)."""
+
+    def __init__(self, lookahead, total, done=0):
+        self.lookahead, self.total, self.done = lookahead, total, done
+
+    def __call__(self):
+        self.done += 1
+        if self.lookahead is None:
+            return
+        if self.done % LOOKAHEAD_EVERY == 0:
+            self.lookahead.update(lookahead_decay(self.done, self.total))
+        if self.done == self.total:
+            self.lookahead.update(1.0)
+
+
+def set_stem_bias(model, epoch_index, stem_bias_epochs):
+    """Train the first convolution's bias only in the first ``stem_bias_epochs`` epochs (0: always)."""
+    if not stem_bias_epochs:
+        return
+    stem = next(m for m in model.modules() if isinstance(m, nn.Conv2d))
+    if stem.bias is not None:
+        stem.bias.requires_grad_(epoch_index < stem_bias_epochs)
+
+
+def steps_per_epoch(config, images, world_size=1):
+    """Optimizer steps per epoch of ``images`` training images split over ``world_size`` processes."""
+    per_rank, shard = config.batch_size // world_size, -(-images // world_size)
+    steps = shard // per_rank if config.drop_last else -(-shard // per_rank)
+    if steps == 0:
+        raise ConfigError("batch_size", f"must be at most the {shard} training images each process has when the "
+                          f"last partial batch is dropped, got {config.batch_size}")
+    return steps
+
+
 def fit(config, log=print):
     """Train ``config.model`` on CIFAR-10, checkpointing and writing metrics.csv after every epoch.
 
     The checkpoint holds the metrics rows too and is written first, so metrics.csv (rewritten from it on resume)
     never lacks an epoch the checkpoint has. Temporaries a killed run left in ``config.out`` are removed.
-    Ctrl-C raises ``Interrupted`` naming the last complete checkpoint.
+    Ctrl-C raises ``Interrupted`` naming the last complete checkpoint. A fractional ``epochs`` stops the last
+    epoch early; the test set is evaluated every ``eval_every`` epochs and after the last, with the ``tta`` level
+    too when it is above 0.
 
     With a numbaconv.distributed process group of N > 1 ranks (`mpiexec -n N numbaconv train`) the model is
     wrapped in DistributedDataParallel: each rank trains on its DistributedSampler shard with ``batch_size / N``
@@ -403,35 +492,43 @@ def fit(config, log=print):
     (images, _), = make_loader(sample, len(sample), train=False, augment=False, seed=0)
     models.init_from_data(config.model, model, images).to(config.device)
     test_set = load_cifar(config.data_dir, config.download, False)
-    per_rank = config.batch_size // world.size
-    steps_per_epoch = -(-(-(-len(train_set) // world.size)) // per_rank)
+    per_epoch = steps_per_epoch(config, len(train_set), world.size)
+    total, epochs = total_steps(config.epochs, per_epoch), math.ceil(config.epochs)
     groups = parameter_groups(model, config.lr, config.weight_decay, config.bias_lr_scale)
     optimizer = make_optimizer(config.optimizer, groups, config.momentum)
-    schedule = make_schedule(config.schedule, optimizer, config.epochs, steps_per_epoch)
+    schedule = make_schedule(config.schedule, optimizer, config.epochs, per_epoch)
+    lookahead = Lookahead(model) if config.lookahead else None
+    if config.flip == "alternating":
+        train_set = AlternatingFlip(train_set, generator=np.random.default_rng(config.seed))
     saved_epoch, rows = 0, []
     if config.resume and os.path.exists(checkpoint_path):
-        saved_epoch, rows = _resume(config, checkpoint_path, model, optimizer, schedule, steps_per_epoch,
-                                    world.size)
+        saved_epoch, rows = _resume(config, checkpoint_path, model, optimizer, schedule, per_epoch, world.size,
+                                    lookahead)
         if world.leader:
             _write_metrics(metrics_path, rows)
         log(f"resumed from {checkpoint_path} after epoch {saved_epoch}")
+    hook = StepHook(lookahead, total, saved_epoch * per_epoch)
     trainer = DistributedDataParallel(model) if world.parallel else model
     if world.parallel:
         shard = np.array_split(np.arange(len(test_set)), world.size)[world.rank]
         test_set = data.Subset(test_set, range(int(shard[0]), int(shard[-1]) + 1) if len(shard) else range(0))
     test_loader = make_loader(test_set, 500, train=False, augment=False, seed=0)
     log(f"{config.model}: {sum(p.numel() for p in model.parameters()):,} parameters, {len(train_set):,} training "
-        f"images, {config.epochs} epochs, batch {config.batch_size}"
-        + (f" ({world.size} processes x {per_rank})" if world.parallel else "")
+        f"images, {config.epochs} epochs ({total} steps), batch {config.batch_size}"
+        + (f" ({world.size} processes x {config.batch_size // world.size})" if world.parallel else "")
         + f", {config.optimizer} lr {config.lr}, {config.device}")
     try:
-        for epoch in range(saved_epoch + 1, config.epochs + 1):
+        for epoch in range(saved_epoch + 1, epochs + 1):
+            set_stem_bias(model, epoch - 1, config.stem_bias_epochs)
+            if config.flip == "alternating":
+                train_set.set_epoch(epoch - 1)
             rows.append(_train_epoch(config, epoch, trainer, train_set, test_loader, optimizer, schedule, log,
-                                     world))
+                                     world, min(per_epoch, total - (epoch - 1) * per_epoch), hook))
             if world.leader:
                 save({"model_name": config.model, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                       "optimizer_name": config.optimizer, "epoch": epoch, "rng": nc_random.get_rng_state(),
-                      "metrics": rows, "config": dataclasses.asdict(config), "world_size": world.size},
+                      "metrics": rows, "config": dataclasses.asdict(config), "world_size": world.size,
+                      **({"lookahead": lookahead.state_dict()} if lookahead is not None else {})},
                      checkpoint_path)
             saved_epoch = epoch
             if world.leader:
@@ -439,44 +536,51 @@ def fit(config, log=print):
                 _plot_curves(os.path.join(config.out, "curves.png"), rows)
     except KeyboardInterrupt:
         raise Interrupted(checkpoint_path if saved_epoch else None, saved_epoch) from None
-    if rows:
-        best = max(rows, key=lambda r: r["test_acc"])
-        total = sum(r["seconds"] for r in rows)
-        log(f"done: final test acc {rows[-1]['test_acc']:.4f} (best {best['test_acc']:.4f} at epoch {best['epoch']}), "
-            f"{total:.0f} s training; {metrics_path}, {checkpoint_path}")
+    evaluated = [r for r in rows if r["test_acc"] != ""]
+    if evaluated:
+        best = max(evaluated, key=lambda r: r["test_acc"])
+        final = rows[-1]
+        tta = f", TTA level {config.tta} {final['test_acc_tta']:.4f}" if final["test_acc_tta"] != "" else ""
+        log(f"done: final test acc {final['test_acc']:.4f}{tta} (best {best['test_acc']:.4f} at epoch "
+            f"{best['epoch']}), {sum(r['seconds'] for r in rows):.0f} s training; {metrics_path}, {checkpoint_path}")
     return rows, model
 
 
-def _train_epoch(config, epoch, trainer, train_set, test_loader, optimizer, schedule, log, world):
-    """Train one epoch, evaluate, log; returns the epoch's metrics row (over all ranks)."""
+def _train_epoch(config, epoch, trainer, train_set, test_loader, optimizer, schedule, log, world, steps, hook):
+    """Train ``steps`` steps of one epoch, evaluate when due, log; returns the epoch's metrics row (all ranks)."""
     seed = config.seed * 100_003 + epoch
+    options = dict(crop_padding=config.crop_padding, padding_mode=config.padding_mode,
+                   random_flip=config.flip == "random", drop_last=config.drop_last)
     if world.parallel:
         sampler = DistributedSampler(train_set, world.size, world.rank, shuffle=True, seed=config.seed)
         sampler.set_epoch(epoch)
         loader = make_loader(data.Subset(train_set, sampler.indices()), config.batch_size // world.size, False,
-                             config.augment, seed=seed + 1_000_003 * world.rank, crop_padding=config.crop_padding)
+                             config.augment, seed=seed + 1_000_003 * world.rank, **options)
     else:
-        loader = make_loader(train_set, config.batch_size, True, config.augment, seed=seed,
-                             crop_padding=config.crop_padding)
+        loader = make_loader(train_set, config.batch_size, True, config.augment, seed=seed, **options)
+    epochs = math.ceil(config.epochs)
     train_loss, train_acc, speed, seconds = train_one_epoch(
-        trainer, loader, optimizer, schedule, config.device, config.label_smoothing, f"epoch {epoch}/{config.epochs}",
-        world,
+        trainer, loader, optimizer, schedule, config.device, config.label_smoothing, f"epoch {epoch}/{epochs}",
+        world, steps, hook,
     )
     model = trainer.module if world.parallel else trainer
-    if world.parallel:
-        trainer.sync_buffers()  # every rank evaluates with rank 0's BatchNorm statistics, the checkpoint's
-    test_loss, test_acc = _evaluate_everywhere(model, test_loader, config.device, world)
-    tta_acc = ""
-    if config.tta and epoch == config.epochs:
-        tta_acc = _evaluate_everywhere(model, test_loader, config.device, world, tta=True)[1]
-    log(f"epoch {epoch}: train loss {train_loss:.4f} acc {train_acc:.4f} | test loss {test_loss:.4f} "
-        f"acc {test_acc:.4f}" + (f" (flip TTA {tta_acc:.4f})" if tta_acc != "" else "")
-        + f" | {speed:.0f} img/s, {seconds:.1f} s")
+    last = epoch == epochs
+    test_loss = test_acc = tta_acc = ""
+    if last or (config.eval_every and epoch % config.eval_every == 0):
+        if world.parallel:
+            trainer.sync_buffers()  # every rank evaluates with rank 0's BatchNorm statistics, the checkpoint's
+        test_loss, test_acc = _evaluate_everywhere(model, test_loader, config.device, world)
+        if last and config.tta:
+            tta_acc = _evaluate_everywhere(model, test_loader, config.device, world, tta=config.tta)[1]
+    tested = "" if test_acc == "" else f" | test loss {test_loss:.4f} acc {test_acc:.4f}"
+    tested += "" if tta_acc == "" else f" (TTA level {config.tta} {tta_acc:.4f})"
+    log(f"epoch {epoch}: train loss {train_loss:.4f} acc {train_acc:.4f}{tested} | {speed:.0f} img/s, "
+        f"{seconds:.1f} s")
     return dict(epoch=epoch, train_loss=train_loss, train_acc=train_acc, test_loss=test_loss, test_acc=test_acc,
                 images_per_s=speed, seconds=seconds, test_acc_tta=tta_acc)
 
 
-def _evaluate_everywhere(model, loader, device, world, tta=False):
+def _evaluate_everywhere(model, loader, device, world, tta=0):
     """(mean loss, accuracy) over every rank's part of the test set."""
     if not world.parallel:
         return evaluate(model, loader, device, tta)[:2]

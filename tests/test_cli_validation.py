@@ -11,8 +11,14 @@ BAD_TRAIN = [
     (["--lr", "inf"], "--lr must be a positive finite number, got inf"),
     (["--lr", "0"], "--lr must be a positive finite number, got 0.0"),
     (["--weight-decay", "-0.0001"], "--weight-decay must be a finite number >= 0, got -0.0001"),
-    (["--epochs", "-1", "--schedule", "none"], "--epochs must be a positive integer, got -1"),
-    (["--epochs", "0"], "--epochs must be a positive integer, got 0"),
+    (["--epochs", "-1", "--schedule", "none"], "--epochs must be a number >= 1 (a fraction trains part of the last "
+                                                "epoch), got -1.0"),
+    (["--epochs", "0.5"], "--epochs must be a number >= 1"),
+    (["--tta", "3"], "--tta must be one of [0, 1, 2], got 3"),
+    (["--flip", "sideways"], "--flip must be one of ['alternating', 'none', 'random'], got 'sideways'"),
+    (["--padding-mode", "wrap"], "--padding-mode must be one of ['constant', 'reflect'], got 'wrap'"),
+    (["--eval-every", "-1"], "--eval-every must be an integer >= 0"),
+    (["--optimizer", "adam"], "--lookahead is airbench's averaging of an SGD run; got optimizer 'adam'"),
     (["--batch-size", "0"], "--batch-size must be a positive integer, got 0"),
     (["--bias-lr-scale", "0"], "--bias-lr-scale must be a positive finite number, got 0.0"),
     (["--limit", "0"], "--limit must be a positive integer, got 0"),
@@ -21,7 +27,8 @@ BAD_TRAIN = [
     (["--crop-padding", "-1"], "--crop-padding must be an integer >= 0, got -1"),
     (["--seed", "-3"], "--seed must be an integer >= 0, got -3"),
     (["--optimizer", "lbfgs"], "--optimizer must be one of ['adam', 'adamw', 'sgd'], got 'lbfgs'"),
-    (["--schedule", "warp"], "--schedule must be one of ['cosine', 'linear', 'none', 'onecycle', 'step'], got 'warp'"),
+    (["--schedule", "warp"], "--schedule must be one of ['cosine', 'linear', 'none', 'onecycle', 'step', "
+                                "'triangle'], got 'warp'"),
     (["--model", "resnet9000"], "--model must be one of"),
     (["--threads", "0"], "--threads must be an integer in [1, "),
 ]

@@ -126,11 +126,12 @@ def test_every_model_has_a_recipe_and_unknown_names_are_refused():
     for name in ("resnet9000", None):
         with pytest.raises(ValueError, match="unknown model"):
             models.recipe(name)
-        with pytest.raises(ValueError, match=r"TrainConfig.model must be one of \[.*'vgg_bn_net'\], got"):
+        with pytest.raises(ValueError, match=r"TrainConfig.model must be one of \[.*'vgg_bn_net'\] or an alias "
+                                             r"\(default_net\), got"):
             TrainConfig(model=name)
 
 
 def test_train_config_fields_left_out_take_the_recipe():
     config = TrainConfig(model="default_net", lr=0.1, weight_decay=0.0)
     assert (config.lr, config.weight_decay, config.momentum) == (0.1, 0.0, 0.85)
-    assert config.out == os.path.join("runs", "default_net")
+    assert config.model == "airbench94" and config.out == os.path.join("runs", "airbench94")

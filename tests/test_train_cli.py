@@ -84,7 +84,7 @@ def test_smoke_training_on_real_cifar_beats_chance(real_cifar, tmp_path):
     report = run_cli("evaluate", str(out / "checkpoint.npz"), "--data-dir", str(real_cifar), "--tta", tiny=False)
     assert report.returncode == 0, report.stderr[-3000:]
     assert "accuracy" in report.stdout and "airplane" in report.stdout and "truck" in report.stdout
-    assert f"accuracy {float(row['test_acc_tta']):.4f} (flip TTA)" in report.stdout
+    assert f"accuracy {float(row['test_acc_tta']):.4f} (TTA level 1)" in report.stdout
 
 
 def _final_weights(out):
@@ -156,18 +156,23 @@ def test_cli_without_options_trains_with_the_model_recipe(model):
 
 
 def test_cli_options_override_the_recipe_one_by_one():
-    args = cli.build_parser().parse_args(["train", "--model", "default_net", "--lr", "0.1", "--epochs", "3"])
+    args = cli.build_parser().parse_args(["train", "--model", "default_net", "--lr", "0.1", "--epochs", "3.5",
+                                          "--no-lookahead", "--tta", "--flip", "random", "--eval-every", "2"])
     config = cli.train_config(args)
-    assert (config.lr, config.epochs) == (0.1, 3)
-    assert config.batch_size == models.recipe("default_net").batch_size == 512
+    assert (config.model, config.lr, config.epochs, config.lookahead, config.tta) == ("airbench94", 0.1, 3.5, False, 1)
+    assert (config.flip, config.eval_every, config.padding_mode) == ("random", 2, "reflect")
+    assert config.batch_size == models.recipe("default_net").batch_size == 1024
 
 
 def test_recipes_keep_the_cli_defaults():
     adam = dict(batch_size=128, lr=2e-3, optimizer="adam", schedule="onecycle", momentum=0.9, weight_decay=0.0,
-                label_smoothing=0.0, bias_lr_scale=1.0, crop_padding=4, epochs=10)
-    airbench = dict(batch_size=512, lr=0.75, optimizer="sgd", schedule="linear", momentum=0.85, weight_decay=1.33e-3,
-                    label_smoothing=0.2, bias_lr_scale=64.0, crop_padding=2, epochs=10)
-    expected = {"keras_net": adam, "torch_net": adam, "default_net": airbench}
+                label_smoothing=0.0, bias_lr_scale=1.0, crop_padding=4, epochs=10, flip="random",
+                padding_mode="constant", lookahead=False, tta=0, drop_last=False, stem_bias_epochs=0, eval_every=1)
+    airbench = dict(batch_size=1024, lr=1.5, optimizer="sgd", schedule="triangle", momentum=0.85,
+                    weight_decay=0.0153 / 11.5, label_smoothing=0.2, bias_lr_scale=64.0, crop_padding=2, epochs=9.9,
+                    flip="alternating", padding_mode="reflect", lookahead=True, tta=2, drop_last=True,
+                    stem_bias_epochs=3, eval_every=0)
+    expected = {"keras_net": adam, "torch_net": adam, "airbench94": airbench, "default_net": airbench}
     assert {name: dataclasses.asdict(models.recipe(name)) for name in expected} == expected
 
 

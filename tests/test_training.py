@@ -82,7 +82,7 @@ def test_resume_with_more_epochs_continues_the_stretched_schedule(tiny, optimize
     assert [r["epoch"] for r in rows] == [1, 2]
     state = nc.load(os.path.join(tiny().out, "checkpoint.npz"))
     assert state["epoch"] == 2 and all(np.isfinite(r["train_loss"]) for r in rows)
-    with pytest.raises(ConfigError, match="at least 2") as info:
+    with pytest.raises(ConfigError, match="must be more than 1 to resume") as info:
         fit(tiny(epochs=1, optimizer=optimizer, schedule=schedule, resume=True), log=quiet)
     assert info.value.field == "epochs"
 
@@ -121,3 +121,77 @@ def test_ctrl_c_names_the_last_checkpoint_and_stale_temporaries_go(tiny, monkeyp
         fit(tiny(epochs=3), log=quiet)
     assert (info.value.checkpoint, info.value.epoch) == (os.path.join(out, "checkpoint.npz"), 1)
     assert {"checkpoint.npz", "metrics.csv"} <= set(os.listdir(out)) and not [n for n in os.listdir(out) if n[0] == "."]
+
+
+def test_airbench_recipe_trains_fractional_epochs_and_evaluates_once_at_the_end_with_tta(tiny):
+    """airbench94's recipe on 64 images, batch 16, 2.5 epochs: 10 steps (4, 4, 2; the last partial batch dropped),
+    the triangle schedule ending at 0.07 x lr, Lookahead saved with the checkpoint, the stem bias frozen after
+    ``stem_bias_epochs``, one evaluation after the last epoch with TTA level 2 beside the plain accuracy."""
+    config = tiny(model="airbench94", epochs=2.5, batch_size=16, augment=True, stem_bias_epochs=1)
+    steps = []
+    real = training.train_one_epoch
+
+    def counting(*args, **kwargs):
+        steps.append(args[8] if len(args) > 8 else kwargs["steps"])
+        return real(*args, **kwargs)
+
+    training.train_one_epoch = counting
+    try:
+        rows, model = fit(config, log=quiet)
+    finally:
+        training.train_one_epoch = real
+    assert steps == [4, 4, 2]
+    assert [r["test_acc"] == "" for r in rows] == [True, True, False]
+    assert 0 <= rows[-1]["test_acc_tta"] <= 1 and rows[-1]["test_acc_tta"] != ""
+    assert model[0].bias.requires_grad is False and model[0].weight.requires_grad is False
+    state = nc.load(os.path.join(config.out, "checkpoint.npz"))
+    weights = training.Lookahead(model).weights
+    assert len(state["lookahead"]["slow"]) == len(weights)
+    for slow, weight in zip(state["lookahead"]["slow"], weights):
+        np.testing.assert_array_equal(slow, weight.detach().numpy())  # the run ends on the average
+
+
+def test_airbench_recipe_resumed_after_an_epoch_ends_where_the_whole_run_does(tiny, monkeypatch):
+    whole, _ = fit(tiny(model="airbench94", epochs=2.5, batch_size=16, augment=True), log=quiet)
+    expected = nc.load(os.path.join(tiny().out, "checkpoint.npz"))["model"]
+    for name in os.listdir(tiny().out):
+        os.remove(os.path.join(tiny().out, name))
+    real, calls = training.train_one_epoch, []
+
+    def interrupt_epoch_2(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(training, "train_one_epoch", interrupt_epoch_2)
+    with pytest.raises(Interrupted):
+        fit(tiny(model="airbench94", epochs=2.5, batch_size=16, augment=True), log=quiet)
+    monkeypatch.setattr(training, "train_one_epoch", real)
+    rows, _ = fit(tiny(model="airbench94", epochs=2.5, batch_size=16, augment=True, resume=True), log=quiet)
+    resumed = nc.load(os.path.join(tiny().out, "checkpoint.npz"))["model"]
+    for name, value in expected.items():
+        np.testing.assert_array_equal(resumed[name], value, err_msg=name)
+    assert rows[-1]["test_acc"] == whole[-1]["test_acc"]
+
+
+def test_triangle_schedule_and_step_hook_follow_airbench():
+    model = nn.Sequential(nn.Linear(2, 2))
+    optimizer = training.make_optimizer("sgd", training.parameter_groups(model, 1.0, 0.0), 0.85)
+    schedule = training.make_schedule("triangle", optimizer, 2.5, 40)
+    factors = [optimizer.param_groups[0]["lr"]]
+    for _ in range(100):
+        optimizer.step()
+        schedule.step()
+        factors.append(optimizer.param_groups[0]["lr"])
+    np.testing.assert_allclose(factors, np.interp(np.arange(101), [0, 23, 100], [0.2, 1.0, 0.07]), rtol=1e-12)
+    updates = []
+
+    class Recording:
+        def update(self, decay):
+            updates.append(decay)
+
+    hook = training.StepHook(Recording(), total=12)
+    for _ in range(12):
+        hook()
+    assert updates == [training.lookahead_decay(5, 12), training.lookahead_decay(10, 12), 1.0]

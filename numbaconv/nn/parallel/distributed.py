@@ -134,6 +134,8 @@ class DistributedDataParallel(Module):
         for bucket in self._buckets:
             bucket.work.wait()
             for param, part in zip(bucket.params, bucket.slices):
+                if not param.requires_grad:
+                    continue  # frozen since the wrap (airbench's stem bias): no rank has a gradient for it
                 average = bucket.flat[part].reshape(param.shape) / self.world_size
                 if param.grad is None:
                     param.grad = Tensor(average)
