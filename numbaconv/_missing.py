@@ -23,8 +23,7 @@ HINTS = {
     "multinomial": "numbaconv.utils.data.WeightedRandomSampler (for sampling indices by weight)",
     "set_default_dtype": "dtype= of the creation functions (numbaconv's default is float32, as torch's)",
     "get_default_dtype": "numbaconv.float32 (numbaconv's default dtype, as torch's)",
-    "set_num_threads": "numbaconv.set_num_threads", "hub": "numbaconv.models (the bundled CNNs)",
-    "Generator": "numbaconv.Generator", "backends": "numbaconv.backends.cudnn (flags only)",
+    "hub": "numbaconv.models (the bundled CNNs)",
 }
 
 
