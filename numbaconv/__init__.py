@@ -61,25 +61,43 @@ from .ops.elementwise import (
     clamp,
     clip,
     div,
+    eq,
     exp,
+    floor_divide,
+    ge,
+    gt,
+    isfinite,
+    isnan,
+    le,
     log,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    lt,
     maximum,
     minimum,
     mul,
+    ne,
     neg,
     pow,
     relu,
+    remainder,
     sigmoid,
     sqrt,
     sub,
     tanh,
     where,
 )
+from .ops.indexing import gather, masked_fill, scatter_add
 from .ops.loss import cross_entropy, mse_loss
 from .ops.matmul import matmul
-from .ops.movement import cat, expand, flatten, pad, permute, reshape, squeeze, stack, transpose, unsqueeze
-from .ops.reduce import argmax, max, mean, min, sum, var
+from .ops.movement import cat, expand, flatten, pad, permute, reshape, squeeze, stack, t, transpose, unsqueeze
+from .ops.promotion import result_type
+from .ops.reduce import all, any, argmax, max, mean, min, std, sum, var  # noqa: A004 (torch.all, torch.any)
 from .ops.softmax import log_softmax, logsumexp, softmax
+from .ops.sorting import argsort, sort, topk
+from .ops.tiling import chunk, flip, split
 from .random import Generator, get_rng_state, initial_seed, manual_seed, seed, set_rng_state
 from .serialization import load, save
 from .tensor import Size, Tensor

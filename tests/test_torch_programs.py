@@ -659,7 +659,6 @@ def imagenet_style(lib):
         scheduler.step()
 
 
-@pytest.mark.xfail(strict=True, reason="Tensor.topk and Tensor.to(..., non_blocking=) are missing")
 def test_imagenet_style(tmp_path):
     run_both(imagenet_style, tmp_path)
 

@@ -1,5 +1,5 @@
 """Neural-network layers and functional ops (torch.nn)."""
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .activation import ELU, Hardtanh, LeakyReLU, LogSoftmax, ReLU6, Sigmoid, SiLU, Softmax, Softplus, Tanh
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .containers import ModuleDict, ParameterDict, ParameterList
@@ -32,16 +32,18 @@ from .loss import (
 from .module import Module
 from .normalization import GroupNorm, InstanceNorm2d, LayerNorm
 from .parameter import Parameter
+from .sync_batchnorm import SyncBatchNorm
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "ConvTranspose2d", "Dropout",
     "Dropout2d", "ELU", "Flatten", "GELU", "GroupNorm", "Hardtanh", "Identity", "InstanceNorm2d", "LayerNorm",
     "LeakyReLU", "Linear", "LogSoftmax", "MaxPool2d", "Module", "ModuleDict", "ModuleList", "Parameter",
-    "ParameterDict", "ParameterList", "ReLU", "ReLU6", "Sequential", "SiLU", "Sigmoid", "Softmax", "Softplus", "Tanh",
+    "ParameterDict", "ParameterList", "ReLU", "ReLU6", "Sequential", "SiLU", "Sigmoid", "Softmax", "Softplus",
+    "SyncBatchNorm", "Tanh",
     "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d",
     "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "HuberLoss", "L1Loss", "MSELoss", "NLLLoss", "SmoothL1Loss",
-    "functional", "init", "utils",
+    "functional", "init", "parallel", "utils",
 ]
 
 

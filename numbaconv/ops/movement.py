@@ -356,8 +356,10 @@ def contiguous(a):
     return Contiguous.apply(a)
 
 
-def to(self, target=None, dtype=None):
-    """Move to a device and/or cast (torch.Tensor.to); differentiable."""
+def to(self, target=None, dtype=None, non_blocking=False, copy=False, *, device=None):
+    """Move to a device and/or cast (torch.Tensor.to); differentiable. ``non_blocking`` is accepted (the copy
+    has finished when this returns); ``copy=True`` gives a new tensor even when nothing changes."""
+    target = device if target is None else target
     result = self
     if target is not None and not isinstance(target, (str, Tensor)):
         dtype, target = target, None
@@ -367,7 +369,7 @@ def to(self, target=None, dtype=None):
         result = cast(result, np.dtype(dtype))
     if target is not None and backends.normalize(target) != result.device:
         result = to_device(result, backends.normalize(target))
-    return result
+    return clone(result) if copy and result is self else result
 
 
 def _to_method(target):

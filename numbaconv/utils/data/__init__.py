@@ -5,6 +5,7 @@ loop asks for it. ``num_workers=N`` runs N worker threads (numbaconv/data/worker
 """
 from ...data.collate import default_collate, default_convert
 from ...data.dataset import ConcatDataset, Dataset, IterableDataset, Subset, TensorDataset, random_split
+from ...data.distributed_sampler import DistributedSampler
 from ...data.loader import DataLoader
 from ...data.samplers import (
     BatchSampler,
@@ -16,6 +17,7 @@ from ...data.samplers import (
 )
 from ...data.workers import WorkerInfo, get_worker_info
 
-__all__ = ["BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "IterableDataset", "RandomSampler", "Sampler",
-           "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset", "WeightedRandomSampler",
-           "WorkerInfo", "default_collate", "default_convert", "get_worker_info", "random_split"]
+__all__ = ["BatchSampler", "ConcatDataset", "DataLoader", "Dataset", "DistributedSampler", "IterableDataset",
+           "RandomSampler", "Sampler", "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset",
+           "WeightedRandomSampler", "WorkerInfo", "default_collate", "default_convert", "get_worker_info",
+           "random_split"]
