@@ -51,8 +51,10 @@ def _layer(module):
 
 
 def twin(model):
-    """A torch.nn.Sequential with ``model``'s layers, weights, buffers, frozen parameters and train/eval mode."""
-    layers = torch.nn.Sequential(*[_layer(m) for m in model])
+    """A torch.nn.Sequential with ``model``'s layers, weights (in their dtype), buffers, frozen parameters and
+    train/eval mode."""
+    dtype = getattr(torch, str(next(model.parameters()).dtype))
+    layers = torch.nn.Sequential(*[_layer(m) for m in model]).to(dtype)
     theirs = dict(layers.named_parameters())
     for name, value in model.state_dict().items():
         target = layers.state_dict()[name]

@@ -460,6 +460,31 @@ def steps_per_epoch(config, images, world_size=1):
     return steps
 
 
+def make_training(config, model, per_epoch):
+    """(optimizer, schedule, Lookahead or None) of ``config`` for ``model`` with ``per_epoch`` steps per epoch."""
+    groups = parameter_groups(model, config.lr, config.weight_decay, config.bias_lr_scale)
+    optimizer = make_optimizer(config.optimizer, groups, config.momentum)
+    schedule = make_schedule(config.schedule, optimizer, config.epochs, per_epoch)
+    return optimizer, schedule, Lookahead(model) if config.lookahead else None
+
+
+def epoch_loader(config, train_set, epoch, world=None):
+    """The batches of training epoch ``epoch`` (1-based) of ``config``: this rank's shard under data parallelism,
+    shuffled and augmented from the epoch's seed (an AlternatingFlip ``train_set`` set to the epoch first)."""
+    world = world if world is not None else World()
+    if isinstance(train_set, AlternatingFlip):
+        train_set.set_epoch(epoch - 1)
+    seed = config.seed * 100_003 + epoch
+    options = dict(crop_padding=config.crop_padding, padding_mode=config.padding_mode,
+                   random_flip=config.flip == "random", drop_last=config.drop_last)
+    if not world.parallel:
+        return make_loader(train_set, config.batch_size, True, config.augment, seed=seed, **options)
+    sampler = DistributedSampler(train_set, world.size, world.rank, shuffle=True, seed=config.seed)
+    sampler.set_epoch(epoch)
+    return make_loader(data.Subset(train_set, sampler.indices()), config.batch_size // world.size, False,
+                       config.augment, seed=seed + 1_000_003 * world.rank, **options)
+
+
 def fit(config, log=print):
     """Train ``config.model`` on CIFAR-10, checkpointing and writing metrics.csv after every epoch.
 
@@ -494,10 +519,7 @@ def fit(config, log=print):
     test_set = load_cifar(config.data_dir, config.download, False)
     per_epoch = steps_per_epoch(config, len(train_set), world.size)
     total, epochs = total_steps(config.epochs, per_epoch), math.ceil(config.epochs)
-    groups = parameter_groups(model, config.lr, config.weight_decay, config.bias_lr_scale)
-    optimizer = make_optimizer(config.optimizer, groups, config.momentum)
-    schedule = make_schedule(config.schedule, optimizer, config.epochs, per_epoch)
-    lookahead = Lookahead(model) if config.lookahead else None
+    optimizer, schedule, lookahead = make_training(config, model, per_epoch)
     if config.flip == "alternating":
         train_set = AlternatingFlip(train_set, generator=np.random.default_rng(config.seed))
     saved_epoch, rows = 0, []
@@ -520,8 +542,6 @@ def fit(config, log=print):
     try:
         for epoch in range(saved_epoch + 1, epochs + 1):
             set_stem_bias(model, epoch - 1, config.stem_bias_epochs)
-            if config.flip == "alternating":
-                train_set.set_epoch(epoch - 1)
             rows.append(_train_epoch(config, epoch, trainer, train_set, test_loader, optimizer, schedule, log,
                                      world, min(per_epoch, total - (epoch - 1) * per_epoch), hook))
             if world.leader:
@@ -548,16 +568,7 @@ def fit(config, log=print):
 
 def _train_epoch(config, epoch, trainer, train_set, test_loader, optimizer, schedule, log, world, steps, hook):
     """Train ``steps`` steps of one epoch, evaluate when due, log; returns the epoch's metrics row (all ranks)."""
-    seed = config.seed * 100_003 + epoch
-    options = dict(crop_padding=config.crop_padding, padding_mode=config.padding_mode,
-                   random_flip=config.flip == "random", drop_last=config.drop_last)
-    if world.parallel:
-        sampler = DistributedSampler(train_set, world.size, world.rank, shuffle=True, seed=config.seed)
-        sampler.set_epoch(epoch)
-        loader = make_loader(data.Subset(train_set, sampler.indices()), config.batch_size // world.size, False,
-                             config.augment, seed=seed + 1_000_003 * world.rank, **options)
-    else:
-        loader = make_loader(train_set, config.batch_size, True, config.augment, seed=seed, **options)
+    loader = epoch_loader(config, train_set, epoch, world)
     epochs = math.ceil(config.epochs)
     train_loss, train_acc, speed, seconds = train_one_epoch(
         trainer, loader, optimizer, schedule, config.device, config.label_smoothing, f"epoch {epoch}/{epochs}",
