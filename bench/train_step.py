@@ -15,7 +15,7 @@ and the fraction of this machine's sgemm peak (numpy float32 4096^3 matmul on th
 numbaconv's step reaches.
 """
 import numbaconv as nc  # noqa: I001  (first: sets thread policies before numpy loads OpenBLAS)
-from numbaconv import nn, profiler
+from numbaconv import nn
 
 import argparse
 import os
@@ -138,6 +138,8 @@ def latency(names, rounds):
 
 
 def profiles(names, batch, steps, rows=15):
+    from numbaconv import profiler
+
     for name in names:
         size = workload.batch_size(name, batch)
         step = workload.training_step(name, size)

@@ -88,10 +88,15 @@ class Function:
         if not (record and is_grad_enabled()):
             output = forward(Context(cls), *raw, **params)
             return _wrap(output, None) if type(output) is tuple else Tensor(output)
-        grad_inputs = tuple(a if isinstance(a, Tensor) and a._requires_grad else None for a in inputs)
-        ctx = Context(cls, grad_inputs, tuple(a is not None for a in grad_inputs),
-                      tuple((a._version, a._version[0]) for a in inputs if isinstance(a, Tensor)),
-                      types.SimpleNamespace(**params))
+        grad_inputs, needs, versions = [], [], []
+        for arg in inputs:
+            tracked = isinstance(arg, Tensor)
+            if tracked:
+                versions.append((arg._version, arg._version[0]))
+                tracked = arg._requires_grad
+            grad_inputs.append(arg if tracked else None)
+            needs.append(tracked)
+        ctx = Context(cls, tuple(grad_inputs), tuple(needs), tuple(versions), types.SimpleNamespace(**params))
         return _wrap(forward(ctx, *raw, **params), ctx)
 
 

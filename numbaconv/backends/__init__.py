@@ -63,6 +63,8 @@ def namespace(device):
 def namespace_of(*operands):
     """The array namespace of the first array among ``operands`` (python scalars are skipped)."""
     for operand in operands:
+        if type(operand) is np.ndarray:
+            break
         if hasattr(operand, "__cuda_array_interface__"):
             return kernels("cuda", "array_api")
     return kernels("cpu", "array_api")

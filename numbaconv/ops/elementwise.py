@@ -19,6 +19,15 @@ def _operand(value):
     raise TypeError(f"expected a Tensor or a number, got {type(value).__name__}")
 
 
+def _same_dtype(a, b):
+    """Whether torch's promotion leaves the pair as it is, decided from the common cases only."""
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor):
+            return a.data.dtype == b.data.dtype
+        return type(b) in (float, int) and a.data.dtype.kind == "f"
+    return isinstance(b, Tensor) and type(a) in (float, int) and b.data.dtype.kind == "f"
+
+
 def _as_dtype(operand, dtype):
     """A Tensor operand cast to ``dtype`` (differentiably); a python number stays as it is (numpy keeps it weak),
     but an integer outside an integer ``dtype``'s range wraps into it first, as in torch (``uint8 + 300``)."""
@@ -30,7 +39,12 @@ def _as_dtype(operand, dtype):
 
 
 def promote(a, b, dtype=None):
-    """Both operands in torch's result dtype of the pair (or ``dtype``): the one rule of every binary op."""
+    """Both operands in torch's result dtype of the pair (or ``dtype``): the one rule of every binary op.
+
+    The common cases answer before the general rule: two tensors of one dtype, or a floating tensor and a python
+    number, keep that dtype."""
+    if dtype is None and _same_dtype(a, b):
+        return a, b
     a, b = _operand(a), _operand(b)
     dtype = result_type(a, b) if dtype is None else dtype
     return _as_dtype(a, dtype), _as_dtype(b, dtype)
@@ -60,10 +74,10 @@ class _Binary(Function):
             raise ValueError(
                 f"{cls.kernel}: shapes {shape_of(a)} and {shape_of(b)} are not broadcastable"
             ) from error
-        ctx.shapes = (shape_of(a), shape_of(b))
         if ctx.needs_input_grad:
-            keep = cls.keeps(*ctx.needs_input_grad)
-            ctx.save_for_backward(*(x if k else None for x, k in zip((a, b, out), keep)))
+            ctx.shapes = (shape_of(a), shape_of(b))
+            keep_a, keep_b, keep_out = cls.keeps(*ctx.needs_input_grad)
+            ctx.save_for_backward(a if keep_a else None, b if keep_b else None, out if keep_out else None)
         return out
 
     @classmethod
@@ -109,7 +123,7 @@ class Mul(_Binary):
 
     @staticmethod
     def grads(xp, grad, a, b, out, need_a, need_b):
-        return (grad * b if need_a else None), (grad * a if need_b else None)
+        return (xp.multiply(grad, b) if need_a else None), (xp.multiply(grad, a) if need_b else None)
 
 
 class Div(_Binary):
@@ -183,12 +197,15 @@ class Remainder(_Binary):
 
 
 class _Unary(Function):
+    """Shared forward of unary maps; ``saves_input`` False where the backward needs only the output."""
+
     kernel = None
+    saves_input = True
 
     @classmethod
     def forward(cls, ctx, a):
         out = getattr(namespace_of(a), cls.kernel)(a)
-        ctx.save_for_backward(a, out)
+        ctx.save_for_backward(a if cls.saves_input else None, out)
         return out
 
     @classmethod
@@ -207,10 +224,11 @@ class Neg(_Unary):
 
 class Exp(_Unary):
     kernel = "exp"
+    saves_input = False
 
     @staticmethod
     def grad(xp, grad, a, out):
-        return grad * out
+        return xp.multiply(grad, out)
 
 
 class Log(_Unary):
@@ -231,26 +249,32 @@ class Sqrt(_Unary):
 
 class Tanh(_Unary):
     kernel = "tanh"
+    saves_input = False
 
     @staticmethod
     def grad(xp, grad, a, out):
-        return grad * (1 - out * out)
+        return xp.tanh_backward(grad, out)
 
 
 class Sigmoid(_Unary):
     kernel = "sigmoid"
+    saves_input = False
 
     @staticmethod
     def grad(xp, grad, a, out):
-        return grad * out * (1 - out)
+        return xp.sigmoid_backward(grad, out)
 
 
 class Relu(_Unary):
+    """Its backward reads only the output's sign (torch's threshold_backward: 0 where the output is 0, even for a
+    NaN gradient)."""
+
     kernel = "relu"
+    saves_input = False
 
     @staticmethod
     def grad(xp, grad, a, out):
-        return grad * (a > 0)
+        return xp.relu_backward(grad, out)
 
 
 class Abs(_Unary):
@@ -324,6 +348,8 @@ def mul(a, b):
 
 def div(a, b):
     """a / b, true division: integer and bool operands give float32 (torch.div)."""
+    if _same_dtype(a, b) and (not isinstance(a, Tensor) or a.data.dtype.kind == "f"):
+        return Div.apply(a, b)
     a, b = _operand(a), _operand(b)
     return Div.apply(*promote(a, b, division_type(a, b)))
 

@@ -37,12 +37,15 @@ from .ufuncs import (
     not_equal,
     power,
     relu,
+    relu_backward,
     remainder,
     sigmoid,
+    sigmoid_backward,
     sign,
     sqrt,
     subtract,
     tanh,
+    tanh_backward,
     where,
 )
 
@@ -56,5 +59,6 @@ __all__ = [
     "broadcast_to", "may_share_memory", "reshape", "swapaxes", "transpose",
     "abs", "add", "clip", "divide", "equal", "exp", "floor_divide", "greater", "greater_equal", "isfinite", "less",
     "less_equal", "log", "logical_and", "logical_not", "logical_or", "logical_xor", "maximum", "minimum", "multiply",
-    "negative", "not_equal", "power", "relu", "remainder", "sigmoid", "sign", "sqrt", "subtract", "tanh", "where",
+    "negative", "not_equal", "power", "relu", "relu_backward", "remainder", "sigmoid", "sigmoid_backward", "sign",
+    "sqrt", "subtract", "tanh", "tanh_backward", "where",
 ]

@@ -114,6 +114,21 @@ isfinite = _make_unary("isfinite", _bool_result)
 logical_not = _make_unary("logical_not", _bool_result)
 
 
+def relu_backward(grad, out):
+    """grad where relu's output is positive, else 0 (backends/cpu/pointwise.py's rule)."""
+    return where(greater(out, 0), grad, 0)
+
+
+def sigmoid_backward(grad, out):
+    """grad * s * (1 - s) from the output s."""
+    return multiply(multiply(grad, out), subtract(1, out))
+
+
+def tanh_backward(grad, out):
+    """grad * (1 - t^2) from the output t."""
+    return multiply(grad, subtract(1, multiply(out, out)))
+
+
 def clip(array, low, high):
     out = empty(array.shape, array.dtype)
     dtype = array.dtype
