@@ -1,7 +1,7 @@
 """Data-parallel training throughput: numbaconv over MPI vs one process, vs PyTorch DDP (gloo), and a ring
 all-reduce scaling model for clusters.
 
-    python -m bench.distributed [--models torch_net,default_net] [--batch 128] [--steps 20] [--warmup 3]
+    python -m bench.distributed [--models torch_net,airbench94] [--batch 128] [--steps 20] [--warmup 3]
                                 [--no-torch] [--latency-us 20]
 
 Rows per model, all at the same global batch: numbaconv 1 rank x 1 thread, 2 ranks x 1 thread (`mpiexec -n 2`,
@@ -175,7 +175,7 @@ def ring_allreduce_seconds(nbytes, ranks, gbit_per_s, latency_s):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", default="torch_net,default_net")
+    parser.add_argument("--models", default="torch_net,airbench94")
     parser.add_argument("--batch", type=int, default=128, help="global batch (split across ranks)")
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
