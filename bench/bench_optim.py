@@ -10,22 +10,22 @@ from numbaconv import models, optim
 
 def numpy_sgd(params, bufs, lr=0.05, momentum=0.9, weight_decay=5e-4):
     for p, buf in zip(params, bufs):
-        d = p.grad.data + weight_decay * p.data
+        d = p.grad.array + weight_decay * p.array
         buf *= momentum
         buf += d
         d += momentum * buf
-        p.data -= lr * d
+        p.array -= lr * d
 
 
 def numpy_adamw(params, ms, vs, step, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2):
     bias1, bias2_sqrt = 1 - beta1**step, math.sqrt(1 - beta2**step)
     for p, m, v in zip(params, ms, vs):
-        g = p.grad.data
-        p.data *= 1 - lr * weight_decay
+        g = p.grad.array
+        p.array *= 1 - lr * weight_decay
         m += (1 - beta1) * (g - m)
         v *= beta2
         v += (1 - beta2) * g * g
-        p.data -= (lr / bias1) * m / (np.sqrt(v) / bias2_sqrt + eps)
+        p.array -= (lr / bias1) * m / (np.sqrt(v) / bias2_sqrt + eps)
 
 
 class OptimizerStep:

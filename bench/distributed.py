@@ -69,7 +69,7 @@ def _numbaconv_worker(name, global_batch, steps, warmup):
         step()
     sync()
     seconds = (time.perf_counter() - start) / steps
-    grad_bytes = sum(p.data.nbytes for p in model.parameters() if p.requires_grad)
+    grad_bytes = sum(p.array.nbytes for p in model.parameters() if p.requires_grad)
     allreduce = None
     if world > 1:
         buffer = Tensor(np.zeros(grad_bytes // 4, np.float32))

@@ -291,7 +291,7 @@ def train_step_rows(batch, repeat, rows, checks):
             p.grad = None
         loss.backward()
         for p, buf in zip(params, buffers):
-            goptim.sgd_step(p.data, p.grad.data, buf, 0.01, momentum=0.9)
+            goptim.sgd_step(p.array, p.grad.array, buf, 0.01, momentum=0.9)
         return loss
 
     def theirs():

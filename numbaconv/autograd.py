@@ -75,7 +75,7 @@ class Function:
         array_type = None
         for arg in inputs:
             if isinstance(arg, Tensor):
-                data = arg.data
+                data = arg.array
                 if array_type is None:
                     array_type = type(data)
                 elif type(data) is not array_type:
@@ -157,7 +157,7 @@ def _accumulate_leaf(tensor, grad):
     if tensor.grad is None:
         tensor.grad = Tensor(grad.copy() if grad.dtype == tensor.dtype else grad.astype(tensor.dtype))
     else:
-        backends.namespace(tensor.device).add_into(tensor.grad.data, grad)
+        backends.namespace(tensor.device).add_into(tensor.grad.array, grad)
 
 
 def _root_gradient(root, gradient, caller):
@@ -171,7 +171,7 @@ def _root_gradient(root, gradient, caller):
                 "pass a gradient of that shape"
             )
         return backends.namespace(root.device).ones(root.shape, root.dtype)
-    grad = gradient.data if isinstance(gradient, Tensor) else gradient
+    grad = gradient.array if isinstance(gradient, Tensor) else gradient
     if tuple(grad.shape) != root.shape:
         raise RuntimeError(f"{caller}: gradient has shape {tuple(grad.shape)}, expected {root.shape}")
     return grad

@@ -19,7 +19,7 @@ def _numerical_gradient(fn, inputs, i, projection, eps):
     """Central differences of the projected output in input ``i``, on a host copy of it (any device)."""
     x = inputs[i]
     xp = backends.namespace(x.device)
-    host = backends.host_copy(x.data)
+    host = backends.host_copy(x.array)
     flat = host.reshape(-1)
     numerical = np.zeros(flat.size)
     trial = list(inputs)

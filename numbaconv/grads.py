@@ -9,4 +9,4 @@ def zero_grads(params, set_to_none=True):
         if set_to_none:
             param.grad = None
         else:
-            param.grad.data[...] = 0
+            param.grad.array[...] = 0

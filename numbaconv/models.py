@@ -77,7 +77,7 @@ class _Scale(nn.Module):
 def _conv(c_in, c_out):
     """3×3 'same' conv without bias whose first ``c_in`` filters start as the identity (airbench's init)."""
     conv = nn.Conv2d(c_in, c_out, 3, padding="same", bias=False)
-    nn.init.dirac_(Tensor(conv.weight.data[:min(c_in, c_out)]))
+    nn.init.dirac_(Tensor(conv.weight.array[:min(c_in, c_out)]))
     return conv
 
 
@@ -125,7 +125,7 @@ def whiten_(conv, images, eps=5e-4):
     patches = sliding_window_view(images, (kh, kw), axis=(2, 3)).transpose(0, 2, 3, 1, 4, 5).reshape(-1, c_in * kh * kw)
     eigenvalues, eigenvectors = np.linalg.eigh(patches.T @ patches / len(patches))
     filters = (eigenvectors / np.sqrt(eigenvalues + eps)).T[::-1].reshape(-1, c_in, kh, kw)
-    conv.weight.data[...] = np.concatenate([filters, -filters])
+    conv.weight.array[...] = np.concatenate([filters, -filters])
     conv.weight.requires_grad_(False)
     return conv
 

@@ -40,16 +40,17 @@ class Size(tuple):
 class Tensor:
     """An n-dimensional array with reverse-mode autodiff (torch.Tensor).
 
-    Build one with ``nc.tensor(data)``; ``Tensor(array)`` wraps a backend array without copying. This file
+    Build one with ``nc.tensor(data)``; ``Tensor(array)`` wraps a backend array without copying (``.array``;
+    ``.data`` is torch's, a Tensor sharing that memory). This file
     holds the data and metadata; each op module attaches its methods (``x.exp()``, ``x + y``, ``x.reshape``)
     and autograd.py attaches ``backward``.
     """
 
-    __slots__ = ("data", "_requires_grad", "grad", "grad_fn", "_version", "__weakref__")
+    __slots__ = ("array", "_requires_grad", "grad", "grad_fn", "_version", "__weakref__")
     __array_priority__ = 1000
 
     def __init__(self, data, requires_grad=False, _version=None):
-        self.data = np.asarray(data) if isinstance(data, np.generic) else data
+        self.array = np.asarray(data) if isinstance(data, np.generic) else data
         self.grad = None
         self.grad_fn = None
         self._version = _version if _version is not None else [0]
@@ -60,20 +61,20 @@ class Tensor:
     # ---- metadata -------------------------------------------------------------------------------
     @property
     def shape(self):
-        return Size(self.data.shape)
+        return Size(self.array.shape)
 
     @property
     def dtype(self):
-        return np.dtype(self.data.dtype)
+        return np.dtype(self.array.dtype)
 
     @property
     def device(self):
         """The device holding the data, a ``numbaconv.device`` (a str subclass: 'cpu' or 'cuda')."""
-        return _device.of(backends.device_of(self.data))
+        return _device.of(backends.device_of(self.array))
 
     @property
     def is_cuda(self):
-        return backends.device_of(self.data) != backends.DEFAULT_DEVICE
+        return backends.device_of(self.array) != backends.DEFAULT_DEVICE
 
     def is_floating_point(self):
         return self.dtype.kind == "f"
@@ -84,7 +85,7 @@ class Tensor:
 
     @property
     def ndim(self):
-        return len(self.data.shape)
+        return len(self.array.shape)
 
     @property
     def is_leaf(self):
@@ -96,7 +97,7 @@ class Tensor:
 
     def size(self, dim=None):
         """The shape as a Size, or the length of dim ``dim`` (torch.Tensor.size)."""
-        return self.shape if dim is None else self.data.shape[dim]
+        return self.shape if dim is None else self.array.shape[dim]
 
     def numel(self):
         return int(np.prod(self.shape, dtype=np.int64))
@@ -127,13 +128,21 @@ class Tensor:
 
     def detach(self):
         """The same data, cut from the graph (shares memory, as torch.Tensor.detach)."""
-        return Tensor(self.data, _version=self._version)
+        return Tensor(self.array, _version=self._version)
 
-    def zero_(self):
-        self._check_inplace("zero_")
-        self.data[...] = 0
-        self._version[0] += 1
-        return self
+    @property
+    def data(self):
+        """The same memory as a Tensor outside the graph whose writes autograd does not see (torch.Tensor.data:
+        ``nn.init.normal_(m.weight.data)``); ``x.array`` is the backend array itself."""
+        return Tensor(self.array)
+
+    @data.setter
+    def data(self, value):
+        array = value.array if isinstance(value, Tensor) else value
+        if backends.device_of(array) != backends.device_of(self.array):
+            raise RuntimeError(f"data: cannot assign a {backends.device_of(array)} array to a tensor on "
+                               f"{backends.device_of(self.array)}")
+        self.array = array
 
     # ---- conversion -----------------------------------------------------------------------------
     def numpy(self):
@@ -143,7 +152,7 @@ class Tensor:
         return self._host()
 
     def _host(self):
-        return backends.to_host(self.data)
+        return backends.to_host(self.array)
 
     def __array__(self, dtype=None, copy=None):
         array = self._host()
@@ -232,8 +241,8 @@ class Tensor:
 
     def __setitem__(self, index, value):
         self._check_inplace("__setitem__")
-        value = value.data if isinstance(value, Tensor) else value
+        value = value.array if isinstance(value, Tensor) else value
         if isinstance(index, Tensor):
-            index = index.data
-        self.data[index] = value
+            index = index.array
+        self.array[index] = value
         self._version[0] += 1

@@ -188,13 +188,13 @@ def test_device_model_and_errors():
     a = nc.tensor(_rand(2, 3), requires_grad=True)
     b = a.to("cuda")
     assert b.device == "cuda" and a.device == "cpu"
-    assert b.data.__cuda_array_interface__["shape"] == (2, 3)
+    assert b.array.__cuda_array_interface__["shape"] == (2, 3)
     (b * 2).sum().backward()
     np.testing.assert_allclose(a.grad.numpy(), 2 * np.ones((2, 3)))
     with pytest.raises(RuntimeError, match="cpu and cuda"):
         nc.add(a, b)
     with pytest.raises(TypeError, match="host copy"):
-        np.asarray(b.data)
+        np.asarray(b.array)
     nc.cuda.synchronize()
     assert b.cpu().device == "cpu"
 
@@ -213,9 +213,9 @@ def test_inplace_and_zero():
 def test_leaf_gradients_accumulate_in_place():
     x = nc.tensor(_rand(2, 3), device="cuda", requires_grad=True)
     (x * 2).sum().backward()
-    first = x.grad.data
+    first = x.grad.array
     (x * 3).sum().backward()
-    assert x.grad.data is first
+    assert x.grad.array is first
     np.testing.assert_allclose(x.grad.numpy(), np.full((2, 3), 5.0))
 
 

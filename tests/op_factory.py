@@ -70,7 +70,7 @@ def _strided_leaf(array, device, requires_grad):
         return nc.tensor(array, device=device, requires_grad=requires_grad)
     big = np.zeros(array.shape[:-1] + (2 * array.shape[-1],), array.dtype)
     big[..., ::2] = array
-    view = nc.tensor(big, device=device).data[..., ::2]
+    view = nc.tensor(big, device=device).array[..., ::2]
     if device == "cpu":
         assert not view.flags.c_contiguous or array.shape[-1] == 1
     return nc.Tensor(view, requires_grad=requires_grad)

@@ -26,10 +26,10 @@ def test_accumulation_is_in_place_and_leaves_fed_one_array_stay_apart():
     x = nc.tensor([1.0, 2.0], requires_grad=True)
     y = nc.tensor([5.0, 7.0], requires_grad=True)
     (x + y).sum().backward()
-    first = x.grad.data
+    first = x.grad.array
     (x + y).sum().backward()
-    assert x.grad.data is first
-    assert not np.shares_memory(x.grad.data, y.grad.data)
+    assert x.grad.array is first
+    assert not np.shares_memory(x.grad.array, y.grad.array)
     np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0])
     np.testing.assert_allclose(y.grad.numpy(), [2.0, 2.0])
 
@@ -275,4 +275,4 @@ def test_unknown_device_is_refused():
 
 def test_tensor_from_0d_array_keeps_its_shape():
     assert nc.tensor(np.array(5)).shape == ()
-    assert nc.tensor(np.arange(6.0).reshape(2, 3).T).data.flags.c_contiguous
+    assert nc.tensor(np.arange(6.0).reshape(2, 3).T).array.flags.c_contiguous

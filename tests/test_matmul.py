@@ -45,4 +45,4 @@ def test_flat_activations_times_their_transpose():
     ones = np.ones((4, 4))
     np.testing.assert_allclose(xt.grad.numpy(), (ones @ y.reshape(4, -1)).reshape(x.shape), rtol=1e-12)
     np.testing.assert_allclose(yt.grad.numpy(), (ones.T @ x.reshape(4, -1)).reshape(y.shape), rtol=1e-12)
-    assert yt.grad.data.flags.c_contiguous
+    assert yt.grad.array.flags.c_contiguous

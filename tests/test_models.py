@@ -40,7 +40,7 @@ def test_article_nets_take_a_training_step_with_their_recipe(name):
     model, config = models.build(name), TrainConfig(model=name)
     optimizer = make_optimizer(config.optimizer, parameter_groups(model, config.lr, config.weight_decay),
                                config.momentum)
-    before = {k: v.copy() for k, v in model.state_dict().items()}
+    before = {k: v.clone() for k, v in model.state_dict().items()}
     images, labels = nc.randn(4, 3, 32, 32), nc.tensor([0, 3, 5, 9])
     loss = F.cross_entropy(model(images), labels, label_smoothing=config.label_smoothing)
     optimizer.zero_grad()
@@ -116,9 +116,9 @@ def test_whiten_makes_stem_outputs_uncorrelated_with_unit_variance_and_freezes_t
 def test_init_from_data_leaves_other_models_as_built():
     nc.manual_seed(0)
     model = models.torch_net()
-    before = {k: v.copy() for k, v in model.state_dict().items()}
+    before = {k: v.clone() for k, v in model.state_dict().items()}
     models.init_from_data("torch_net", model, np.zeros((2, 3, 32, 32), np.float32))
-    assert all(np.array_equal(before[k], v) for k, v in model.state_dict().items())
+    assert all(np.array_equal(before[k].numpy(), v.numpy()) for k, v in model.state_dict().items())
 
 
 def test_every_model_has_a_recipe_and_unknown_names_are_refused():

@@ -86,7 +86,7 @@ def test_state_dict_round_trip_and_strict_errors(tmp_path):
     net = _net()
     net(nc.randn(4, 2, 4, 4))
     state = net.state_dict()
-    assert "0.scratch" not in state and all(isinstance(v, np.ndarray) for v in state.values())
+    assert "0.scratch" not in state and all(isinstance(v, nc.Tensor) for v in state.values())
     assert state["0.bn.num_batches_tracked"] == 1
     nc.save(state, tmp_path / "m.npz")
     other = _net()
@@ -96,8 +96,11 @@ def test_state_dict_round_trip_and_strict_errors(tmp_path):
     assert list(other.parameters())[0] is params[0]
     for key, value in other.state_dict().items():
         np.testing.assert_array_equal(value, state[key])
-    state["3.weight"][...] = 7
-    assert not np.any(net.state_dict()["3.weight"] == 7)
+    snapshot = {k: v.clone() for k, v in state.items()}
+    with nc.no_grad():
+        state["3.weight"].fill_(7)  # the values share the parameters' memory, as torch's
+    assert np.all(net.state_dict()["3.weight"].numpy() == 7) and not np.any(snapshot["3.weight"].numpy() == 7)
+    state = snapshot
     broken = dict(state)
     del broken["3.bias"]
     broken["extra.weight"] = np.zeros(2)
@@ -288,7 +291,7 @@ def test_conv_and_linear_layers_match_torch():
               (1, 4, 5, 5)),
              (nn.Linear(6, 3), torch.nn.Linear(6, 3), (4, 6))]
     for ours, theirs, shape in pairs:
-        theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()})
+        theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
         x = rng.standard_normal(shape).astype(np.float32)
         xo, xt = nc.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
         yo, yt = ours(xo), theirs(xt)

@@ -25,7 +25,7 @@ def _copy_from_torch(ours, theirs):
     theirs_state = theirs.state_dict()
     assert sorted(mine) == sorted(theirs_state)
     for name, value in theirs_state.items():
-        mine[name].data[...] = value.detach().numpy()
+        mine[name].array[...] = value.detach().numpy()
 
 
 def _close(ours, theirs, rtol=1e-5, atol=1e-6, err_msg=""):

@@ -105,19 +105,19 @@ def test_param_groups_and_skipped_params():
 
 def test_step_bumps_version_and_keeps_identity():
     p = nn.Parameter(nc.ones(4))
-    data, version = p.data, p._version[0]
+    data, version = p.array, p._version[0]
     p.grad = nc.ones(4)
     optim.Adam([p], lr=0.1).step()
-    assert p.data is data and p._version[0] == version + 1
+    assert p.array is data and p._version[0] == version + 1
 
 
 def test_zero_grad_in_place_keeps_the_array():
     p = nn.Parameter(nc.ones(3))
     p.grad = nc.ones(3)
-    grad = p.grad.data
+    grad = p.grad.array
     opt = optim.SGD([p], lr=0.1)
     opt.zero_grad(set_to_none=False)
-    assert p.grad.data is grad and not grad.any()
+    assert p.grad.array is grad and not grad.any()
     opt.zero_grad()
     assert p.grad is None
 

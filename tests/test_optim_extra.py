@@ -65,7 +65,7 @@ def test_optimizer_state_dict_round_trip_continues_identically(name, kwargs):
     for g in grads[:2]:
         a.grad = nc.tensor(g)
         opt_a.step()
-    b.data[...] = a.detach().numpy()
+    b.array[...] = a.detach().numpy()
     opt_b = getattr(optim, name)([b], **kwargs)
     opt_b.load_state_dict(opt_a.state_dict())
     for g in grads[2:]:

@@ -44,7 +44,7 @@ def test_max_pool_backward_puts_each_gradient_at_its_argmax(shape, kwargs):
 
 def test_max_pool_propagates_nan():
     x = nc.zeros(1, 1, 4, 4)
-    x.data[0, 0, 1, 1] = np.nan
+    x.array[0, 0, 1, 1] = np.nan
     out = F.max_pool2d(x, 2).numpy()
     assert np.isnan(out[0, 0, 0, 0]) and not np.isnan(out[0, 0, 1, 1])
 

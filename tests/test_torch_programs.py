@@ -8,7 +8,7 @@ text (``torch``, ``nn``, ``F``, ``optim``, ``DataLoader``) with smaller shapes a
 and data comes from small synthetic datasets in place of torchvision's. Loaders run with ``shuffle=False`` for
 the same reason. Every loss, metric and printed size the programs record must match to float32 precision.
 
-Programs that need a name numbaconv does not have yet are strict xfails naming it, so they flip when it lands.
+Every program runs as written but for its imports.
 """
 import collections
 
@@ -755,6 +755,5 @@ def dcgan_tutorial(lib):
     lib.record("fake", fake.sum().item())
 
 
-@pytest.mark.xfail(strict=True, reason=".data as a Tensor (nn.init.normal_(m.weight.data, 0.0, 0.02))")
 def test_dcgan_tutorial(tmp_path):
     run_both(dcgan_tutorial, tmp_path)

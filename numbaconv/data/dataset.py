@@ -62,7 +62,7 @@ class TensorDataset(Dataset):
         return self.tensors[0].shape[0]
 
     def _collated(self, indices):
-        return [Tensor(_take(t.data, indices)) for t in self.tensors]
+        return [Tensor(_take(t.array, indices)) for t in self.tensors]
 
 
 class ArrayDataset(Dataset):

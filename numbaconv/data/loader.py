@@ -123,7 +123,7 @@ class DataLoader:
         if self.transform is None:
             return batch
         fields = batch if isinstance(batch, (list, tuple)) else [batch]
-        images = fields[0].data if isinstance(fields[0], Tensor) else fields[0]
+        images = fields[0].array if isinstance(fields[0], Tensor) else fields[0]
         images = Tensor(self.transform(images) if isinstance(self.transform, Transform) else self.transform(images))
         if not isinstance(batch, (list, tuple)):
             return images

@@ -150,7 +150,7 @@ def _buffer(caller, tensor, name="tensor"):
     """The tensor's numpy array for MPI, and a function copying back into the tensor when that had to be a copy."""
     if not isinstance(tensor, Tensor):
         raise TypeError(f"{caller}: {name} must be a Tensor, got {type(tensor).__name__}")
-    data = tensor.data
+    data = tensor.array
     if not isinstance(data, np.ndarray):
         raise TypeError(f"{caller}: {name} must be a CPU tensor, got one on {tensor.device}")
     if data.flags.c_contiguous and data.flags.writeable:
@@ -254,7 +254,7 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
 
     def scatter():
         for item, row in zip(tensor_list, gathered):
-            item.data[...] = row
+            item.array[...] = row
             item._version[0] += 1
 
     return _finish(Work(request, scatter), async_op)

@@ -195,8 +195,9 @@ class Module:
                     yield dot + name, buffer
 
     def state_dict(self):
-        """Parameters and persistent buffers by qualified name, as numpy copies (torch.nn.Module.state_dict)."""
-        return {name: backends.host_copy(tensor.data) for name, tensor in self._state_items()}
+        """Parameters and persistent buffers by qualified name, as detached Tensors sharing their memory
+        (torch.nn.Module.state_dict); clone them (``{k: v.clone() for ...}``) to keep a snapshot."""
+        return {name: tensor.detach() for name, tensor in self._state_items()}
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy values (numpy arrays or Tensors) into the parameters and buffers in place.
@@ -220,7 +221,7 @@ class Module:
             if name not in state_dict:
                 continue
             value = state_dict[name]
-            value = backends.to_host(value.data) if isinstance(value, Tensor) else np.asarray(value)
+            value = backends.to_host(value.array) if isinstance(value, Tensor) else np.asarray(value)
             if tuple(value.shape) != tensor.shape:
                 errors.append(f"{name}: shape {tuple(value.shape)} in the state dict, {tuple(tensor.shape)} in the "
                               "model")
@@ -285,7 +286,7 @@ def write_into(tensor, host):
     """Copy the host values ``host`` (broadcast to the tensor's shape) into ``tensor``'s own memory, in place,
     so views of it keep seeing the data (no graph is recorded)."""
     values = np.ascontiguousarray(np.broadcast_to(np.asarray(host, dtype=tensor.dtype), tensor.shape))
-    tensor.data[...] = backends.namespace(tensor.device).asarray(values)
+    tensor.array[...] = backends.namespace(tensor.device).asarray(values)
     tensor._version[0] += 1
 
 
@@ -296,11 +297,11 @@ def _on_device(host, device):
 
 
 def _move(tensor, device, dtype):
-    data = tensor.data
+    data = tensor.array
     if dtype is not None and tensor.dtype.kind == "f" and dtype != tensor.dtype:
         data = backends.namespace(tensor.device).astype(data, dtype)
     if device is not None and device != tensor.device:
         data = _on_device(backends.host_copy(data), device)
-    if data is not tensor.data:
-        tensor.data = data
+    if data is not tensor.array:
+        tensor.array = data
         tensor._version[0] += 1

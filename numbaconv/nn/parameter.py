@@ -16,7 +16,7 @@ class Parameter(Tensor):
         if data is None:
             data = np.empty(0, np.float32)
         if isinstance(data, Tensor):
-            data = data.data
+            data = data.array
         elif not hasattr(data, "__cuda_array_interface__"):
             data = np.asarray(data)
         super().__init__(data, requires_grad=requires_grad)

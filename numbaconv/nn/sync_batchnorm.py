@@ -52,15 +52,15 @@ class SyncBatchNorm(BatchNorm2d):
             return super().forward(input)
         if input.ndim != 4:
             raise ValueError(f"SyncBatchNorm: expected a 4-D (N, C, H, W) input, got shape {input.shape}")
-        if not isinstance(input.data, np.ndarray):
+        if not isinstance(input.array, np.ndarray):
             raise TypeError(f"SyncBatchNorm: CPU tensors only, got one on {input.device}")
-        x3 = _as_ncl(np, input.data)
+        x3 = _as_ncl(np, input.array)
         n, c, length = x3.shape
         mean, var = kernels_of(x3, "batchnorm").batchnorm_stats(x3)
         local = np.concatenate([[float(n * length)], mean, var]).astype(np.float64)
         gathered = Tensor(np.empty(distributed.get_world_size() * local.size))
         distributed.all_gather_into_tensor(gathered, Tensor(local))
-        counts, means, variances = _split(gathered.data.reshape(-1, local.size), c)
+        counts, means, variances = _split(gathered.array.reshape(-1, local.size), c)
         count = counts.sum()
         if count <= 1:
             raise ValueError(f"SyncBatchNorm: expected more than 1 value per channel when training, got {count:.0f}")
@@ -74,11 +74,11 @@ class SyncBatchNorm(BatchNorm2d):
     def _update_running_stats(self, mean, var, count):
         if not self.track_running_stats:
             return
-        self.num_batches_tracked.data[...] += 1
+        self.num_batches_tracked.array[...] += 1
         self.num_batches_tracked._version[0] += 1
         factor = 1.0 / float(self.num_batches_tracked.item()) if self.momentum is None else self.momentum
         for buffer, value in ((self.running_mean, mean), (self.running_var, var * (count / (count - 1)))):
-            buffer.data[...] = buffer.data * (1 - factor) + value * factor
+            buffer.array[...] = buffer.array * (1 - factor) + value * factor
             buffer._version[0] += 1
 
     @classmethod

@@ -58,7 +58,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
         return input
     check_kernel_dtype("dropout", input.dtype)
     key = int(_random.generator().integers(0, 2**63))
-    mask = kernels_of(input.data, "activation").dropout_mask(input.shape, input.dtype, float(p), key)
+    mask = kernels_of(input.array, "activation").dropout_mask(input.shape, input.dtype, float(p), key)
     return Dropout.apply(input, mask=mask)
 
 
@@ -111,7 +111,7 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
     check_kernel_dtype("dropout2d", input.dtype)
     key = int(_random.generator().integers(0, 2**63))
     shape = input.shape[:2] + (1,) * (input.ndim - 2)
-    mask = kernels_of(input.data, "activation").dropout_mask(shape, input.dtype, float(p), key)
+    mask = kernels_of(input.array, "activation").dropout_mask(shape, input.dtype, float(p), key)
     return Dropout.apply(input, mask=mask)
 
 

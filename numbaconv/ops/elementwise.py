@@ -23,9 +23,9 @@ def _same_dtype(a, b):
     """Whether torch's promotion leaves the pair as it is, decided from the common cases only."""
     if isinstance(a, Tensor):
         if isinstance(b, Tensor):
-            return a.data.dtype == b.data.dtype
-        return type(b) in (float, int) and a.data.dtype.kind == "f"
-    return isinstance(b, Tensor) and type(a) in (float, int) and b.data.dtype.kind == "f"
+            return a.array.dtype == b.array.dtype
+        return type(b) in (float, int) and a.array.dtype.kind == "f"
+    return isinstance(b, Tensor) and type(a) in (float, int) and b.array.dtype.kind == "f"
 
 
 def _as_dtype(operand, dtype):
@@ -348,7 +348,7 @@ def mul(a, b):
 
 def div(a, b):
     """a / b, true division: integer and bool operands give float32 (torch.div)."""
-    if _same_dtype(a, b) and (not isinstance(a, Tensor) or a.data.dtype.kind == "f"):
+    if _same_dtype(a, b) and (not isinstance(a, Tensor) or a.array.dtype.kind == "f"):
         return Div.apply(a, b)
     a, b = _operand(a), _operand(b)
     return Div.apply(*promote(a, b, division_type(a, b)))
@@ -359,7 +359,7 @@ def floor_divide(a, b):
     a, b = promote(a, b)
     if any(isinstance(x, Tensor) and x.requires_grad for x in (a, b)) and is_grad_enabled():
         raise RuntimeError("floor_divide: the derivative is not implemented (as in torch); detach the operands")
-    raw_a, raw_b = (x.data if isinstance(x, Tensor) else x for x in (a, b))
+    raw_a, raw_b = (x.array if isinstance(x, Tensor) else x for x in (a, b))
     return Tensor(namespace_of(raw_a, raw_b).floor_divide(raw_a, raw_b))
 
 
@@ -437,7 +437,7 @@ clip = clamp
 
 def where(condition, a, b):
     """Pick from a where condition holds, else from b (torch.where)."""
-    condition = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    condition = condition.array if isinstance(condition, Tensor) else np.asarray(condition)
     if condition.dtype != np.bool_:
         raise TypeError(f"where: condition must be a bool tensor, got dtype {condition.dtype}")
     return Where.apply(*promote(a, b), condition=condition)
@@ -446,8 +446,8 @@ def where(condition, a, b):
 def _compare(kernel, a, b):
     """A bool Tensor from the array function ``kernel``; never on the graph (torch.eq, torch.lt, ...)."""
     a, b = _operand(a), _operand(b)
-    raw_a = a.data if isinstance(a, Tensor) else a
-    raw_b = b.data if isinstance(b, Tensor) else b
+    raw_a = a.array if isinstance(a, Tensor) else a
+    raw_b = b.array if isinstance(b, Tensor) else b
     xp = namespace_of(raw_a, raw_b)
     try:
         return Tensor(getattr(xp, kernel)(raw_a, raw_b))
@@ -492,7 +492,7 @@ def isnan(a):
 
 def isfinite(a):
     """Where ``a`` is neither infinite nor NaN, a bool tensor (torch.isfinite)."""
-    return Tensor(namespace_of(a.data).isfinite(a.data))
+    return Tensor(namespace_of(a.array).isfinite(a.array))
 
 
 def logical_and(a, b):
@@ -512,7 +512,7 @@ def logical_xor(a, b):
 
 def logical_not(a):
     """Zero where ``a`` is nonzero, a bool tensor (torch.logical_not)."""
-    return Tensor(namespace_of(a.data).logical_not(a.data))
+    return Tensor(namespace_of(a.array).logical_not(a.array))
 
 
 def _bool_operator(name, op):

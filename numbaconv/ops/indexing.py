@@ -60,7 +60,7 @@ def _check_index(op, a, dim, index, others=()):
             raise RuntimeError(f"{op}: index of shape {index.shape} is larger than the {name}'s shape {shape} "
                                f"outside dim {axis}")
     if index.dtype != np.int64:
-        index = Tensor(namespace_of(index.data).astype(index.data, np.int64))
+        index = Tensor(namespace_of(index.array).astype(index.array, np.int64))
     return axis, index
 
 
@@ -96,7 +96,7 @@ def scatter_add_(self, dim, index, src):
 def masked_fill(input, mask, value):
     """``value`` where the bool ``mask`` (broadcast to the input's shape) is True, the input elsewhere; ``value``
     (a number or a 0-d tensor) is cast to the input's dtype (torch.masked_fill)."""
-    mask_data = mask.data if isinstance(mask, Tensor) else mask
+    mask_data = mask.array if isinstance(mask, Tensor) else mask
     if not hasattr(mask_data, "dtype") or mask_data.dtype != np.bool_:
         got = mask_data.dtype if hasattr(mask_data, "dtype") else type(mask).__name__
         raise RuntimeError(f"masked_fill: expected a bool mask, got {got}")
@@ -112,7 +112,7 @@ def masked_fill(input, mask, value):
             raise RuntimeError(f"masked_fill: value must be a number or a 0-d tensor, got shape {value.shape}")
         value = cast(value, input.dtype) if value.dtype != input.dtype else value
     else:
-        value = Tensor(namespace_of(input.data).asarray(np.asarray(value).astype(input.dtype)))
+        value = Tensor(namespace_of(input.array).asarray(np.asarray(value).astype(input.dtype)))
     return Where.apply(value, input, condition=mask_data)
 
 

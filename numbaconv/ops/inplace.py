@@ -42,7 +42,7 @@ def _refuse(tensor, name):
 
 def _stand_in(tensor):
     """A Tensor for the current value: the same memory and version counter, the old graph node."""
-    old = Tensor(tensor.data, _version=tensor._version)
+    old = Tensor(tensor.array, _version=tensor._version)
     old.grad_fn = tensor.grad_fn
     old._requires_grad = tensor._requires_grad
     return old
@@ -64,13 +64,13 @@ def _new_nodes(root, boundary):
 
 def _protect_saved(tensor, old_node, new_nodes):
     """Make the version counters see the write about to happen to ``tensor``'s memory (see the module doc)."""
-    xp = namespace_of(tensor.data)
+    xp = namespace_of(tensor.array)
     counter = tensor._version
-    if old_node is not None and not old_node.freed and any(s is tensor.data for s in old_node.saved_tensors):
+    if old_node is not None and not old_node.freed and any(s is tensor.array for s in old_node.saved_tensors):
         old_node.versions = old_node.versions + ((counter, counter[0]),)
     for node in new_nodes:
         node.saved_tensors = tuple(
-            xp.copy(s) if hasattr(s, "shape") and xp.may_share_memory(s, tensor.data) else s
+            xp.copy(s) if hasattr(s, "shape") and xp.may_share_memory(s, tensor.array) else s
             for s in node.saved_tensors
         )
         node.versions = tuple((c, v) for c, v in node.versions if c is not counter)
@@ -104,8 +104,8 @@ def update(tensor, name, compute, *others, check_cast=True):
     node = result.grad_fn
     boundary = [id(t.grad_fn) for t in (old, *others) if isinstance(t, Tensor) and t.grad_fn is not None]
     _protect_saved(tensor, tensor.grad_fn, _new_nodes(node, boundary) if node is not None else ())
-    if result.data is not tensor.data:
-        tensor.data[...] = result.data
+    if result.array is not tensor.array:
+        tensor.array[...] = result.array
     tensor._version[0] += 1
     if node is not None:
         tensor.grad_fn = node
@@ -187,7 +187,7 @@ def fill_(self, value):
         raise TypeError(f"fill_: expected a number or a 0-d tensor, got {type(value).__name__}")
     if not _recorded(self):  # the common case (a gradient, a buffer, a label tensor): a plain write
         _refuse(self, "fill_")
-        self.data[...] = value
+        self.array[...] = value
         return _written(self)
     return update(self, "fill_", Overwrite.apply, value, check_cast=False)
 

@@ -91,7 +91,7 @@ def _class_weight(op, weight, classes, input):
         raise ValueError(f"{op}: weight must have shape ({classes},), one value per class, got {weight.shape}")
     if weight.device != input.device:
         raise RuntimeError(f"{op}: weight is on {weight.device}, input on {input.device}")
-    return namespace_of(weight.data).astype(weight.data, input.dtype)
+    return namespace_of(weight.array).astype(weight.array, input.dtype)
 
 
 def _rows(op, input, target):
@@ -109,7 +109,7 @@ def _rows(op, input, target):
         input = input.reshape(1, classes)
     elif input.ndim > 2:
         input = input.permute(0, *range(2, input.ndim), 1).reshape(-1, classes)
-    return input, namespace_of(target.data).reshape(target.data, (-1,)), expected
+    return input, namespace_of(target.array).reshape(target.array, (-1,)), expected
 
 
 def _host_scalar(array):
@@ -164,7 +164,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     classes = rows.shape[1]
     w = _class_weight("nll_loss", weight, classes, input)
     labels, keep = _labels("nll_loss", labels, classes, ignore_index)
-    xp = namespace_of(rows.data)
+    xp = namespace_of(rows.array)
     scale = _row_scale(xp, labels, keep, w, input.dtype)
     loss = NllLoss.apply(rows, labels=labels, scale=scale)
     return _finish(loss, reduction, shape, xp.sum(scale))
@@ -206,7 +206,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if w is None and keep is None:
         loss = CrossEntropy.apply(rows, target=labels, smoothing=smoothing)
         return loss.reshape(shape) if reduction == "none" else _reduce(loss, reduction)
-    xp = namespace_of(rows.data)
+    xp = namespace_of(rows.array)
     scale = _row_scale(xp, labels, keep, w, input.dtype)
     log_probs = log_softmax(rows, 1)
     loss = NllLoss.apply(log_probs, labels=labels, scale=scale)
@@ -335,8 +335,8 @@ def _weight_array(op, weight, input):
         shape = None
     if shape != input.shape:
         raise ValueError(f"{op}: weight of shape {weight.shape} does not broadcast to the input's {input.shape}")
-    xp = namespace_of(weight.data)
-    return xp.ascontiguousarray(xp.broadcast_to(xp.astype(weight.data, input.dtype), input.shape))
+    xp = namespace_of(weight.array)
+    return xp.ascontiguousarray(xp.broadcast_to(xp.astype(weight.array, input.dtype), input.shape))
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
@@ -348,9 +348,9 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if target.dtype != input.dtype:
         raise TypeError(f"binary_cross_entropy: target has dtype {target.dtype}, input {input.dtype}; "
                         "give a float target of the input's dtype")
-    xp = namespace_of(input.data)
+    xp = namespace_of(input.array)
     if input.numel():
-        low, high = _host_scalar(xp.min(input.data)), _host_scalar(xp.max(input.data))
+        low, high = _host_scalar(xp.min(input.array)), _host_scalar(xp.max(input.array))
         if not (0.0 <= low and high <= 1.0):
             raise ValueError(f"binary_cross_entropy: input values must lie in [0, 1] (probabilities; use "
                              f"binary_cross_entropy_with_logits for logits), got range [{low}, {high}]")

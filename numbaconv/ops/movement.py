@@ -182,7 +182,7 @@ def view(a, *shape):
     shape = _reshape_args("view", shape)
     known = int(np.prod([n for n in shape if n != -1]))
     target = tuple(a.numel() // known if n == -1 and known else n for n in shape)
-    strides = getattr(a.data, "strides", None)  # a backend array without strides is C-contiguous
+    strides = getattr(a.array, "strides", None)  # a backend array without strides is C-contiguous
     if strides is not None and int(np.prod(target)) == a.numel() and not _viewable(a.shape, strides, target):
         raise RuntimeError(
             f"view: shape {shape} is not compatible with the input's shape {a.shape} and strides "
@@ -274,7 +274,7 @@ def t(a):
 
 def _raw_index(index):
     if isinstance(index, Tensor):
-        return index.data
+        return index.array
     if isinstance(index, tuple):
         return tuple(_raw_index(i) for i in index)
     if isinstance(index, list):
@@ -337,7 +337,7 @@ def pad(a, pad, mode="constant", value=0.0):
 def cast(a, dtype):
     """Convert to ``dtype``; gradients flow back in the old dtype (Tensor.to(dtype))."""
     if dtype.kind != "f" and a.requires_grad:
-        return Tensor(namespace_of(a.data).astype(a.data, dtype))
+        return Tensor(namespace_of(a.array).astype(a.array, dtype))
     return Cast.apply(a, dtype=dtype)
 
 

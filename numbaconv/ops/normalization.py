@@ -69,22 +69,22 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         _check_channel_vector(name, value, channels, input.dtype)
     if (running_mean is None) != (running_var is None):
         raise ValueError("batch_norm: give both running_mean and running_var, or neither")
-    xp = namespace_of(input.data)
+    xp = namespace_of(input.array)
     batch_stats = training or running_mean is None
     if batch_stats:
         count = input.numel() // max(channels, 1)
         if training and count <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
                              f"got input shape {input.shape}")
-        mean, var = kernels_of(input.data, "batchnorm").batchnorm_stats(_as_ncl(xp, input.data))
+        mean, var = kernels_of(input.array, "batchnorm").batchnorm_stats(_as_ncl(xp, input.array))
         if training and running_mean is not None:
             unbiased = var * (count / (count - 1))
-            running_mean.data[...] = running_mean.data * (1 - momentum) + mean * momentum
-            running_var.data[...] = running_var.data * (1 - momentum) + unbiased * momentum
+            running_mean.array[...] = running_mean.array * (1 - momentum) + mean * momentum
+            running_var.array[...] = running_var.array * (1 - momentum) + unbiased * momentum
             running_mean._version[0] += 1
             running_var._version[0] += 1
     else:
-        mean, var = running_mean.data, running_var.data
+        mean, var = running_mean.array, running_var.array
     invstd = 1.0 / xp.sqrt(var + eps)
     invstd = xp.astype(invstd, input.dtype)
     return BatchNorm.apply(input, weight, bias, mean=mean, invstd=invstd, batch_stats=bool(batch_stats))

@@ -90,7 +90,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
                                    ceil_mode=bool(ceil_mode))
     if not return_indices:
         return out.squeeze(0) if unbatched else out
-    indices = Tensor(namespace_of(indices.data).astype(indices.data, np.int64))
+    indices = Tensor(namespace_of(indices.array).astype(indices.array, np.int64))
     return (out.squeeze(0), indices.squeeze(0)) if unbatched else (out, indices)
 
 

@@ -119,25 +119,25 @@ def _count_nonzero(xp, data, dims, keepdim, zero):
 def any(a, dim=None, keepdim=False):  # noqa: A001 (torch.any)
     """Whether any element over ``dim`` (None: all; an int or a tuple) is nonzero, a bool tensor (torch.any)."""
     dims = normalize_dims("any", dim, a.ndim)
-    xp = namespace_of(a.data)
-    return Tensor(xp.greater(_count_nonzero(xp, a.data, dims, keepdim, zero=False), 0))
+    xp = namespace_of(a.array)
+    return Tensor(xp.greater(_count_nonzero(xp, a.array, dims, keepdim, zero=False), 0))
 
 
 def all(a, dim=None, keepdim=False):  # noqa: A001 (torch.all)
     """Whether every element over ``dim`` is nonzero, a bool tensor (torch.all)."""
     dims = normalize_dims("all", dim, a.ndim)
-    xp = namespace_of(a.data)
-    return Tensor(xp.equal(_count_nonzero(xp, a.data, dims, keepdim, zero=True), 0))
+    xp = namespace_of(a.array)
+    return Tensor(xp.equal(_count_nonzero(xp, a.array, dims, keepdim, zero=True), 0))
 
 
 def argmax(a, dim=None, keepdim=False):
     """Index of the maximum (flat when dim is None); not differentiable (torch.argmax)."""
-    xp = namespace_of(a.data)
+    xp = namespace_of(a.array)
     if dim is None:
-        return Tensor(xp.argmax(a.data))
+        return Tensor(xp.argmax(a.array))
     axis = normalize_dim("argmax", dim, a.ndim)
     _check_nonempty("argmax", a, (axis,))
-    out = xp.argmax(a.data, axis=axis)
+    out = xp.argmax(a.array, axis=axis)
     return Tensor(xp.reshape(out, out.shape[:axis] + (1,) + out.shape[axis:]) if keepdim else out)
 
 

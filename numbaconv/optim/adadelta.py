@@ -33,7 +33,7 @@ class Adadelta(Optimizer):
                     state["square_avg"] = xp.zeros(param.shape, param.dtype)
                     state["acc_delta"] = xp.zeros(param.shape, param.dtype)
                 state["step"] += 1
-                optim_kernels(param).adadelta_step(param.data, maximizing_grad(param, group), state["square_avg"],
+                optim_kernels(param).adadelta_step(param.array, maximizing_grad(param, group), state["square_avg"],
                                                    state["acc_delta"], group["lr"], group["rho"], group["eps"],
                                                    group["weight_decay"])
                 param._version[0] += 1

@@ -33,7 +33,7 @@ class Adagrad(Optimizer):
                     state["sum"] = namespace(param.device).full(param.shape, group["initial_accumulator_value"],
                                                                 param.dtype)
                 state["step"] += 1
-                optim_kernels(param).adagrad_step(param.data, maximizing_grad(param, group), state["sum"],
+                optim_kernels(param).adagrad_step(param.array, maximizing_grad(param, group), state["sum"],
                                                   state["step"], group["lr"], group["lr_decay"], group["weight_decay"],
                                                   group["eps"])
                 param._version[0] += 1

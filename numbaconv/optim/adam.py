@@ -42,7 +42,7 @@ class Adam(Optimizer):
                     if group["amsgrad"]:
                         state["max_exp_avg_sq"] = xp.zeros(param.shape, param.dtype)
                 state["step"] += 1
-                optim_kernels(param).adam_step(param.data, contiguous_grad(param), state["exp_avg"],
+                optim_kernels(param).adam_step(param.array, contiguous_grad(param), state["exp_avg"],
                                                state["exp_avg_sq"], state["step"], group["lr"], beta1, beta2,
                                                group["eps"], group["weight_decay"], self.decoupled,
                                                state.get("max_exp_avg_sq"))

@@ -23,7 +23,7 @@ def optim_kernels(param):
 def contiguous_grad(param):
     """``param.grad``'s array in the parameter's dtype and C-contiguous, as the optimizer kernels take it."""
     xp = namespace(param.device)
-    return xp.ascontiguousarray(xp.astype(param.grad.data, param.dtype))
+    return xp.ascontiguousarray(xp.astype(param.grad.array, param.dtype))
 
 
 def maximizing_grad(param, group):

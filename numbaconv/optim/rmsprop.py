@@ -38,7 +38,7 @@ class RMSprop(Optimizer):
                     if group["centered"]:
                         state["grad_avg"] = xp.zeros(param.shape, param.dtype)
                 state["step"] += 1
-                optim_kernels(param).rmsprop_step(param.data, maximizing_grad(param, group), state["square_avg"],
+                optim_kernels(param).rmsprop_step(param.array, maximizing_grad(param, group), state["square_avg"],
                                                   state.get("grad_avg") if group["centered"] else None,
                                                   state.get("momentum_buffer") if group["momentum"] > 0 else None,
                                                   group["lr"], group["alpha"], group["eps"], group["weight_decay"],

@@ -36,7 +36,7 @@ class SGD(Optimizer):
                 if momentum != 0 and first:
                     buf = namespace(param.device).zeros(param.shape, param.dtype)
                     state["momentum_buffer"] = buf
-                optim_kernels(param).sgd_step(param.data, contiguous_grad(param), buf if momentum != 0 else None,
+                optim_kernels(param).sgd_step(param.array, contiguous_grad(param), buf if momentum != 0 else None,
                                               group["lr"], momentum, group["dampening"], group["weight_decay"],
                                               group["nesterov"], first)
                 param._version[0] += 1

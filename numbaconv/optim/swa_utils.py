@@ -32,7 +32,7 @@ class Lookahead:
                 weight.copy_(slow)
 
     def state_dict(self):
-        return {"slow": [backends.host_copy(s.data) for s in self.slow]}
+        return {"slow": [backends.host_copy(s.array) for s in self.slow]}
 
     def load_state_dict(self, state):
         slow = state["slow"]

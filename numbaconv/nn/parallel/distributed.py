@@ -60,7 +60,7 @@ class DistributedDataParallel(Module):
         self.require_backward_grad_sync = True
         tensors = list(module.parameters()) + list(module.buffers())
         for tensor in tensors:
-            if not isinstance(tensor.data, np.ndarray):
+            if not isinstance(tensor.array, np.ndarray):
                 raise TypeError(f"DistributedDataParallel: CPU tensors only, got a parameter or buffer on "
                                 f"{tensor.device}")
         for tensor in tensors:
@@ -110,7 +110,7 @@ class DistributedDataParallel(Module):
         bucket = self._buckets[b]
         if bucket.filled[i]:
             return
-        bucket.flat[bucket.slices[i]] = param.grad.data.reshape(-1)
+        bucket.flat[bucket.slices[i]] = param.grad.array.reshape(-1)
         bucket.filled[i] = True
         bucket.pending -= 1
         self._launch_ready()
@@ -140,7 +140,7 @@ class DistributedDataParallel(Module):
                 if param.grad is None:
                     param.grad = Tensor(average)
                 else:
-                    param.grad.data[...] = average
+                    param.grad.array[...] = average
             bucket.reset()
         self._next_bucket = 0
         self._reducing = False
@@ -167,11 +167,11 @@ def _make_buckets(params, cap_bytes):
     ``cap_bytes`` (a larger parameter gets its own), one dtype per bucket."""
     buckets, current, size = [], [], 0
     for param in reversed(params):
-        if current and (size + param.data.nbytes > cap_bytes or param.dtype != current[0].dtype):
+        if current and (size + param.array.nbytes > cap_bytes or param.dtype != current[0].dtype):
             buckets.append(_Bucket(current, current[0].dtype))
             current, size = [], 0
         current.append(param)
-        size += param.data.nbytes
+        size += param.array.nbytes
     if current:
         buckets.append(_Bucket(current, current[0].dtype))
     return buckets

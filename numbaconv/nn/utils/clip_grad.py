@@ -37,7 +37,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     if len(devices) > 1:
         raise RuntimeError(f"clip_grad_norm_: gradients on several devices {sorted(devices)}")
     xp = namespace(grads[0].device)
-    norms = [_norm(xp, g.data, norm_type) for g in grads]
+    norms = [_norm(xp, g.array, norm_type) for g in grads]
     dtype = grads[0].dtype
     if norm_type == math.inf:
         total = norms[0]
@@ -53,7 +53,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
                                "so they cannot be clipped; set error_if_nonfinite=False to scale them anyway")
     coef = xp.minimum(float(max_norm) / (total + 1e-6), 1.0)
     for g in grads:
-        g.data[...] = g.data * xp.astype(coef, g.dtype)
+        g.array[...] = g.array * xp.astype(coef, g.dtype)
         g._version[0] += 1
     return Tensor(total)
 
@@ -63,5 +63,5 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     ``foreach`` is accepted for torch's signature."""
     clip_value = float(clip_value)
     for g in _grads(parameters):
-        g.data[...] = namespace(g.device).clip(g.data, -clip_value, clip_value)
+        g.array[...] = namespace(g.device).clip(g.array, -clip_value, clip_value)
         g._version[0] += 1
