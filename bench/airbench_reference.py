@@ -31,20 +31,31 @@ from numbaconv.data.alternating_flip import AlternatingFlip
 from . import torch_twin
 
 LOOKAHEAD_EVERY = 5
+# airbench94's published hyper-parameters, for a loss summed over the batch: lr and weight decay per 1024 images.
+HYP = dict(lr=11.5, momentum=0.85, weight_decay=0.0153, bias_scaler=64.0, label_smoothing=0.2, whiten_bias_epochs=3)
 
 
 class Reference:
-    """airbench94's training of ``net`` (a torch.nn.Sequential twin) over ``total_steps`` steps of ``recipe``."""
+    """airbench94's training of ``net`` (a torch.nn.Sequential twin) over ``total_steps`` steps.
 
-    def __init__(self, net, total_steps, recipe=models.recipe("airbench94")):
-        self.net, self.total, self.recipe = net, total_steps, recipe
+    The rates come from HYP as airbench derives them for its batch of ``rates_batch`` = 1024 (lr / (1024 (1 + 1 /
+    (1 - momentum))) for torch's SGD, the decay as ``wd / lr`` per group), here for a mean loss: that lr times the
+    batch, the same decay per step; they stay fixed when the batch actually trained on differs, as numbaconv's
+    recipe keeps its rates under --batch-size.
+    """
+
+    def __init__(self, net, total_steps, rates_batch=1024, whiten_bias_epochs=HYP["whiten_bias_epochs"]):
+        self.net, self.total, self.whiten_bias_epochs = net, total_steps, whiten_bias_epochs
         norm_biases = [m.bias for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d) and m.bias.requires_grad]
         ids = {id(p) for p in norm_biases}
         others = [p for p in net.parameters() if p.requires_grad and id(p) not in ids]
-        lr, decay, scale = recipe.lr, recipe.weight_decay, recipe.bias_lr_scale
-        self.optimizer = torch.optim.SGD([dict(params=others, lr=lr, weight_decay=decay),
-                                          dict(params=norm_biases, lr=lr * scale, weight_decay=decay / scale)],
-                                         momentum=recipe.momentum, nesterov=True)
+        kilostep = 1024 * (1 + 1 / (1 - HYP["momentum"]))
+        lr = HYP["lr"] / kilostep * rates_batch
+        decay = HYP["weight_decay"] * rates_batch / kilostep
+        biases_lr = lr * HYP["bias_scaler"]
+        self.optimizer = torch.optim.SGD([dict(params=others, lr=lr, weight_decay=decay / lr),
+                                          dict(params=norm_biases, lr=biases_lr, weight_decay=decay / biases_lr)],
+                                         momentum=HYP["momentum"], nesterov=True)
         knots = [0, int(0.23 * total_steps), total_steps]
         self.schedule = torch.optim.lr_scheduler.LambdaLR(
             self.optimizer, lambda step: float(np.interp(step, knots, [0.2, 1.0, 0.07])))
@@ -53,7 +64,7 @@ class Reference:
 
     def set_epoch(self, epoch_index):
         """The stem bias trains only in the recipe's first epochs."""
-        self.net[0].bias.requires_grad_(epoch_index < self.recipe.stem_bias_epochs)
+        self.net[0].bias.requires_grad_(epoch_index < self.whiten_bias_epochs)
 
     def _lookahead(self, decay):
         state = self.net.state_dict()
@@ -65,7 +76,7 @@ class Reference:
     def train_step(self, images, labels):
         """One step of the recipe; returns the loss."""
         self.net.train()
-        loss = F.cross_entropy(self.net(images), labels, label_smoothing=self.recipe.label_smoothing)
+        loss = F.cross_entropy(self.net(images), labels, label_smoothing=HYP["label_smoothing"])
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
@@ -112,7 +123,7 @@ def run(config, device="cpu", log=print):
     models.init_from_data(config.model, model, images)
     per_epoch = training.steps_per_epoch(config, len(train_set))
     total = training.total_steps(config.epochs, per_epoch)
-    reference = Reference(torch_twin.twin(model).to(device), total, models.recipe(config.model))
+    reference = Reference(torch_twin.twin(model).to(device), total)
     if config.flip == "alternating":
         train_set = AlternatingFlip(train_set, generator=np.random.default_rng(config.seed))
     for epoch in range(1, math.ceil(config.epochs) + 1):

@@ -50,6 +50,9 @@ class Tensor:
     __array_priority__ = 1000
 
     def __init__(self, data, requires_grad=False, _version=None):
+        if isinstance(data, Tensor):
+            raise TypeError("Tensor(data): data must be a backend array, got a Tensor (use tensor.detach() to share "
+                            "its memory, or nc.tensor(tensor) to copy it)")
         self.array = np.asarray(data) if isinstance(data, np.generic) else data
         self.grad = None
         self.grad_fn = None
@@ -138,11 +141,11 @@ class Tensor:
 
     @data.setter
     def data(self, value):
-        array = value.array if isinstance(value, Tensor) else value
-        if backends.device_of(array) != backends.device_of(self.array):
-            raise RuntimeError(f"data: cannot assign a {backends.device_of(array)} array to a tensor on "
-                               f"{backends.device_of(self.array)}")
-        self.array = array
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data: expected a Tensor to take the memory of, got {type(value).__name__}")
+        if value.device != self.device:
+            raise RuntimeError(f"data: cannot assign a tensor on {value.device} to a tensor on {self.device}")
+        self.array = value.array
 
     # ---- conversion -----------------------------------------------------------------------------
     def numpy(self):

@@ -72,6 +72,8 @@ class TrainConfig:
     eval_every: int = None
 
     def __post_init__(self):
+        if self.out is None and isinstance(self.model, str):
+            self.out = os.path.join("runs", self.model)  # as typed: an alias keeps its old runs folder
         try:
             self.model = models.canonical(self.model)
         except ValueError:
@@ -320,12 +322,13 @@ def _plot_curves(path, rows):
     except ImportError:
         return False
     epochs = [r["epoch"] for r in rows]
+    tested = [r for r in rows if r["test_acc"] != ""]  # epochs without an evaluation (--eval-every) are gaps
     figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.5))
     left.plot(epochs, [r["train_loss"] for r in rows], label="train")
-    left.plot(epochs, [r["test_loss"] for r in rows], label="test")
+    left.plot([r["epoch"] for r in tested], [r["test_loss"] for r in tested], "o-", label="test")
     left.set_title("loss")
     right.plot(epochs, [r["train_acc"] for r in rows], label="train")
-    right.plot(epochs, [r["test_acc"] for r in rows], label="test")
+    right.plot([r["epoch"] for r in tested], [r["test_acc"] for r in tested], "o-", label="test")
     right.set_title("accuracy")
     for axis in (left, right):
         axis.set_xlabel("epoch")
@@ -393,6 +396,10 @@ def _resume(config, path, model, optimizer, schedule, steps_per_epoch, world_siz
     if epoch > math.ceil(config.epochs):
         raise ConfigError("epochs", f"must be more than {epoch - 1} to resume {path}, which is after epoch {epoch}; "
                           f"got {config.epochs}")
+    if (lookahead is not None) != ("lookahead" in state):
+        raise ConfigError("lookahead", f"{'on' if lookahead is not None else 'off'} cannot resume {path}, "
+                          f"which was trained with it {'off' if lookahead is not None else 'on'}; resume with "
+                          f"{'--no-lookahead' if lookahead is not None else '--lookahead'} or start a new --out")
     load_weights(model, state, path)
     current = optimizer.state_dict()["param_groups"]
     try:
@@ -445,8 +452,8 @@ def set_stem_bias(model, epoch_index, stem_bias_epochs):
     """Train the first convolution's bias only in the first ``stem_bias_epochs`` epochs (0: always)."""
     if not stem_bias_epochs:
         return
-    stem = next(m for m in model.modules() if isinstance(m, nn.Conv2d))
-    if stem.bias is not None:
+    stem = next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
+    if stem is not None and stem.bias is not None:
         stem.bias.requires_grad_(epoch_index < stem_bias_epochs)
 
 
@@ -455,8 +462,8 @@ def steps_per_epoch(config, images, world_size=1):
     per_rank, shard = config.batch_size // world_size, -(-images // world_size)
     steps = shard // per_rank if config.drop_last else -(-shard // per_rank)
     if steps == 0:
-        raise ConfigError("batch_size", f"must be at most the {shard} training images each process has when the "
-                          f"last partial batch is dropped, got {config.batch_size}")
+        raise ConfigError("batch_size", f"must be at most the {shard * world_size} training images when the last "
+                          f"partial batch is dropped, got {config.batch_size}")
     return steps
 
 

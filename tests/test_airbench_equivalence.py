@@ -6,7 +6,6 @@ partial batch dropped): 20 steps over 2.5 epochs of 8 steps, the stem bias froze
 triangle schedule, both parameter groups, BatchNorm, label smoothing, Nesterov SGD and Lookahead. Weights and
 BatchNorm statistics agree to 1e-10 relative after every epoch, and so do the TTA level 2 logits at the end.
 """
-import dataclasses
 import itertools
 import os
 
@@ -56,8 +55,7 @@ def _run(tmp_path, airbench_reference, torch_twin):
     per_epoch = training.steps_per_epoch(config, len(train_set))
     total = training.total_steps(config.epochs, per_epoch)
     assert (per_epoch, total) == (8, 20)
-    reference = airbench_reference.Reference(torch_twin.twin(model), total,
-                                             dataclasses.replace(models.recipe("airbench94"), stem_bias_epochs=1))
+    reference = airbench_reference.Reference(torch_twin.twin(model), total, whiten_bias_epochs=1)
     optimizer, schedule, lookahead = training.make_training(config, model, per_epoch)
     hook = training.StepHook(lookahead, total)
     flips = data.AlternatingFlip(train_set, generator=np.random.default_rng(config.seed))

@@ -134,4 +134,4 @@ def test_every_model_has_a_recipe_and_unknown_names_are_refused():
 def test_train_config_fields_left_out_take_the_recipe():
     config = TrainConfig(model="default_net", lr=0.1, weight_decay=0.0)
     assert (config.lr, config.weight_decay, config.momentum) == (0.1, 0.0, 0.85)
-    assert config.model == "airbench94" and config.out == os.path.join("runs", "airbench94")
+    assert config.model == "airbench94" and config.out == os.path.join("runs", "default_net")  # the old runs folder

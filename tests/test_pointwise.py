@@ -18,7 +18,7 @@ NUMPY = {
     "exp": np.exp, "relu": lambda x: np.maximum(x, 0),
     "sigmoid": lambda x: 1 / (1 + np.exp(-x.astype(np.float64))),
     "add": np.add, "subtract": np.subtract, "multiply": np.multiply,
-    "relu_backward": lambda g, o: np.where(o > 0, g, 0), "sigmoid_backward": lambda g, s: g * s * (1 - s),
+    "relu_backward": lambda g, o: np.where(o <= 0, 0, g), "sigmoid_backward": lambda g, s: g * s * (1 - s),
     "tanh_backward": lambda g, t: g * (1 - t * t),
 }
 
@@ -50,4 +50,6 @@ def test_small_strided_mixed_and_integer_operands_take_numpy():
     strided = np.concatenate([big, big])[::2]
     np.testing.assert_array_equal(pointwise.multiply(strided, strided), strided * strided)
     out = np.maximum(strided, 0)
-    np.testing.assert_array_equal(pointwise.relu_backward(strided, out), np.where(out > 0, strided, 0))
+    np.testing.assert_array_equal(pointwise.relu_backward(strided, out), np.where(out <= 0, 0, strided))
+    half = big.astype(np.float16)
+    assert not pointwise._parallel(half) and pointwise.relu(half).dtype == np.float16

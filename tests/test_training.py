@@ -195,3 +195,10 @@ def test_triangle_schedule_and_step_hook_follow_airbench():
     for _ in range(12):
         hook()
     assert updates == [training.lookahead_decay(5, 12), training.lookahead_decay(10, 12), 1.0]
+
+
+def test_resume_with_lookahead_switched_is_refused_by_name(tiny):
+    fit(tiny(model="airbench94", batch_size=16, lookahead=False), log=quiet)
+    with pytest.raises(ConfigError, match="--no-lookahead or start a new --out") as info:
+        fit(tiny(model="airbench94", batch_size=16, epochs=2, resume=True), log=quiet)
+    assert info.value.field == "lookahead"

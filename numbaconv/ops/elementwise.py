@@ -266,8 +266,8 @@ class Sigmoid(_Unary):
 
 
 class Relu(_Unary):
-    """Its backward reads only the output's sign (torch's threshold_backward: 0 where the output is 0, even for a
-    NaN gradient)."""
+    """Its backward reads only the output (torch's threshold_backward: 0 where the output is <= 0, even for a NaN
+    gradient)."""
 
     kernel = "relu"
     saves_input = False

@@ -6,7 +6,7 @@ each backward is one fused pass (relu's from the output's sign, sigmoid's and ta
 numpy would take two to four passes and temporaries. Every function returns what its numpy spelling returns:
 the same dtype and NaN/Inf behaviour (the loops use no fast-math), values equal up to libm's last-bit rounding,
 so callers need not know which path ran.
-The parallel path takes C-contiguous operands of one shape and one floating dtype; anything else goes to numpy.
+The parallel path takes C-contiguous float32/float64 operands of one shape and dtype; anything else goes to numpy.
 """
 import math
 
@@ -16,6 +16,7 @@ from numba import njit, prange
 from . import threads
 
 PARALLEL_MIN = 1 << 16  # elements; smaller arrays stay on numpy's single-threaded loop
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))  # the loops' dtypes; float16 and longdouble stay on numpy
 
 
 @njit(inline="always")
@@ -46,7 +47,7 @@ def _relu(x, out):
 @njit(parallel=True, cache=True)
 def _relu_backward(grad, out, result):
     for i in prange(grad.size):
-        result[i] = grad[i] if out[i] > 0 else 0
+        result[i] = 0 if out[i] <= 0 else grad[i]
 
 
 @njit(parallel=True, cache=True)
@@ -90,7 +91,7 @@ def _parallel(*arrays, strided=False):
     """Whether the loops may take ``arrays``: large, one shape, one floating dtype, C-contiguous (or any layout
     when ``strided``: the caller copies them first)."""
     first = arrays[0]
-    if not isinstance(first, np.ndarray) or first.size < PARALLEL_MIN or first.dtype.kind != "f":
+    if not isinstance(first, np.ndarray) or first.size < PARALLEL_MIN or first.dtype not in _FLOATS:
         return False
     return all(isinstance(a, np.ndarray) and a.shape == first.shape and a.dtype == first.dtype
                and (strided or a.flags.c_contiguous) for a in arrays)
@@ -148,8 +149,9 @@ def multiply(a, b):
 
 
 def relu_backward(grad, out):
-    """grad where relu's output is positive, else 0, NaN gradients included (torch's threshold_backward)."""
-    return binary("relu_backward", grad, out, lambda g, o: np.where(o > 0, g, 0).astype(g.dtype, copy=False),
+    """0 where relu's output is <= 0 (NaN gradients included), else grad (a NaN output passes it), as torch's
+    threshold_backward."""
+    return binary("relu_backward", grad, out, lambda g, o: np.where(o <= 0, 0, g).astype(g.dtype, copy=False),
                   strided=True)
 
 

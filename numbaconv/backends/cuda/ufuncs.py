@@ -115,8 +115,8 @@ logical_not = _make_unary("logical_not", _bool_result)
 
 
 def relu_backward(grad, out):
-    """grad where relu's output is positive, else 0 (backends/cpu/pointwise.py's rule)."""
-    return where(greater(out, 0), grad, 0)
+    """0 where relu's output is <= 0, else grad (backends/cpu/pointwise.py's rule, torch's threshold_backward)."""
+    return where(less_equal(out, 0), 0, grad)
 
 
 def sigmoid_backward(grad, out):
