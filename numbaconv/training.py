@@ -255,23 +255,29 @@ def train_one_epoch(model, loader, optimizer, schedule, device, label_smoothing,
     steps = len(loader) if steps is None else min(steps, len(loader))
     bar = ProgressBar(steps, label, disable=not world.leader)
     start = time.perf_counter()
-    for images, labels in itertools.islice(loader, steps):
-        images, labels = images.to(device), labels.to(device)
-        logits = model(images)
-        loss = cross_entropy(logits, labels, label_smoothing=label_smoothing)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        if schedule is not None:
-            schedule.step()
-        if after_step is not None:
-            after_step()
-        n = labels.shape[0]
-        total_loss += loss.item() * n
-        correct += int((logits.detach().argmax(1) == labels).numpy().sum())
-        seen += n
-        elapsed = time.perf_counter() - start
-        bar.update(1, loss=total_loss / seen, acc=correct / seen, img_s=round(seen * world.size / elapsed))
+    batches = iter(loader)
+    try:
+        for images, labels in itertools.islice(batches, steps):
+            images, labels = images.to(device), labels.to(device)
+            logits = model(images)
+            loss = cross_entropy(logits, labels, label_smoothing=label_smoothing)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            if schedule is not None:
+                schedule.step()
+            if after_step is not None:
+                after_step()
+            n = labels.shape[0]
+            total_loss += loss.item() * n
+            correct += int((logits.detach().argmax(1) == labels).numpy().sum())
+            seen += n
+            elapsed = time.perf_counter() - start
+            bar.update(1, loss=total_loss / seen, acc=correct / seen, img_s=round(seen * world.size / elapsed))
+    finally:
+        # End the pass here, not in a garbage collection later: its prefetch thread is joined now, and a Ctrl-C
+        # landing in that join propagates instead of being lost in a finalizer.
+        getattr(batches, "close", lambda: None)()
     bar.close()
     seconds = world.max(time.perf_counter() - start)
     total_loss, correct, seen = world.sum(total_loss, correct, seen)
