@@ -188,7 +188,8 @@ def test_checkpoint_of_another_model_is_refused(tmp_path):
 def test_ctrl_c_says_where_the_checkpoint_is_and_how_to_resume(tmp_path):
     data = write_tiny_cifar(tmp_path / "data", train_count=640, test_count=64)
     out = tmp_path / "run"
-    args = ["train", "--epochs", "20", "--batch-size", "32", "--data-dir", str(data), "--out", str(out),
+    args = ["train", "--model", "keras_net", "--epochs", "20", "--batch-size", "32", "--data-dir", str(data),
+            "--out", str(out),
             "--threads", "1"]
     process = subprocess.Popen(cli_command(*args), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 300
