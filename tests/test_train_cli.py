@@ -188,10 +188,11 @@ def test_checkpoint_of_another_model_is_refused(tmp_path):
 def test_ctrl_c_says_where_the_checkpoint_is_and_how_to_resume(tmp_path):
     data = write_tiny_cifar(tmp_path / "data", train_count=640, test_count=64)
     out = tmp_path / "run"
-    args = ["train", "--model", "keras_net", "--epochs", "20", "--batch-size", "32", "--data-dir", str(data),
-            "--out", str(out),
+    args = ["train", "--epochs", "20", "--batch-size", "32", "--data-dir", str(data), "--out", str(out),
             "--threads", "1"]
-    process = subprocess.Popen(cli_command(*args), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # SIGINT back to its default in the child: a shell's background job (nohup ... &) inherits it ignored
+    process = subprocess.Popen(cli_command(*args), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 300
     while not (out / "metrics.csv").exists() and time.time() < deadline:
         time.sleep(0.05)
