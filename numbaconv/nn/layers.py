@@ -33,6 +33,35 @@ def _reset_weight_and_bias(module):
         init.uniform_(module.bias, -bound, bound)
 
 
+def _set_conv_args(module, name, in_channels, out_channels, kernel_size, stride, dilation, groups, padding_mode):
+    """Check and store the arguments torch.nn.Conv2d and ConvTranspose2d share (``name`` heads the errors)."""
+    if padding_mode != "zeros":
+        raise ValueError(f"{name}: only padding_mode='zeros' is supported, got {padding_mode!r}")
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"{name}: groups must be a positive int, got {groups!r}")
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(f"{name}: groups={groups} must divide in_channels={in_channels} and "
+                         f"out_channels={out_channels}")
+    module.in_channels, module.out_channels, module.groups = int(in_channels), int(out_channels), int(groups)
+    module.kernel_size = pair(name, "kernel_size", kernel_size, 1)
+    module.stride = pair(name, "stride", stride, 1)
+    module.dilation = pair(name, "dilation", dilation, 1)
+
+
+def _conv_repr(module, **paddings):
+    """Conv2d / ConvTranspose2d's extra_repr: channels, kernel and stride, then the ``paddings`` and the dilation,
+    groups and bias that are not the default, as torch's."""
+    text = f"{module.in_channels}, {module.out_channels}, kernel_size={module.kernel_size}, stride={module.stride}"
+    text += "".join(f", {key}={value}" for key, value in paddings.items() if value not in ((0, 0), "valid"))
+    if module.dilation != (1, 1):
+        text += f", dilation={module.dilation}"
+    if module.groups != 1:
+        text += f", groups={module.groups}"
+    if module.bias is None:
+        text += ", bias=False"
+    return text
+
+
 class Identity(Module):
     """Returns its input (torch.nn.Identity)."""
 
@@ -68,17 +97,8 @@ class Conv2d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, padding_mode="zeros", dtype=np.float32):
         super().__init__()
-        if padding_mode != "zeros":
-            raise ValueError(f"Conv2d: only padding_mode='zeros' is supported, got {padding_mode!r}")
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"Conv2d: groups={groups} must divide in_channels={in_channels} and "
-                             f"out_channels={out_channels}")
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.kernel_size = pair("Conv2d", "kernel_size", kernel_size, 1)
-        self.stride = pair("Conv2d", "stride", stride, 1)
+        _set_conv_args(self, "Conv2d", in_channels, out_channels, kernel_size, stride, dilation, groups, padding_mode)
         self.padding = padding if isinstance(padding, str) else pair("Conv2d", "padding", padding, 0)
-        self.dilation = pair("Conv2d", "dilation", dilation, 1)
-        self.groups = int(groups)
         self.weight = Parameter(empty(out_channels, in_channels // groups, *self.kernel_size, dtype=dtype))
         _add_bias(self, bias, out_channels, dtype)
 
@@ -93,16 +113,7 @@ class Conv2d(Module):
         return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
     def extra_repr(self):
-        text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
-        if self.padding not in ((0, 0), "valid"):
-            text += f", padding={self.padding}"
-        if self.dilation != (1, 1):
-            text += f", dilation={self.dilation}"
-        if self.groups != 1:
-            text += f", groups={self.groups}"
-        if self.bias is None:
-            text += ", bias=False"
-        return text
+        return _conv_repr(self, padding=self.padding)
 
 
 class MaxPool2d(Module):

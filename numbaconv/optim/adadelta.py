@@ -1,6 +1,5 @@
 """Adadelta (torch.optim.Adadelta), one fused kernel pass per parameter."""
-from ..backends import namespace
-from .optimizer import Optimizer, maximizing_grad, non_negative, optim_kernels
+from .optimizer import Optimizer, check_non_negative, maximizing_grad, non_negative, optim_kernels, zeros_like
 
 
 class Adadelta(Optimizer):
@@ -16,25 +15,13 @@ class Adadelta(Optimizer):
         super().check_group(group)
         if not (non_negative(group["rho"]) and group["rho"] <= 1.0):
             raise ValueError(f"invalid rho={group['rho']!r}: expected a number in [0, 1]")
-        if not non_negative(group["eps"]):
-            raise ValueError(f"invalid eps={group['eps']!r}: expected a finite number >= 0")
+        check_non_negative(group, "eps")
 
-    def step(self, closure=None):
-        """Update every parameter that has a gradient; returns ``closure()``'s loss when given."""
-        loss = self._closure(closure)
-        for group in self.param_groups:
-            for param in group["params"]:
-                if param.grad is None:
-                    continue
-                state = self.state.setdefault(param, {})
-                if not state:
-                    xp = namespace(param.device)
-                    state["step"] = 0
-                    state["square_avg"] = xp.zeros(param.shape, param.dtype)
-                    state["acc_delta"] = xp.zeros(param.shape, param.dtype)
-                state["step"] += 1
-                optim_kernels(param).adadelta_step(param.array, maximizing_grad(param, group), state["square_avg"],
-                                                   state["acc_delta"], group["lr"], group["rho"], group["eps"],
-                                                   group["weight_decay"])
-                param._version[0] += 1
-        return loss
+    def init_state(self, param, group):
+        return {"step": 0, "square_avg": zeros_like(param), "acc_delta": zeros_like(param)}
+
+    def update(self, param, group, state):
+        state["step"] += 1
+        optim_kernels(param).adadelta_step(param.array, maximizing_grad(param, group), state["square_avg"],
+                                           state["acc_delta"], group["lr"], group["rho"], group["eps"],
+                                           group["weight_decay"])

@@ -1,6 +1,6 @@
 """Adagrad (torch.optim.Adagrad), one fused kernel pass per parameter."""
 from ..backends import namespace
-from .optimizer import Optimizer, maximizing_grad, non_negative, optim_kernels
+from .optimizer import Optimizer, check_non_negative, maximizing_grad, optim_kernels
 
 
 class Adagrad(Optimizer):
@@ -16,25 +16,13 @@ class Adagrad(Optimizer):
 
     def check_group(self, group):
         super().check_group(group)
-        for name in ("lr_decay", "initial_accumulator_value", "eps"):
-            if not non_negative(group[name]):
-                raise ValueError(f"invalid {name}={group[name]!r}: expected a finite number >= 0")
+        check_non_negative(group, "lr_decay", "initial_accumulator_value", "eps")
 
-    def step(self, closure=None):
-        """Update every parameter that has a gradient; returns ``closure()``'s loss when given."""
-        loss = self._closure(closure)
-        for group in self.param_groups:
-            for param in group["params"]:
-                if param.grad is None:
-                    continue
-                state = self.state.setdefault(param, {})
-                if not state:
-                    state["step"] = 0
-                    state["sum"] = namespace(param.device).full(param.shape, group["initial_accumulator_value"],
-                                                                param.dtype)
-                state["step"] += 1
-                optim_kernels(param).adagrad_step(param.array, maximizing_grad(param, group), state["sum"],
-                                                  state["step"], group["lr"], group["lr_decay"], group["weight_decay"],
-                                                  group["eps"])
-                param._version[0] += 1
-        return loss
+    def init_state(self, param, group):
+        return {"step": 0, "sum": namespace(param.device).full(param.shape, group["initial_accumulator_value"],
+                                                               param.dtype)}
+
+    def update(self, param, group, state):
+        state["step"] += 1
+        optim_kernels(param).adagrad_step(param.array, maximizing_grad(param, group), state["sum"], state["step"],
+                                          group["lr"], group["lr_decay"], group["weight_decay"], group["eps"])

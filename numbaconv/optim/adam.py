@@ -1,6 +1,5 @@
 """Adam and AdamW (torch.optim.Adam / torch.optim.AdamW), one fused kernel pass per parameter."""
-from ..backends import namespace
-from .optimizer import Optimizer, contiguous_grad, non_negative, optim_kernels
+from .optimizer import Optimizer, check_non_negative, contiguous_grad, non_negative, optim_kernels, zeros_like
 
 
 class Adam(Optimizer):
@@ -19,35 +18,23 @@ class Adam(Optimizer):
 
     def check_group(self, group):
         super().check_group(group)
-        if not non_negative(group["eps"]):
-            raise ValueError(f"invalid eps={group['eps']!r}: expected a finite number >= 0")
+        check_non_negative(group, "eps")
         betas = group["betas"]
         if len(betas) != 2 or not all(non_negative(b) and b < 1.0 for b in betas):
             raise ValueError(f"betas must be two numbers in [0, 1), got {betas!r}")
 
-    def step(self, closure=None):
-        """Update every parameter that has a gradient; returns ``closure()``'s loss when given."""
-        loss = self._closure(closure)
-        for group in self.param_groups:
-            beta1, beta2 = group["betas"]
-            for param in group["params"]:
-                if param.grad is None:
-                    continue
-                state = self.state.setdefault(param, {})
-                if not state:
-                    xp = namespace(param.device)
-                    state["step"] = 0
-                    state["exp_avg"] = xp.zeros(param.shape, param.dtype)
-                    state["exp_avg_sq"] = xp.zeros(param.shape, param.dtype)
-                    if group["amsgrad"]:
-                        state["max_exp_avg_sq"] = xp.zeros(param.shape, param.dtype)
-                state["step"] += 1
-                optim_kernels(param).adam_step(param.array, contiguous_grad(param), state["exp_avg"],
-                                               state["exp_avg_sq"], state["step"], group["lr"], beta1, beta2,
-                                               group["eps"], group["weight_decay"], self.decoupled,
-                                               state.get("max_exp_avg_sq"))
-                param._version[0] += 1
-        return loss
+    def init_state(self, param, group):
+        state = {"step": 0, "exp_avg": zeros_like(param), "exp_avg_sq": zeros_like(param)}
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = zeros_like(param)
+        return state
+
+    def update(self, param, group, state):
+        beta1, beta2 = group["betas"]
+        state["step"] += 1
+        optim_kernels(param).adam_step(param.array, contiguous_grad(param), state["exp_avg"], state["exp_avg_sq"],
+                                       state["step"], group["lr"], beta1, beta2, group["eps"], group["weight_decay"],
+                                       self.decoupled, state.get("max_exp_avg_sq"))
 
 
 class AdamW(Adam):

@@ -15,6 +15,19 @@ def non_negative(value):
     return isinstance(value, (int, float, np.integer, np.floating)) and math.isfinite(value) and value >= 0
 
 
+def check_non_negative(group, *names):
+    """Raise a ValueError naming the first of ``group``'s ``names`` that is not a finite number >= 0."""
+    for name in names:
+        value = group.get(name, 0.0)
+        if not non_negative(value):
+            raise ValueError(f"invalid {name}={value!r}: expected a finite number >= 0")
+
+
+def zeros_like(param):
+    """A zero buffer of ``param``'s shape, dtype and device (torch.zeros_like)."""
+    return namespace(param.device).zeros(param.shape, param.dtype)
+
+
 def optim_kernels(param):
     """The optimizer kernel module of ``param``'s device (backends/<device>/optim.py)."""
     return kernels(param.device, "optim")
@@ -36,9 +49,10 @@ class Optimizer:
     """Base class of the optimizers (torch.optim.Optimizer).
 
     ``params`` is an iterable of Tensors or of dicts (parameter groups with their own hyper-parameters);
-    ``state[param]`` holds each parameter's buffers. Subclasses implement ``step``, ``check_group`` (a
-    ValueError for bad hyper-parameters, run on every group, so per-group values are checked as the defaults are)
-    and name the buffers a parameter's state holds (``required_state``, ``optional_state``).
+    ``state[param]`` holds each parameter's buffers. Subclasses implement ``update`` (one parameter's step),
+    ``init_state`` (its buffers before the first step), ``check_group`` (a ValueError for bad hyper-parameters, run
+    on every group, so per-group values are checked as the defaults are) and name the buffers a parameter's state
+    holds (``required_state``, ``optional_state``).
     """
 
     required_state = ()
@@ -83,14 +97,33 @@ class Optimizer:
         """Raise a ValueError when ``group``'s hyper-parameters are invalid (subclasses extend it)."""
         if not non_negative(group.get("lr", 0.0)):
             raise ValueError(f"invalid learning rate lr={group.get('lr')!r}: expected a finite number >= 0")
-        if not non_negative(group.get("weight_decay", 0.0)):
-            raise ValueError(f"invalid weight_decay={group.get('weight_decay')!r}: expected a finite number >= 0")
+        check_non_negative(group, "weight_decay")
 
     def zero_grad(self, set_to_none=True):
         """Clear every parameter's ``.grad`` (to None, or to zeros in place) (torch.optim.Optimizer.zero_grad)."""
         zero_grads((param for group in self.param_groups for param in group["params"]), set_to_none)
 
     def step(self, closure=None):
+        """Update every parameter that has a gradient; returns ``closure()``'s loss when given
+        (torch.optim.Optimizer.step)."""
+        loss = self._closure(closure)
+        for group in self.param_groups:
+            for param in group["params"]:
+                if param.grad is None:
+                    continue
+                state = self.state.setdefault(param, {})
+                if not state:
+                    state.update(self.init_state(param, group))
+                self.update(param, group, state)
+                param._version[0] += 1
+        return loss
+
+    def init_state(self, param, group):
+        """The buffers ``param``'s state starts with at its first step (none unless a subclass says)."""
+        return {}
+
+    def update(self, param, group, state):
+        """Step one parameter that has a gradient in place, with its ``state`` buffers (subclasses implement it)."""
         raise NotImplementedError
 
     def _closure(self, closure):

@@ -1,6 +1,5 @@
 """RMSprop (torch.optim.RMSprop) with momentum and the centered variant, one fused kernel pass per parameter."""
-from ..backends import namespace
-from .optimizer import Optimizer, maximizing_grad, non_negative, optim_kernels
+from .optimizer import Optimizer, check_non_negative, maximizing_grad, optim_kernels, zeros_like
 
 
 class RMSprop(Optimizer):
@@ -17,31 +16,20 @@ class RMSprop(Optimizer):
 
     def check_group(self, group):
         super().check_group(group)
-        for name in ("alpha", "eps", "momentum"):
-            if not non_negative(group[name]):
-                raise ValueError(f"invalid {name}={group[name]!r}: expected a finite number >= 0")
+        check_non_negative(group, "alpha", "eps", "momentum")
 
-    def step(self, closure=None):
-        """Update every parameter that has a gradient; returns ``closure()``'s loss when given."""
-        loss = self._closure(closure)
-        for group in self.param_groups:
-            for param in group["params"]:
-                if param.grad is None:
-                    continue
-                state = self.state.setdefault(param, {})
-                if not state:
-                    xp = namespace(param.device)
-                    state["step"] = 0
-                    state["square_avg"] = xp.zeros(param.shape, param.dtype)
-                    if group["momentum"] > 0:
-                        state["momentum_buffer"] = xp.zeros(param.shape, param.dtype)
-                    if group["centered"]:
-                        state["grad_avg"] = xp.zeros(param.shape, param.dtype)
-                state["step"] += 1
-                optim_kernels(param).rmsprop_step(param.array, maximizing_grad(param, group), state["square_avg"],
-                                                  state.get("grad_avg") if group["centered"] else None,
-                                                  state.get("momentum_buffer") if group["momentum"] > 0 else None,
-                                                  group["lr"], group["alpha"], group["eps"], group["weight_decay"],
-                                                  group["momentum"])
-                param._version[0] += 1
-        return loss
+    def init_state(self, param, group):
+        state = {"step": 0, "square_avg": zeros_like(param)}
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = zeros_like(param)
+        if group["centered"]:
+            state["grad_avg"] = zeros_like(param)
+        return state
+
+    def update(self, param, group, state):
+        state["step"] += 1
+        optim_kernels(param).rmsprop_step(param.array, maximizing_grad(param, group), state["square_avg"],
+                                          state.get("grad_avg") if group["centered"] else None,
+                                          state.get("momentum_buffer") if group["momentum"] > 0 else None,
+                                          group["lr"], group["alpha"], group["eps"], group["weight_decay"],
+                                          group["momentum"])

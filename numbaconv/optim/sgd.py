@@ -1,6 +1,5 @@
 """Stochastic gradient descent with momentum, dampening, weight decay and Nesterov (torch.optim.SGD)."""
-from ..backends import namespace
-from .optimizer import Optimizer, contiguous_grad, non_negative, optim_kernels
+from .optimizer import Optimizer, check_non_negative, contiguous_grad, optim_kernels, zeros_like
 
 
 class SGD(Optimizer):
@@ -15,30 +14,18 @@ class SGD(Optimizer):
 
     def check_group(self, group):
         super().check_group(group)
+        check_non_negative(group, "momentum")
         momentum, dampening = group["momentum"], group["dampening"]
-        if not non_negative(momentum):
-            raise ValueError(f"invalid momentum={momentum!r}: expected a finite number >= 0")
         if group["nesterov"] and (momentum <= 0 or dampening != 0):
             raise ValueError(f"nesterov needs momentum > 0 and dampening 0, got momentum={momentum}, "
                              f"dampening={dampening}")
 
-    def step(self, closure=None):
-        """Update every parameter that has a gradient; returns ``closure()``'s loss when given."""
-        loss = self._closure(closure)
-        for group in self.param_groups:
-            momentum = group["momentum"]
-            for param in group["params"]:
-                if param.grad is None:
-                    continue
-                state = self.state.setdefault(param, {})
-                buf = state.get("momentum_buffer")
-                first = buf is None
-                if momentum != 0 and first:
-                    buf = namespace(param.device).zeros(param.shape, param.dtype)
-                    state["momentum_buffer"] = buf
-                optim_kernels(param).sgd_step(param.array, contiguous_grad(param), buf if momentum != 0 else None,
-                                              group["lr"], momentum, group["dampening"], group["weight_decay"],
-                                              group["nesterov"], first)
-                param._version[0] += 1
-        return loss
-
+    def update(self, param, group, state):
+        momentum = group["momentum"]
+        buf = state.get("momentum_buffer")
+        first = buf is None
+        if momentum != 0 and first:
+            buf = state["momentum_buffer"] = zeros_like(param)
+        optim_kernels(param).sgd_step(param.array, contiguous_grad(param), buf if momentum != 0 else None,
+                                      group["lr"], momentum, group["dampening"], group["weight_decay"],
+                                      group["nesterov"], first)
