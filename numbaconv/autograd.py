@@ -6,7 +6,7 @@ import numpy as np
 
 from . import backends, profiler
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
-from .tensor import Tensor
+from .tensor import Tensor, wrap
 
 __all__ = ["Context", "Function", "backward", "enable_grad", "grad", "is_grad_enabled", "no_grad", "queue_callback"]
 
@@ -21,17 +21,19 @@ class Context:
 
     ``inputs`` and ``needs_input_grad`` have one entry per positional input of ``apply``; ``params`` holds
     its keyword arguments by name (``ctx.params.stride``). Forward saves arrays with ``save_for_backward``
-    and may keep small derived values (shapes) as attributes, as in PyTorch.
+    and may keep small derived values (shapes) as attributes, as in PyTorch. The class attributes are what a
+    forward without a graph sees: no inputs, no grads needed, nothing saved.
     """
 
-    def __init__(self, function, inputs=(), needs_input_grad=(), versions=(), params=None):
+    inputs = ()
+    needs_input_grad = ()
+    versions = ()
+    params = None
+    saved_tensors = ()
+    freed = False
+
+    def __init__(self, function):
         self.function = function
-        self.inputs = inputs
-        self.needs_input_grad = needs_input_grad
-        self.versions = versions
-        self.params = params
-        self.saved_tensors = ()
-        self.freed = False
 
     def save_for_backward(self, *arrays):
         self.saved_tensors = arrays
@@ -81,13 +83,14 @@ class Function:
                 elif type(data) is not array_type:
                     _check_one_device(cls, inputs)
                 raw.append(data)
-                record = record or arg._requires_grad
+                if arg._requires_grad:
+                    record = True
             else:
                 raw.append(arg)
         forward = cls.forward if profiler.recorder is None else profiler.timed(cls.__name__, cls.forward)
         if not (record and is_grad_enabled()):
             output = forward(Context(cls), *raw, **params)
-            return _wrap(output, None) if type(output) is tuple else Tensor(output)
+            return _wrap(output, None) if type(output) is tuple else wrap(output)
         grad_inputs, needs, versions = [], [], []
         for arg in inputs:
             tracked = isinstance(arg, Tensor)
@@ -96,7 +99,9 @@ class Function:
                 tracked = arg._requires_grad
             grad_inputs.append(arg if tracked else None)
             needs.append(tracked)
-        ctx = Context(cls, tuple(grad_inputs), tuple(needs), tuple(versions), types.SimpleNamespace(**params))
+        ctx = Context(cls)
+        ctx.inputs, ctx.needs_input_grad, ctx.versions = tuple(grad_inputs), tuple(needs), tuple(versions)
+        ctx.params = types.SimpleNamespace(**params)
         return _wrap(forward(ctx, *raw, **params), ctx)
 
 
@@ -104,8 +109,8 @@ def _wrap(output, ctx):
     """The forward's output as a Tensor on the graph (extra outputs of a tuple as Tensors without grad)."""
     extras = ()
     if type(output) is tuple:
-        output, extras = output[0], tuple(Tensor(e) for e in output[1:])
-    result = Tensor(output)
+        output, extras = output[0], tuple(wrap(e) for e in output[1:])
+    result = wrap(output)
     if ctx is not None:
         result._requires_grad = True  # the slot: the property's dtype check is not needed on the hot path
         result.grad_fn = ctx
@@ -170,19 +175,20 @@ def _root_gradient(root, gradient, caller):
                 f"{caller}: gradient can be implicit only for scalar outputs, got shape {root.shape}; "
                 "pass a gradient of that shape"
             )
-        return backends.namespace(root.device).ones(root.shape, root.dtype)
+        return backends.namespace_of(root.array).ones(root.array.shape, root.array.dtype)
     grad = gradient.array if isinstance(gradient, Tensor) else gradient
     if tuple(grad.shape) != root.shape:
         raise RuntimeError(f"{caller}: gradient has shape {tuple(grad.shape)}, expected {root.shape}")
     return grad
 
 
-def _propagate(root, grad, retain_graph, deliver, order=None, node_done=None):
+def _propagate(root, grad, retain_graph, deliver, order=None, node_done=None, observe=None):
     """Push ``grad`` from ``root`` back through its graph in topological order (``order`` if already known).
 
-    ``deliver(tensor, g)`` receives each gradient reaching a leaf; ``deliver(ctx, g)`` also receives the total
-    gradient of every node's output just before that node's backward runs (what ``grad`` needs of non-leaves).
-    ``node_done(inputs)``, when given, is called with each node's inputs once it has handed out its gradients.
+    ``deliver(tensor, g)`` receives each gradient reaching a leaf; ``observe(ctx, g)``, when given, receives the
+    total gradient of every node's output just before that node's backward runs (what ``grad`` needs of
+    non-leaves). ``node_done(inputs)``, when given, is called with each node's inputs once it has handed out its
+    gradients.
     """
     if root.grad_fn is None:
         deliver(root, grad)
@@ -201,7 +207,8 @@ def _propagate(root, grad, retain_graph, deliver, order=None, node_done=None):
                 if node_done is not None:
                     node_done(ctx.inputs)
                 continue
-            deliver(ctx, out_grad)
+            if observe is not None:
+                observe(ctx, out_grad)
             backward = ctx.function.backward
             if profiler.recorder is not None:
                 backward = profiler.timed(f"{ctx.function.__name__}Backward", backward)
@@ -226,19 +233,14 @@ def _propagate(root, grad, retain_graph, deliver, order=None, node_done=None):
 
 def backward(root, gradient=None, retain_graph=False):
     """Accumulate d(root)/d(leaf) into every leaf's ``.grad`` (torch.autograd.backward)."""
-
-    def deliver(target, g):
-        if isinstance(target, Tensor):
-            _accumulate_leaf(target, g)
-
     grad = _root_gradient(root, gradient, "backward()")
     if not _leaf_hooks:
-        _propagate(root, grad, retain_graph, deliver)
+        _propagate(root, grad, retain_graph, _accumulate_leaf)
         return
-    _backward_with_hooks(root, grad, retain_graph, deliver)
+    _backward_with_hooks(root, grad, retain_graph)
 
 
-def _backward_with_hooks(root, grad, retain_graph, deliver):
+def _backward_with_hooks(root, grad, retain_graph):
     """``backward`` when some leaf has a post-accumulate hook: each hooked leaf's hooks run as soon as the last
     node that feeds it has run (its ``.grad`` is final), then the callbacks they queued run after the walk."""
     global _queued_callbacks
@@ -250,10 +252,9 @@ def _backward_with_hooks(root, grad, retain_graph, deliver):
                 pending[id(leaf)] = pending.get(id(leaf), 0) + 1
     reached = set()
 
-    def deliver_and_mark(target, g):
-        deliver(target, g)
-        if isinstance(target, Tensor):
-            reached.add(id(target))
+    def deliver_and_mark(leaf, g):
+        _accumulate_leaf(leaf, g)
+        reached.add(id(leaf))
 
     def node_done(inputs):
         for leaf in inputs:
@@ -345,7 +346,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=False, allow_unused=Fa
         if key in keys:
             found[key] = g if key not in found else found[key] + g
 
-    _propagate(outputs, _root_gradient(outputs, grad_outputs, "grad()"), retain_graph, deliver)
+    _propagate(outputs, _root_gradient(outputs, grad_outputs, "grad()"), retain_graph, deliver, observe=deliver)
     results = []
     for i, key in enumerate(keys):
         if key not in found and not allow_unused:

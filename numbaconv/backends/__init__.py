@@ -16,6 +16,7 @@ DEFAULT_DEVICE = "cpu"
 _ALIASES = {"cpu": "cpu", "cuda": "cuda", "cuda:0": "cuda"}
 _modules = {}
 _kernel_wrapper = None
+_CPU_ARRAY_API = ("cpu", "array_api")
 
 
 def normalize(device):
@@ -67,7 +68,8 @@ def namespace_of(*operands):
             break
         if hasattr(operand, "__cuda_array_interface__"):
             return kernels("cuda", "array_api")
-    return kernels("cpu", "array_api")
+    cpu = _modules.get(_CPU_ARRAY_API)
+    return cpu if cpu is not None and _kernel_wrapper is None else kernels(*_CPU_ARRAY_API)
 
 
 def kernels_of(array, name):

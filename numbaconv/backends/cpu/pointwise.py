@@ -87,11 +87,15 @@ _BINARY = {"add": _add, "subtract": _subtract, "multiply": _multiply, "relu_back
            "sigmoid_backward": _sigmoid_backward, "tanh_backward": _tanh_backward}
 
 
+def _small(array):
+    return type(array) is not np.ndarray or array.size < PARALLEL_MIN
+
+
 def _parallel(*arrays, strided=False):
     """Whether the loops may take ``arrays``: large, one shape, one floating dtype, C-contiguous (or any layout
-    when ``strided``: the caller copies them first)."""
+    when ``strided``: the caller copies them first). Callers test ``_small`` first, the cheap common answer."""
     first = arrays[0]
-    if not isinstance(first, np.ndarray) or first.size < PARALLEL_MIN or first.dtype not in _FLOATS:
+    if _small(first) or first.dtype not in _FLOATS:
         return False
     return all(isinstance(a, np.ndarray) and a.shape == first.shape and a.dtype == first.dtype
                and (strided or a.flags.c_contiguous) for a in arrays)
@@ -99,7 +103,7 @@ def _parallel(*arrays, strided=False):
 
 def unary(name, x, small):
     """``name`` of x elementwise: the parallel loop when x is large, else ``small(x)`` (numpy)."""
-    if not _parallel(x):
+    if _small(x) or not _parallel(x):
         return small(x)
     out = np.empty_like(x)
     threads.start()
@@ -110,7 +114,7 @@ def unary(name, x, small):
 def binary(name, a, b, small, strided=False):
     """``name`` of a and b elementwise: the parallel loop when both are large and alike, else ``small(a, b)``.
     ``strided``: strided operands are copied and taken too (where ``small`` needs several passes)."""
-    if not _parallel(a, b, strided=strided):
+    if _small(a) or not _parallel(a, b, strided=strided):
         return small(a, b)
     a, b = np.ascontiguousarray(a), np.ascontiguousarray(b)
     out = np.empty_like(a)
