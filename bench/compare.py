@@ -165,25 +165,30 @@ WARM_S = 0.02
 
 
 def interleaved(impls, mode, repeat):
-    """Median seconds per implementation; each round runs all of them once, in a rotating order.
+    """Median seconds per call of each implementation; each round runs all of them once, in a rotating order.
 
-    Each timed call directly follows untimed calls of the same implementation, for at least ``WARM_S``: the
+    Each timed block directly follows untimed calls of the same implementation, for at least ``WARM_S``: the
     worker threads of the library that ran before (PyTorch's OpenMP workers spin after each op) would
     otherwise share the cores with it. Measured here: numbaconv's 64-channel conv 9.8 ms alone, 16.8 ms right
     after a torch conv, 9.9 ms after one untimed call; its 1.3 ms 128-channel conv still took 2.3-2.5 ms after
     one untimed call, torch's workers spinning on. (A sleep instead made every library slower, the cores
-    presumably idling down.)
+    presumably idling down.) The timed block holds as many calls as the warm-up fitted in (one for calls longer
+    than ``WARM_S``), so a call of microseconds is not timed alone, at the clock's and the scheduler's mercy.
     """
     names = list(impls)
     times = {name: [] for name in names}
     for r in range(repeat):
         for name in names[r % len(names):] + names[:r % len(names)]:
+            call, calls = impls[name][mode], 0
             warm_until = time.perf_counter() + WARM_S
             while time.perf_counter() < warm_until:
-                impls[name][mode]()
+                call()
+                calls += 1
+            number = max(calls - 1, 1)
             start = time.perf_counter()
-            impls[name][mode]()
-            times[name].append(time.perf_counter() - start)
+            for _ in range(number):
+                call()
+            times[name].append((time.perf_counter() - start) / number)
     return {name: float(np.median(t)) for name, t in times.items()}
 
 
