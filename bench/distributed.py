@@ -23,6 +23,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -30,7 +31,15 @@ RESULT = "RESULT "
 
 
 # ---- workers (run in the launched processes) -------------------------------------------------------------------
-def _numbaconv_worker(name, global_batch, steps, warmup):
+def _wait_for_peers(folder, parties):
+    """A barrier of independent processes (no MPI between them): each leaves a file in ``folder`` and waits
+    until ``parties`` files are there."""
+    pathlib.Path(folder, str(os.getpid())).touch()
+    while len(os.listdir(folder)) < parties:
+        time.sleep(0.001)
+
+
+def _numbaconv_worker(name, global_batch, steps, warmup, barrier=None, parties=1):
     import numpy as np
 
     from numbaconv import Tensor, cross_entropy, distributed, models, training
@@ -64,6 +73,8 @@ def _numbaconv_worker(name, global_batch, steps, warmup):
     for _ in range(warmup):
         step()
     sync()
+    if barrier is not None:
+        _wait_for_peers(barrier, parties)
     start = time.perf_counter()
     for _ in range(steps):
         step()
@@ -153,6 +164,18 @@ def run_numbaconv(name, batch, steps, warmup, ranks, threads):
     return _parse(result.stdout + result.stderr, f"numbaconv {ranks} x {threads}")
 
 
+def run_independent(name, batch, steps, warmup, processes):
+    """``processes`` numbaconv processes at 1 thread, each training ``batch`` images per step on its own, timed
+    together: the throughput 2 ranks could reach with free communication (what sharing the machine leaves)."""
+    with tempfile.TemporaryDirectory() as barrier:
+        command = _worker_command("numbaconv", name, batch, steps, warmup, barrier, processes)
+        running = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                    env=_environment(1), cwd=ROOT) for _ in range(processes)]
+        results = [_parse(p.communicate(timeout=1800)[0], "independent numbaconv") for p in running]
+    return dict(images_per_s=sum(r["images_per_s"] for r in results),
+                step_s=statistics.mean(r["step_s"] for r in results))
+
+
 def _free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -186,7 +209,7 @@ def main(argv=None):
     if args.worker:
         kind, name, batch, steps, warmup, *rest = args.worker
         if kind == "numbaconv":
-            _numbaconv_worker(name, int(batch), int(steps), int(warmup))
+            _numbaconv_worker(name, int(batch), int(steps), int(warmup), *rest[:1], *map(int, rest[1:]))
         else:
             _torch_worker(name, int(batch), int(steps), int(warmup), *map(int, rest))
         return 0
@@ -204,7 +227,11 @@ def main(argv=None):
     for name in args.models.split(","):
         rows = [("numbaconv 1 rank x 1 thread", run_numbaconv(name, args.batch, args.steps, args.warmup, 1, 1)),
                 ("numbaconv 2 ranks x 1 thread", run_numbaconv(name, args.batch, args.steps, args.warmup, 2, 1)),
-                ("numbaconv 1 rank x 2 threads", run_numbaconv(name, args.batch, args.steps, args.warmup, 1, 2))]
+                ("numbaconv 1 rank x 2 threads", run_numbaconv(name, args.batch, args.steps, args.warmup, 1, 2)),
+                ("1 process x 1 thread, half batch", run_numbaconv(name, args.batch // 2, args.steps, args.warmup,
+                                                                   1, 1)),
+                ("2 processes alone, half batch each", run_independent(name, args.batch // 2, args.steps,
+                                                                       args.warmup, 2))]
         if with_torch:
             rows.append(("torch DDP gloo 2 procs x 1 thread", run_torch(name, args.batch, args.steps, args.warmup, 2)))
         base = rows[0][1]["images_per_s"]
@@ -212,7 +239,7 @@ def main(argv=None):
             print(f"{name:<12}{label:<34}{row['images_per_s']:>10.1f}{row['step_s'] * 1e3:>10.1f}"
                   f"{row['images_per_s'] / base:>7.2f}x")
         if with_torch:
-            ratio = rows[1][1]["images_per_s"] / rows[3][1]["images_per_s"]
+            ratio = rows[1][1]["images_per_s"] / rows[-1][1]["images_per_s"]
             print(f"{name:<12}{'numbaconv 2x1 / torch DDP 2x1':<34}{ratio:>27.2f}x")
         scaling.append((name, rows[0][1], rows[1][1]))
     print("\nscaling model: ring all-reduce, no overlap, each rank with half the global batch as above; "
