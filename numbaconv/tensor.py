@@ -5,7 +5,6 @@ import numpy as np
 
 from . import backends
 from . import devices as _device
-from .grad_mode import is_grad_enabled
 
 # torch's legacy type names (Tensor.type()), by numpy dtype
 _TYPE_NAMES = {np.dtype(np.float32): "FloatTensor", np.dtype(np.float64): "DoubleTensor",
@@ -235,22 +234,6 @@ class Tensor:
         return int(self.item())
 
     __hash__ = object.__hash__
-
-    # ---- in-place (refused where autograd needs the old value) -----------------------------------
-    def _check_inplace(self, name):
-        if self.requires_grad and is_grad_enabled():
-            raise RuntimeError(
-                f"{name}: in-place operation on a tensor that requires grad (shape {self.shape}); "
-                "use an out-of-place op, or do it under nc.no_grad()"
-            )
-
-    def __setitem__(self, index, value):
-        self._check_inplace("__setitem__")
-        value = value.array if isinstance(value, Tensor) else value
-        if isinstance(index, Tensor):
-            index = index.array
-        self.array[index] = value
-        self._version[0] += 1
 
 
 def wrap(array):

@@ -147,7 +147,32 @@ INPLACE_GRAPHS = {
     "masked_fill_": lambda L, a, b: ((a * b).masked_fill_(a > 0, 0.5) * a).sum(),
     "scatter_add_": lambda L, a, b: ((a * 1).scatter_add_(1, L.t([[0, 0, 2]] * 3, "int64"), b * b) * a).sum(),
     "a plain tensor joins the graph": lambda L, a, b: _plain_joins(L, a, b),
+    "setitem of a graph value into a plain tensor": lambda L, a, b: _setitem_plain(L, a, b),
+    "setitem into a graph tensor: slice, int, broadcast": lambda L, a, b: _setitem_graph(a, b),
+    "setitem with a mask and an index tensor": lambda L, a, b: _setitem_masks(L, a, b),
 }
+
+
+def _setitem_plain(L, a, b):
+    buffer = L.module.zeros(3, 3, dtype=L.module.float64)
+    buffer[1] = (a * b).sum(0)
+    buffer[0, 2] = a[2, 2] * 5
+    return (buffer * b).sum()
+
+
+def _setitem_graph(a, b):
+    y = a * 2
+    y[:, 1] = b[0, 0] * 3
+    y[2] = b[1:2] * 4  # a leading 1-sized dim, dropped by the assignment
+    y[0, 0] = 7.0
+    return (y * y * b).sum()
+
+
+def _setitem_masks(L, a, b):
+    y = a * b
+    y[a > 0] = 0.5
+    y[L.t([2, 0], "int64")] = b[1] * 2
+    return (y * a).sum()
 
 
 def _double_in_place(x):

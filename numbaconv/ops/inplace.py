@@ -17,7 +17,7 @@ from ..grad_mode import is_grad_enabled
 from ..tensor import Tensor
 from ._util import shape_of, unbroadcast
 from .elementwise import _operand, add, clamp, div, floor_divide, mul, remainder, sub
-from .movement import Expand, GetItem, Permute, Reshape, cast, to_device
+from .movement import Expand, GetItem, Permute, Reshape, _raw_index, cast, to_device
 from .promotion import can_cast
 
 _VIEW_FUNCTIONS = (Reshape, Permute, Expand)
@@ -139,6 +139,48 @@ class Overwrite(Function):
         return (xp.zeros(grad.shape, grad.dtype) if need_a else None), grad_source
 
 
+class IndexPut(Function):
+    """``a`` with ``value`` written at ``index`` (numpy's assignment: broadcast, cast to ``a``'s dtype); ``a``
+    gets the gradient outside the written places, ``value`` the gradient read from them (torch's CopySlices)."""
+
+    @staticmethod
+    def forward(ctx, a, value, *, index):
+        xp = namespace_of(a)
+        ctx.value = (shape_of(value), getattr(value, "dtype", None))
+        out = xp.copy(a)
+        xp.setitem(out, index, value)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        xp = namespace_of(grad)
+        need_a, need_value = ctx.needs_input_grad
+        index = ctx.params.index
+        grad_a = grad_value = None
+        if need_a:
+            grad_a = xp.copy(grad)
+            xp.setitem(grad_a, index, 0)
+        if need_value:
+            shape, dtype = ctx.value
+            picked = xp.getitem(grad, index)
+            missing = len(shape) - len(picked.shape)  # numpy's assignment drops a value's leading 1-sized dims
+            if missing > 0:
+                picked = xp.reshape(picked, (1,) * missing + tuple(picked.shape))
+            grad_value = xp.astype(unbroadcast(xp, picked, shape), dtype)
+        return grad_a, grad_value
+
+
+def setitem(self, index, value):
+    """``self[index] = value`` (Tensor.__setitem__): a plain write, or, when ``self`` or ``value`` requires grad,
+    an in-place op on the graph, so the written value's gradient flows (torch's CopySlices)."""
+    index = _raw_index(index)
+    if not _recorded(self, value):
+        self.array[index] = value.array if isinstance(value, Tensor) else value
+        return _written(self)
+    value = _operand(np.asarray(value) if isinstance(value, (list, tuple)) else value)
+    return update(self, "__setitem__", lambda old, v: IndexPut.apply(old, v, index=index), value, check_cast=False)
+
+
 def add_(self, other, alpha=1):
     """self += alpha * other, in place (torch.Tensor.add_)."""
     return update(self, "add_", lambda old, o: add(old, o, alpha=alpha), _operand(other))
@@ -208,6 +250,7 @@ def _operator(name, op):
 for _op in (add_, sub_, mul_, div_, clamp_, copy_, fill_, zero_):
     setattr(Tensor, _op.__name__, _op)
 Tensor.clip_ = clamp_
+Tensor.__setitem__ = setitem
 for _name, _op in (("iadd", add), ("isub", sub), ("imul", mul), ("itruediv", div), ("ifloordiv", floor_divide),
                    ("imod", remainder)):
     setattr(Tensor, f"__{_name}__", _operator(f"__{_name}__", _op))
