@@ -97,6 +97,17 @@ def test_bool_subtraction_and_negation_are_refused_like_torch(case):
         case(NC)
 
 
+@pytest.mark.parametrize("op", ["add", "sub"])
+def test_float_alpha_with_integral_operands_is_refused_like_torch(op):
+    for L in (NC, TORCH):
+        ints = L.t([1, 2], "int64")
+        with pytest.raises(RuntimeError, match="(?i)for integral input tensors, argument alpha"):
+            getattr(L.module, op)(ints, ints, alpha=0.5)
+        mixed = getattr(L.module, op)(L.t([1.0, 2.0]), ints, alpha=0.5)
+        assert _dtype_name(mixed) == "float32" and _values(mixed).tolist() == ([1.5, 3.0] if op == "add" else
+                                                                                [0.5, 1.0])
+
+
 def test_floor_divide_is_not_differentiable_like_torch():
     for L in (NC, TORCH):
         with pytest.raises(RuntimeError, match="not implemented"):
