@@ -4,6 +4,7 @@ import io
 import pickle
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -60,8 +61,11 @@ def test_accelerator_and_backend_flags():
     nc.backends.cudnn.benchmark = True
     nc.backends.cudnn.deterministic = True
     assert nc.backends.cudnn.is_available() is False
-    nc.use_deterministic_algorithms(True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        nc.use_deterministic_algorithms(True)
     assert nc.are_deterministic_algorithms_enabled()
+    assert any("atomically" in str(w.message) for w in caught) == nc.cuda.is_available()
     nc.use_deterministic_algorithms(False)
     with pytest.raises(TypeError, match="mode must be a bool"):
         nc.use_deterministic_algorithms("yes")
