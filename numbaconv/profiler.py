@@ -11,6 +11,7 @@ While a profile is open, every op's forward (named by its Function, e.g. ``Conv2
 children's. Closed, the hooks cost one attribute test per op call. Times are wall clock (``perf_counter``),
 so they are the CPU time of the calling thread only where nothing blocks (CUDA launches are asynchronous).
 """
+import threading
 import time
 import types
 from contextlib import contextmanager
@@ -23,31 +24,42 @@ recorder = None  # the open profile's recorder; autograd.py tests it on every op
 
 @dataclass
 class FunctionEvent:
-    """One timed call: an op's forward or backward, a backend function, or a record_function range."""
+    """One timed call: an op's forward or backward, a backend function, or a record_function range; ``thread``
+    is the calling thread's ident (a DataLoader worker's ops nest in its own stack, not in the main thread's)."""
 
     name: str
     input_shapes: tuple
     cpu_time_total: float = 0.0
     self_cpu_time_total: float = 0.0
     depth: int = 0
+    thread: int = 0
 
 
 class _Recorder:
     def __init__(self, record_shapes):
         self.record_shapes = record_shapes
         self.events = []
-        self._open = []  # [event, start, children's time]
+        self._threads = threading.local()  # .open: this thread's [event, start, children's time] stack
+
+    def _open(self):
+        stack = getattr(self._threads, "open", None)
+        if stack is None:
+            stack = self._threads.open = []
+        return stack
 
     def begin(self, name, shapes=()):
-        event = FunctionEvent(name, shapes if self.record_shapes else (), depth=len(self._open))
-        self._open.append([event, time.perf_counter(), 0.0])
+        stack = self._open()
+        event = FunctionEvent(name, shapes if self.record_shapes else (), depth=len(stack),
+                              thread=threading.get_ident())
+        stack.append([event, time.perf_counter(), 0.0])
 
     def end(self):
-        event, start, children = self._open.pop()
+        stack = self._open()
+        event, start, children = stack.pop()
         elapsed = time.perf_counter() - start
         event.cpu_time_total, event.self_cpu_time_total = elapsed, elapsed - children
-        if self._open:
-            self._open[-1][2] += elapsed
+        if stack:
+            stack[-1][2] += elapsed
         self.events.append(event)
 
     def timed(self, name, shapes, call, *args, **kwargs):

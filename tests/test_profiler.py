@@ -1,5 +1,7 @@
 """numbaconv.profiler: op, backward, kernel and record_function events, self/total times, the table, and no trace
 left once a profile closes."""
+import threading
+
 import numpy as np
 import pytest
 
@@ -33,6 +35,30 @@ def test_ops_their_backwards_and_kernels_are_events_with_consistent_times():
         assert 0 <= e.self_cpu_time_total <= e.cpu_time_total
     conv = next(e for e in events if e.name == "Conv2d")
     assert conv.input_shapes[:2] == ((2, 3, 8, 8), (4, 3, 3, 3))
+
+
+def test_another_threads_ops_nest_in_their_own_stack():
+    """A DataLoader worker thread's ops, run while the main thread is inside an event, are depth-0 events of that
+    thread, not children taken out of the main thread's self time."""
+    inside, done = threading.Event(), threading.Event()
+
+    def worker():
+        inside.wait()
+        nc.stack([nc.ones(3), nc.ones(3)])
+        done.set()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    with profiler.profile() as prof:
+        with profiler.record_function("main"):
+            inside.set()
+            done.wait(10)
+    thread.join()
+    events = prof.events()
+    main = next(e for e in events if e.name == "main")
+    others = [e for e in events if e.thread != main.thread]
+    assert others and min(e.depth for e in others) == 0
+    assert main.self_cpu_time_total == main.cpu_time_total
 
 
 def test_table_sorts_limits_and_names_a_bad_sort_key():
