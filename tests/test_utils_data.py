@@ -2,6 +2,7 @@
 import collections
 import gc
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -438,6 +439,125 @@ def test_timeout_and_pin_memory():
         list(data.DataLoader(Slow(), batch_size=2, num_workers=1, timeout=0.05))
     batches = list(data.DataLoader(CHWImages(), batch_size=4, pin_memory=True))
     assert batches[0][0].dtype == np.uint8  # pin_memory changes nothing on numbaconv
+
+
+def _finishes(run, *args, seconds=5.0):
+    """What ``run(*args)`` raised (None if nothing); a test failure, never a hang, if it runs past ``seconds``."""
+    outcome = []
+
+    def watched():
+        try:
+            run(*args)
+        except BaseException as error:
+            outcome.append(error)
+        else:
+            outcome.append(None)
+
+    thread = threading.Thread(target=watched, name="watchdog", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert outcome, f"DataLoader still waiting after {seconds} s"
+    return outcome[0]
+
+
+def _join_loader_threads():
+    """Wait for the workers of loaders now gone, including any a loader gave up on; later tests start with none."""
+    gc.collect()
+    for thread in _loader_threads():
+        thread.join(5)
+    assert _loader_threads() == []
+
+
+class FailsAtZero(data.Dataset):
+    """Eight float samples; reading index 0 raises KeyError('boom'), every time or only the first time."""
+
+    def __init__(self, times=None):
+        self.times = times
+
+    def __len__(self):
+        return 8
+
+    def __getitem__(self, i):
+        if i == 0 and self.times != 0:
+            self.times = None if self.times is None else self.times - 1
+            raise KeyError("boom")
+        return np.float32(i)
+
+
+@pytest.mark.parametrize("persistent", [False, True])
+@pytest.mark.parametrize("num_workers", [1, 2])
+def test_worker_errors_are_raised_promptly_in_every_pass(persistent, num_workers):
+    loader = data.DataLoader(FailsAtZero(), batch_size=2, num_workers=num_workers, persistent_workers=persistent)
+    for _ in range(2):  # the workers that answered with an error still serve the next pass
+        error = _finishes(list, loader)
+        assert isinstance(error, KeyError) and error.args == ("boom",)
+    loader.dataset.times = 0
+    batches = []
+    assert _finishes(batches.extend, loader) is None
+    assert [b.numpy().tolist() for b in batches] == [[0, 1], [2, 3], [4, 5], [6, 7]]
+
+
+@pytest.mark.parametrize("persistent", [False, True])
+def test_worker_init_fn_errors_are_raised_and_the_next_pass_starts_new_workers(persistent):
+    started = []
+
+    def init(worker_id):
+        started.append(worker_id)
+        if len(started) == 2:
+            raise ValueError(f"no setup in worker {worker_id}")
+
+    loader = data.DataLoader(FailsAtZero(times=0), batch_size=2, num_workers=2, persistent_workers=persistent,
+                             worker_init_fn=init)
+    error = _finishes(list, loader)
+    assert isinstance(error, ValueError) and any("worker" in note for note in error.__notes__)
+    batches = []
+    assert _finishes(batches.extend, loader) is None
+    assert len(batches) == 4 and len(started) == 4
+    del loader, error  # the error's traceback holds the loader
+    _join_loader_threads()
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the thread's SystemExit
+def test_a_worker_that_exits_is_an_error_not_a_hang():
+    class Quits(FailsAtZero):
+        def __getitem__(self, i):
+            raise SystemExit  # ends the worker thread: no job answer ever comes
+
+    error = _finishes(list, data.DataLoader(Quits(), batch_size=2, num_workers=1, persistent_workers=True))
+    assert isinstance(error, RuntimeError) and "DataLoader worker 0 exited unexpectedly" in str(error)
+    del error
+    _join_loader_threads()  # the thread's SystemExit reaches threading.excepthook within this test
+
+
+class SlowOnce(FailsAtZero):
+    """Reading one of ``indices`` the first time takes ``seconds``."""
+
+    def __init__(self, seconds, indices):
+        super().__init__(times=0)
+        self.seconds = seconds
+        self.slow = set(indices)
+
+    def __getitem__(self, i):
+        if i in self.slow:
+            self.slow.discard(i)
+            threading.Event().wait(self.seconds)
+        return super().__getitem__(i)
+
+
+@pytest.mark.parametrize("persistent", [False, True])
+@pytest.mark.parametrize("slow", [{0}, {0, 2}])  # one worker hung, or both
+def test_timeout_bounds_the_wait_and_the_next_pass_works(persistent, slow):
+    loader = data.DataLoader(SlowOnce(0.6, slow), batch_size=2, num_workers=2, timeout=0.1,
+                             persistent_workers=persistent)
+    start = time.perf_counter()
+    error = _finishes(list, loader)
+    assert isinstance(error, RuntimeError) and str(error) == "DataLoader timed out after 0.1 seconds"
+    assert time.perf_counter() - start < 0.45  # not the 0.6 s a slow read takes
+    batches = []
+    assert _finishes(batches.extend, loader) is None
+    assert len(batches) == 4
+    del loader, error  # the error's traceback holds the loader
+    _join_loader_threads()
 
 
 def test_batch_transform_extra_and_the_training_loader():

@@ -194,11 +194,18 @@ class DataLoader:
                 yield from self._map_from(pool, depth, epoch, pending)
         finally:
             epoch.cancelled = True
-            if pool is self._pool:
-                for worker in pending:
-                    worker.discard_answer()
-            else:
-                pool.close()
+            self._release(pool, pending)
+
+    def _release(self, pool, pending):
+        """End a pass: a healthy persistent pool drops the answers it still owes and serves the next pass; any
+        other pool is closed (a broken one without waiting on its workers: a timeout must not hang)."""
+        if pool is self._pool and not pool.broken:
+            for worker in pending:
+                worker.discard_answer()
+            return
+        if pool is self._pool:
+            self._pool = None
+        pool.close()
 
     def _map_from(self, pool, depth, epoch, pending):
         indices = iter(self.batch_sampler if self._auto_collation else self.sampler)
@@ -214,8 +221,7 @@ class DataLoader:
         for _ in range(depth * len(pool.workers)):
             submit()
         while pending:
-            batch = pending[0].answer(self.timeout)
-            pending.popleft()
+            batch = pending.popleft().answer(self.timeout)
             submit()
             yield batch
 
@@ -227,9 +233,8 @@ class DataLoader:
                 pending.append(worker)
         finished = set()
         while pending:
-            worker = pending[0]
+            worker = pending.popleft()
             batch = worker.answer(self.timeout)
-            pending.popleft()
             if batch is Exhausted or worker in finished:
                 finished.add(worker)
                 continue

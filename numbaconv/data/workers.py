@@ -45,31 +45,51 @@ class _Failure:
         self.error = error
 
 
+class _Exit:
+    """A worker's last answer, left in its queue for every later call: the error a wait on it raises."""
+
+    def __init__(self, error):
+        self.error = error
+
+
 class Worker:
-    """One thread running ``job(state)`` calls in order; answers go to its own queue in the same order."""
+    """One thread running ``job(state)`` calls in order; answers go to its own queue in the same order.
+
+    ``dead`` is set once the thread has ended or the loader gave up waiting on it (a timeout): nothing waits
+    on a dead worker again.
+    """
 
     def __init__(self, worker_id, num_workers, dataset, seed, init_fn):
         self.id = worker_id
         self.inbox = queue.SimpleQueue()
         self.outbox = queue.SimpleQueue()
         self.state = {}
+        self.dead = False
         self.thread = threading.Thread(target=self._run, args=(num_workers, dataset, seed, init_fn),
                                        name=f"numbaconv-loader-{worker_id}", daemon=True)
         self.thread.start()
 
     def _run(self, num_workers, dataset, seed, init_fn):
+        """The thread (torch's _worker_loop): set up, serve jobs until stopped, then leave an _Exit answer."""
+        last = _Exit(RuntimeError(f"DataLoader worker {self.id} exited unexpectedly"))
+        try:
+            self._set_up(num_workers, dataset, seed, init_fn)
+            self._serve()
+        except Exception as error:  # only worker_init_fn's: a job's errors are answers
+            error.add_note(f"raised in DataLoader worker {self.id}'s worker_init_fn")
+            last = _Exit(error)
+        finally:
+            self.dead = True
+            self.outbox.put(last)
+
+    def _set_up(self, num_workers, dataset, seed, init_fn):
         _info.value = WorkerInfo(self.id, num_workers, seed + self.id, dataset)
         nc_random.use_in_this_thread(nc_random.Generator().manual_seed((seed + self.id) % 2**63))
-        try:
-            if init_fn is not None:
-                init_fn(self.id)
-        except Exception as error:
-            self.outbox.put(_Failure(error, self.id))
-            return
-        while True:
-            job = self.inbox.get()
-            if job is _STOP:
-                return
+        if init_fn is not None:
+            init_fn(self.id)
+
+    def _serve(self):
+        while (job := self.inbox.get()) is not _STOP:
             try:
                 result = job(self.state)
             except Exception as error:
@@ -79,18 +99,22 @@ class Worker:
             del result
 
     def answer(self, timeout):
-        """The next answer, raising the worker's exception where it raised one."""
+        """The next answer, raising the worker's exception where it raised one (torch re-raises it too)."""
         try:
             result = self.outbox.get(timeout=timeout or None)
         except queue.Empty:
+            self.dead = True
             raise RuntimeError(f"DataLoader timed out after {timeout} seconds") from None
-        if isinstance(result, _Failure):
+        if isinstance(result, _Exit):
+            self.outbox.put(result)
+        if isinstance(result, (_Failure, _Exit)):
             raise result.error
         return result
 
     def discard_answer(self):
-        """Wait for the next answer and drop it, whatever it is (a pass that ended early)."""
-        self.outbox.get()
+        """Wait for the next answer and drop it (a pass that ended early); at once for a dead worker."""
+        if not self.dead and isinstance(result := self.outbox.get(), _Exit):
+            self.outbox.put(result)
 
     def stop(self):
         self.inbox.put(_STOP)
@@ -105,8 +129,15 @@ class Pool:
     def __init__(self, num_workers, dataset, seed, init_fn):
         self.workers = [Worker(i, num_workers, dataset, seed, init_fn) for i in range(num_workers)]
 
+    @property
+    def broken(self):
+        """Whether a worker is dead: the pool cannot serve another pass."""
+        return any(worker.dead for worker in self.workers)
+
     def close(self):
+        """Stop the workers; wait for them unless the pool is broken (then the daemon threads end alone)."""
         for worker in self.workers:
             worker.stop()
-        for worker in self.workers:
-            worker.join()
+        if not self.broken:
+            for worker in self.workers:
+                worker.join()
