@@ -16,3 +16,42 @@ def test_softmax_and_log_softmax_exact_at_huge_logits(scale):
     (nc.log_softmax(x, 0) * weights).sum().backward()
     expected_grad = weights.numpy() - np.exp(expected_log) * weights.numpy().sum()
     np.testing.assert_allclose(x.grad.numpy(), expected_grad, rtol=1e-10)
+
+
+def _huge_logits(shape, dtype, rng):
+    """Logits of ``shape`` large enough for the parallel loops, with one line of each special kind along axis 1:
+    a NaN, a +inf, all -inf, and huge values."""
+    x = (rng.standard_normal(shape) * 4).astype(dtype)
+    x[0, :, 0, 0] = rng.standard_normal(shape[1]) * 1e8
+    x[1, 3, 1, 1] = np.nan
+    x[1, 2, 2, 2] = np.inf
+    x[2, :, 3, 3] = -np.inf
+    return x
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("axis", [0, 1, 2])
+@pytest.mark.parametrize("log", [True, False])
+def test_parallel_loops_match_the_numpy_rules(dtype, axis, log):
+    """The CPU backend's parallel path (arrays of >= PARALLEL_MIN elements) against backends/softmax_rules.py
+    with numpy, forward and backward, NaN/Inf lines included."""
+    from numbaconv.backends import softmax_rules
+    from numbaconv.backends.cpu import pointwise
+    from numbaconv.backends.cpu import softmax as kernels
+
+    rng = np.random.default_rng(3)
+    shape = (6, 40, 25, 12)
+    assert np.prod(shape) >= pointwise.PARALLEL_MIN
+    x = _huge_logits(shape, dtype, rng)
+    with np.errstate(all="ignore"):
+        expected = softmax_rules.log_softmax(np, x, axis)
+        expected = expected if log else np.exp(expected)
+        got = (kernels.log_softmax if log else kernels.softmax)(x, axis)
+        grad = rng.standard_normal(shape).astype(dtype)
+        expected_back = softmax_rules.softmax_backward(np, grad, expected, axis, log)
+        got_back = kernels.softmax_backward(grad, expected, axis, log)
+    rtol = 2e-5 if dtype == np.float32 else 1e-12  # numpy's float32 log-sum rounds where the loops' float64 does not
+    for a, b in ((got, expected), (got_back, expected_back)):
+        assert a.dtype == dtype and a.shape == shape
+        np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol)

@@ -1,6 +1,6 @@
 """log_softmax, softmax and logsumexp along one dim, max-shifted for stability (torch.*)."""
 from ..autograd import Function
-from ..backends import namespace_of
+from ..backends import kernels_of, namespace_of
 from ..tensor import Tensor
 from ._util import normalize_dim
 
@@ -11,32 +11,20 @@ def _logsumexp(xp, a, axis):
     return peak + xp.log(xp.sum(xp.exp(a - peak), axis=axis, keepdims=True))
 
 
-def log_softmax_array(xp, a, axis):
-    """log_softmax of a raw array: shifted by the (finite) maximum before the exp, and subtracted after it."""
-    peak = xp.max(a, axis=axis, keepdims=True)
-    shifted = a - xp.where(xp.isfinite(peak), peak, 0)
-    return shifted - xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
-
-
 class Softmax(Function):
     """softmax along ``axis``, or log_softmax with ``log=True``: one forward, and each its own gradient rule."""
 
     @staticmethod
     def forward(ctx, a, *, axis, log):
-        xp = namespace_of(a)
-        out = log_softmax_array(xp, a, axis)
-        out = out if log else xp.exp(out)
+        kernels = kernels_of(a, "softmax")
+        out = kernels.log_softmax(a, axis) if log else kernels.softmax(a, axis)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):
         (out,) = ctx.saved_tensors
-        xp = namespace_of(grad)
-        axis = ctx.params.axis
-        if ctx.params.log:
-            return grad - xp.exp(out) * xp.sum(grad, axis=axis, keepdims=True)
-        return out * (grad - xp.sum(grad * out, axis=axis, keepdims=True))
+        return kernels_of(grad, "softmax").softmax_backward(grad, out, ctx.params.axis, ctx.params.log)
 
 
 class LogSumExp(Function):

@@ -16,7 +16,7 @@ from numba import njit, prange
 from . import threads
 
 PARALLEL_MIN = 1 << 16  # elements; smaller arrays stay on numpy's single-threaded loop
-_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))  # the loops' dtypes; float16 and longdouble stay on numpy
+LOOP_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))  # the loops' dtypes; float16 and longdouble stay on numpy
 
 
 @njit(inline="always")
@@ -95,7 +95,7 @@ def _parallel(*arrays, strided=False):
     """Whether the loops may take ``arrays``: large, one shape, one floating dtype, C-contiguous (or any layout
     when ``strided``: the caller copies them first). Callers test ``_small`` first, the cheap common answer."""
     first = arrays[0]
-    if _small(first) or first.dtype not in _FLOATS:
+    if _small(first) or first.dtype not in LOOP_DTYPES:
         return False
     return all(isinstance(a, np.ndarray) and a.shape == first.shape and a.dtype == first.dtype
                and (strided or a.flags.c_contiguous) for a in arrays)

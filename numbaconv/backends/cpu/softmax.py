@@ -1,0 +1,110 @@
+"""log_softmax, softmax and their backward along one axis (torch.log_softmax, torch.softmax).
+
+Large C-contiguous float32/float64 arrays (pointwise.py's threshold) run as parallel Numba loops over the lines
+before the axis, one pass for the maximum, one for the exp-sum and one for the output, each line's sums in
+float64; everything else runs backends/softmax_rules.py with numpy, which takes a pass and a temporary per
+step on one thread. Both give the same values up to rounding, and the same NaN/Inf behaviour: the shift is the
+finite maximum, a NaN anywhere along the axis makes that line NaN.
+"""
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from .. import softmax_rules
+from . import threads
+from .pointwise import LOOP_DTYPES, PARALLEL_MIN
+
+
+@njit(inline="always")
+def _log_sum(x, o, peak, total):
+    """For line block ``o`` of x (outer, n, inner): peak[i] the finite maximum (0 if none or a NaN), total[i]
+    the log of the sum of exp(x - peak)."""
+    n, inner = x.shape[1], x.shape[2]
+    for i in range(inner):
+        peak[i] = -np.inf
+        total[i] = 0.0
+    for k in range(n):
+        for i in range(inner):
+            v = x[o, k, i]
+            if v > peak[i]:
+                peak[i] = v
+            elif v != v:
+                total[i] = np.nan
+    for i in range(inner):
+        if total[i] != total[i] or not math.isfinite(peak[i]):
+            peak[i] = 0.0
+    for k in range(n):
+        for i in range(inner):
+            total[i] += math.exp(x[o, k, i] - peak[i])
+    for i in range(inner):
+        total[i] = math.log(total[i])
+
+
+@njit(parallel=True, cache=True)
+def _log_softmax_lines(x, out, exponentiate):
+    n, inner = x.shape[1], x.shape[2]
+    for o in prange(x.shape[0]):
+        peak, total = np.empty(inner), np.empty(inner)
+        _log_sum(x, o, peak, total)
+        for k in range(n):
+            for i in range(inner):
+                value = (x[o, k, i] - peak[i]) - total[i]
+                out[o, k, i] = math.exp(value) if exponentiate else value
+
+
+@njit(parallel=True, cache=True)
+def _backward_lines(grad, out, result, log):
+    n, inner = grad.shape[1], grad.shape[2]
+    for o in prange(grad.shape[0]):
+        total = np.zeros(inner)
+        for k in range(n):
+            for i in range(inner):
+                total[i] += grad[o, k, i] if log else grad[o, k, i] * out[o, k, i]
+        for k in range(n):
+            for i in range(inner):
+                if log:
+                    result[o, k, i] = grad[o, k, i] - math.exp(out[o, k, i]) * total[i]
+                else:
+                    result[o, k, i] = out[o, k, i] * (grad[o, k, i] - total[i])
+
+
+def _lines(array, axis):
+    """``array`` as (before the axis, along it, after it), or None when the loops cannot take it."""
+    if (type(array) is not np.ndarray or array.size < PARALLEL_MIN or array.dtype not in LOOP_DTYPES
+            or not array.flags.c_contiguous):
+        return None
+    shape = array.shape
+    return array.reshape(math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1:]))
+
+
+def _log_softmax(a, axis, exponentiate):
+    lines = _lines(a, axis)
+    if lines is None:
+        out = softmax_rules.log_softmax(np, a, axis)
+        return np.exp(out) if exponentiate else out
+    out = np.empty_like(a)
+    threads.start()
+    _log_softmax_lines(lines, out.reshape(lines.shape), exponentiate)
+    return out
+
+
+def log_softmax(a, axis):
+    """log_softmax of ``a`` along ``axis`` (torch.log_softmax)."""
+    return _log_softmax(a, axis, False)
+
+
+def softmax(a, axis):
+    """softmax of ``a`` along ``axis`` (torch.softmax)."""
+    return _log_softmax(a, axis, True)
+
+
+def softmax_backward(grad, out, axis, log):
+    """The input gradient of log_softmax (``log``) or softmax from its output ``out``."""
+    lines = _lines(grad, axis)
+    if lines is None or out.dtype != grad.dtype or not out.flags.c_contiguous:
+        return softmax_rules.softmax_backward(np, grad, out, axis, log)
+    result = np.empty_like(grad)
+    threads.start()
+    _backward_lines(lines, out.reshape(lines.shape), result.reshape(lines.shape), log)
+    return result
