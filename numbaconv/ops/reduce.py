@@ -1,5 +1,8 @@
 """Reductions over dims with keepdim (torch.sum, mean, max, min, var, argmax)."""
 import collections
+import math
+
+import numpy as np
 
 from ..autograd import Function
 from ..backends import namespace_of
@@ -45,6 +48,30 @@ class Extreme(Function):
         hit = a == out
         grad = _expand_back(xp, grad, a.shape, dims, ctx.params.keepdim)
         return grad * hit / xp.sum(hit, axis=dims, keepdims=True)
+
+
+class Var(Function):
+    """Variance over ``dims`` with max(0, count - correction) below, as torch.var: one node that keeps the centred
+    values, whose backward is the single pass 2 (x - mean) g / (count - correction) (torch's unclamped divisor)."""
+
+    @staticmethod
+    def forward(ctx, a, *, dims, keepdim, correction):
+        xp = namespace_of(a)
+        count = math.prod(a.shape[d] for d in dims)
+        ctx.divisor = count - correction
+        centred = a - xp.sum(a, axis=dims, keepdims=True) / count
+        with np.errstate(divide="ignore", invalid="ignore"):  # torch's inf/nan for a divisor of 0, unwarned
+            out = xp.sum(centred * centred, axis=dims, keepdims=keepdim) / (ctx.divisor if ctx.divisor > 0 else 0)
+        ctx.save_for_backward(centred)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (centred,) = ctx.saved_tensors
+        xp = namespace_of(grad)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scaled = grad * 2.0 / ctx.divisor
+        return centred * _expand_back(xp, scaled, centred.shape, ctx.params.dims, ctx.params.keepdim)
 
 
 def _check_nonempty(op, a, dims):
@@ -98,12 +125,7 @@ def var(a, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance over ``dim`` with ``count - correction`` in the denominator: Bessel's correction (1) by default,
     none with ``unbiased=False`` or ``correction=0`` (torch.var; positional order dim, unbiased, keepdim)."""
     dims = normalize_dims("var", dim, a.ndim)
-    correction = _correction("var", unbiased, correction)
-    count = 1
-    for d in dims:
-        count *= a.shape[d]
-    centred = a - mean(a, dims, keepdim=True)
-    return sum(centred * centred, dims, keepdim) / (count - correction)
+    return Var.apply(a, dims=dims, keepdim=keepdim, correction=_correction("var", unbiased, correction))
 
 
 def std(a, dim=None, unbiased=None, keepdim=False, *, correction=None):
