@@ -1,5 +1,5 @@
 """The distributed pieces that need no MPI: lazy import, errors without a group, DistributedSampler's shards,
-post-accumulate-grad hooks, SyncBatchNorm as BatchNorm2d alone, convert_sync_batchnorm, the CLI's help.
+post-accumulate-grad hooks, SyncBatchNorm as plain batch norm alone, convert_sync_batchnorm, the CLI's help.
 (The 2-rank behaviour is in test_distributed_mpi.py.)"""
 import io
 import subprocess
@@ -176,6 +176,32 @@ def test_sync_batchnorm_without_a_group_is_batchnorm2d():
     np.testing.assert_array_equal(outputs[0][1], outputs[1][1])
     for name, value in outputs[0][2].items():
         np.testing.assert_array_equal(outputs[1][2][name], value, err_msg=name)
+
+
+def test_sync_batchnorm_takes_any_batch_norm_input_and_converts_batchnorm1d():
+    rng = np.random.default_rng(1)
+    plain = nn.Sequential(nn.Linear(3, 4, dtype=np.float64), nn.BatchNorm1d(4, dtype=np.float64))
+    sync = SyncBatchNorm.convert_sync_batchnorm(nn.Sequential(nn.Linear(3, 4, dtype=np.float64),
+                                                              nn.BatchNorm1d(4, dtype=np.float64)))
+    assert type(sync[1]) is SyncBatchNorm
+    sync.load_state_dict(plain.state_dict())
+    x = rng.standard_normal((6, 3))
+    np.testing.assert_array_equal(sync(nc.tensor(x)).detach().numpy(), plain(nc.tensor(x)).detach().numpy())
+    np.testing.assert_array_equal(sync[1].running_var.numpy(), plain[1].running_var.numpy())
+    three_d = rng.standard_normal((2, 4, 5))
+    np.testing.assert_array_equal(sync[1](nc.tensor(three_d)).detach().numpy(),
+                                  plain[1](nc.tensor(three_d)).detach().numpy())
+    with pytest.raises(ValueError, match="at least 2 dims"):
+        sync[1](nc.tensor(np.ones(4)))
+
+
+def test_sync_batch_norm_op_needs_a_process_group():
+    from numbaconv.ops.normalization import sync_batch_norm
+
+    with pytest.raises(RuntimeError, match="init_process_group"):
+        sync_batch_norm(nc.tensor(np.ones((2, 3))), None, None)
+    with pytest.raises(ValueError, match="sync_batch_norm: expected an \\(N, C, \\*\\) input"):
+        sync_batch_norm(nc.tensor(np.ones(3)), None, None)
 
 
 def test_a_disabled_progress_bar_writes_nothing():

@@ -1,94 +1,44 @@
-"""SyncBatchNorm: BatchNorm2d whose training statistics span every rank's batch (torch.nn.SyncBatchNorm)."""
-import numpy as np
-
+"""SyncBatchNorm: batch norm whose training statistics span every rank's batch (torch.nn.SyncBatchNorm)."""
 from .. import distributed
-from ..backends import kernels_of
-from ..ops.normalization import BatchNorm, _as_ncl
-from ..tensor import Tensor
-from .batchnorm import BatchNorm2d
+from ..ops.normalization import sync_batch_norm
+from .batchnorm import _BatchNorm
 
 
-class SyncBatchNormFunction(BatchNorm):
-    """The fused batch-norm Function whose backward sums the two per-channel reductions over the ranks first;
-    ``count`` is the number of values per channel in the global batch."""
-
-    @staticmethod
-    def forward(ctx, x, weight, bias, *, mean, invstd, batch_stats, count):
-        return BatchNorm.forward(ctx, x, weight, bias, mean=mean, invstd=invstd, batch_stats=batch_stats)
-
-    @staticmethod
-    def backward(ctx, grad):
-        x3, w, mean, invstd = ctx.saved_tensors
-        kernels = kernels_of(grad, "batchnorm")
-        g3 = _as_ncl(np, grad)
-        sum_g, sum_gxhat = kernels.batchnorm_backward_reduce(g3, x3, mean, invstd)
-        gx = None
-        if ctx.needs_input_grad[0]:
-            sums = np.concatenate([sum_g, sum_gxhat])
-            distributed.all_reduce(Tensor(sums))
-            # The kernel divides the sums by this rank's count; scale them so it divides by the global count.
-            local = x3.shape[0] * x3.shape[2]
-            c = x3.shape[1]
-            scale = local / ctx.params.count
-            gx = kernels.batchnorm_backward_input(g3, x3, mean, invstd, w, sums[:c] * scale, sums[c:] * scale, True)
-            gx = np.reshape(gx, ctx.shape)
-        # The weight and bias gradients stay this rank's own; DistributedDataParallel averages them.
-        need = ctx.needs_input_grad
-        return gx, (sum_gxhat if need[1] else None), (sum_g if need[2] else None)
-
-
-class SyncBatchNorm(BatchNorm2d):
-    """BatchNorm2d that, in training with a process group of more than one rank, normalises with the mean and
-    variance of the whole global batch and back-propagates through them (torch.nn.SyncBatchNorm).
-
-    Forward all-gathers each rank's (count, mean, variance) per channel and combines them exactly (Chan's
-    pairwise formula, stable where sum/sum-of-squares would cancel); backward all-reduces the per-channel sums
-    of the gradient and of gradient × normalised input. Without a process group, with one rank, or in eval mode
-    it is BatchNorm2d. CPU tensors only.
+class SyncBatchNorm(_BatchNorm):
+    """Batch norm of any (N, C, *) input that, in training with a process group of more than one rank, normalises
+    with the mean and variance of the whole global batch and back-propagates through them (torch.nn.SyncBatchNorm;
+    the work is ops.normalization.sync_batch_norm). Without a process group, with one rank, or in eval mode it is
+    the plain batch norm. CPU tensors only.
     """
+
+    def _check_input_dim(self, input):
+        if input.ndim < 2:
+            raise ValueError(f"SyncBatchNorm: expected an (N, C, *) input of at least 2 dims, got shape {input.shape}")
 
     def forward(self, input):
         if not (self.training and distributed.is_initialized() and distributed.get_world_size() > 1):
             return super().forward(input)
-        if input.ndim != 4:
-            raise ValueError(f"SyncBatchNorm: expected a 4-D (N, C, H, W) input, got shape {input.shape}")
-        if not isinstance(input.array, np.ndarray):
-            raise TypeError(f"SyncBatchNorm: CPU tensors only, got one on {input.device}")
-        x3 = _as_ncl(np, input.array)
-        n, c, length = x3.shape
-        mean, var = kernels_of(x3, "batchnorm").batchnorm_stats(x3)
-        local = np.concatenate([[float(n * length)], mean, var]).astype(np.float64)
-        gathered = Tensor(np.empty(distributed.get_world_size() * local.size))
-        distributed.all_gather_into_tensor(gathered, Tensor(local))
-        counts, means, variances = _split(gathered.array.reshape(-1, local.size), c)
-        count = counts.sum()
-        if count <= 1:
-            raise ValueError(f"SyncBatchNorm: expected more than 1 value per channel when training, got {count:.0f}")
-        global_mean = (counts[:, None] * means).sum(0) / count
-        global_var = (counts[:, None] * (variances + (means - global_mean) ** 2)).sum(0) / count
-        self._update_running_stats(global_mean, global_var, count)
-        invstd = (1.0 / np.sqrt(global_var + self.eps)).astype(input.dtype)
-        return SyncBatchNormFunction.apply(input, self.weight, self.bias, mean=global_mean.astype(input.dtype),
-                                    invstd=invstd, batch_stats=True, count=count)
+        self._check_input_dim(input)
+        tracked = self.track_running_stats
+        factor = self._count_batch() if tracked else 0.0
+        return sync_batch_norm(input, self.running_mean if tracked else None, self.running_var if tracked else None,
+                               self.weight, self.bias, factor, self.eps)
 
-    def _update_running_stats(self, mean, var, count):
-        if not self.track_running_stats:
-            return
+    def _count_batch(self):
+        """Count one more training batch; returns the momentum of its running-statistics update."""
         self.num_batches_tracked.array[...] += 1
         self.num_batches_tracked._version[0] += 1
-        factor = 1.0 / float(self.num_batches_tracked.item()) if self.momentum is None else self.momentum
-        for buffer, value in ((self.running_mean, mean), (self.running_var, var * (count / (count - 1)))):
-            buffer.array[...] = buffer.array * (1 - factor) + value * factor
-            buffer._version[0] += 1
+        return 1.0 / float(self.num_batches_tracked.item()) if self.momentum is None else self.momentum
 
     @classmethod
     def convert_sync_batchnorm(cls, module, process_group=None):
-        """``module`` with every BatchNorm2d replaced by a SyncBatchNorm holding the same parameters, buffers and
-        mode (torch.nn.SyncBatchNorm.convert_sync_batchnorm); a BatchNorm2d itself comes back converted."""
+        """``module`` with every BatchNorm1d/BatchNorm2d replaced by a SyncBatchNorm holding the same parameters,
+        buffers and mode (torch.nn.SyncBatchNorm.convert_sync_batchnorm); a batch norm itself comes back
+        converted."""
         if process_group is not None:
             raise ValueError(f"convert_sync_batchnorm: only the default group exists (process_group=None), got "
                              f"{process_group!r}")
-        if isinstance(module, BatchNorm2d) and not isinstance(module, cls):
+        if isinstance(module, _BatchNorm) and not isinstance(module, cls):
             return _converted(cls, module)
         for name, child in list(module.named_children()):
             converted = cls.convert_sync_batchnorm(child)
@@ -97,13 +47,8 @@ class SyncBatchNorm(BatchNorm2d):
         return module
 
 
-def _split(rows, channels):
-    return rows[:, 0], rows[:, 1:1 + channels], rows[:, 1 + channels:]
-
-
 def _converted(cls, bn):
-    sync = cls.__new__(cls)
-    BatchNorm2d.__init__(sync, bn.num_features, bn.eps, bn.momentum, bn.affine, bn.track_running_stats)
+    sync = cls(bn.num_features, bn.eps, bn.momentum, bn.affine, bn.track_running_stats)
     for name in ("weight", "bias"):
         if bn._parameters.get(name) is not None:
             setattr(sync, name, bn._parameters[name])

@@ -1,5 +1,9 @@
-"""Normalisation (torch.nn.functional): batch_norm as one fused Function over (N, C, *) inputs; group_norm,
-layer_norm and instance_norm as one Standardize node over equal runs of elements, then the affine ops."""
+"""Normalisation (torch.nn.functional): batch_norm as one fused Function over (N, C, *) inputs, sync_batch_norm
+its twin over every rank's batch; group_norm, layer_norm and instance_norm as one Standardize node over equal
+runs of elements, then the affine ops."""
+import numpy as np
+
+from .. import distributed
 from ..autograd import Function
 from ..backends import kernels_of, namespace_of
 from ..tensor import Tensor
@@ -39,16 +43,38 @@ class BatchNorm(Function):
         return gx, (sum_gxhat if need[1] else None), (sum_g if need[2] else None)
 
 
-def _check_channel_vector(name, value, channels, dtype):
+def _check_channel_vector(op, name, value, channels, dtype):
     if value is None:
         return
     if not isinstance(value, Tensor):
-        raise TypeError(f"batch_norm: {name} must be a Tensor or None, got {type(value).__name__}")
+        raise TypeError(f"{op}: {name} must be a Tensor or None, got {type(value).__name__}")
     if value.shape != (channels,):
-        raise ValueError(f"batch_norm: {name} must have shape ({channels},) for the input's channels, "
+        raise ValueError(f"{op}: {name} must have shape ({channels},) for the input's channels, "
                          f"got {value.shape}")
     if value.dtype != dtype:
-        raise TypeError(f"batch_norm: {name} has dtype {value.dtype}, expected the input's {dtype}")
+        raise TypeError(f"{op}: {name} has dtype {value.dtype}, expected the input's {dtype}")
+
+
+def _check_batch_norm(op, input, running_mean, running_var, weight, bias):
+    """A TypeError/ValueError naming ``op`` unless the arguments fit an (N, C, *) floating ``input``."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    if input.ndim < 2:
+        raise ValueError(f"{op}: expected an (N, C, *) input, got shape {input.shape}")
+    check_kernel_dtype(op, input.dtype, floating=True)
+    vectors = (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias))
+    for name, value in vectors:
+        _check_channel_vector(op, name, value, input.shape[1], input.dtype)
+    if (running_mean is None) != (running_var is None):
+        raise ValueError(f"{op}: give both running_mean and running_var, or neither")
+
+
+def _update_running_stats(running_mean, running_var, mean, var, count, momentum):
+    """new = (1 - momentum)·old + momentum·batch in place, the variance unbiased over ``count`` values (as PyTorch)."""
+    unbiased = var * (count / (count - 1))
+    for running, value in ((running_mean, mean), (running_var, unbiased)):
+        running.array[...] = running.array * (1 - momentum) + value * momentum
+        running._version[0] += 1
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
@@ -58,36 +84,95 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     ``running_mean``/``running_var`` are updated in place: new = (1 - momentum)·old + momentum·batch, the
     variance unbiased (as PyTorch). Otherwise the running statistics normalise.
     """
-    if not isinstance(input, Tensor):
-        raise TypeError(f"batch_norm: input must be a Tensor, got {type(input).__name__}")
-    if input.ndim < 2:
-        raise ValueError(f"batch_norm: expected an (N, C, *) input, got shape {input.shape}")
-    check_kernel_dtype("batch_norm", input.dtype, floating=True)
-    channels = input.shape[1]
-    vectors = (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias))
-    for name, value in vectors:
-        _check_channel_vector(name, value, channels, input.dtype)
-    if (running_mean is None) != (running_var is None):
-        raise ValueError("batch_norm: give both running_mean and running_var, or neither")
+    _check_batch_norm("batch_norm", input, running_mean, running_var, weight, bias)
     xp = namespace_of(input.array)
     batch_stats = training or running_mean is None
     if batch_stats:
-        count = input.numel() // max(channels, 1)
+        count = input.numel() // max(input.shape[1], 1)
         if training and count <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
                              f"got input shape {input.shape}")
         mean, var = kernels_of(input.array, "batchnorm").batchnorm_stats(_as_ncl(xp, input.array))
         if training and running_mean is not None:
-            unbiased = var * (count / (count - 1))
-            running_mean.array[...] = running_mean.array * (1 - momentum) + mean * momentum
-            running_var.array[...] = running_var.array * (1 - momentum) + unbiased * momentum
-            running_mean._version[0] += 1
-            running_var._version[0] += 1
+            _update_running_stats(running_mean, running_var, mean, var, count, momentum)
     else:
         mean, var = running_mean.array, running_var.array
     invstd = 1.0 / xp.sqrt(var + eps)
     invstd = xp.astype(invstd, input.dtype)
     return BatchNorm.apply(input, weight, bias, mean=mean, invstd=invstd, batch_stats=bool(batch_stats))
+
+
+class SyncBatchNorm(BatchNorm):
+    """BatchNorm with the global batch's statistics (torch.nn.modules._functions.SyncBatchNorm): backward sums the
+    two per-channel reductions over the ranks first; ``count`` is the values per channel in the global batch."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, *, mean, invstd, count):
+        return BatchNorm.forward(ctx, x, weight, bias, mean=mean, invstd=invstd, batch_stats=True)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x3, w, mean, invstd = ctx.saved_tensors
+        xp = namespace_of(grad)
+        kernels = kernels_of(grad, "batchnorm")
+        g3 = _as_ncl(xp, grad)
+        sum_g, sum_gxhat = kernels.batchnorm_backward_reduce(g3, x3, mean, invstd)
+        need = ctx.needs_input_grad
+        gx = None
+        if need[0]:
+            # The kernel divides by this rank's count: the global sums scaled so that it divides by the global one.
+            scale = x3.shape[0] * x3.shape[2] / ctx.params.count
+            total_g, total_gxhat = _summed_over_ranks(xp, sum_g, sum_gxhat, scale)
+            gx = kernels.batchnorm_backward_input(g3, x3, mean, invstd, w, total_g, total_gxhat, True)
+            gx = xp.reshape(gx, ctx.shape)
+        # The weight and bias gradients stay this rank's own; DistributedDataParallel averages them.
+        return gx, (sum_gxhat if need[1] else None), (sum_g if need[2] else None)
+
+
+def _summed_over_ranks(xp, sum_g, sum_gxhat, scale):
+    """The two per-channel sums added up over the ranks (one all-reduce), times ``scale``."""
+    sums = xp.concatenate([sum_g, sum_gxhat])
+    distributed.all_reduce(Tensor(sums))
+    sums = sums * scale
+    return sums[:sum_g.shape[0]], sums[sum_g.shape[0]:]
+
+
+def _global_stats(xp, x3):
+    """(values per channel, mean, biased variance) of every rank's (N, C, L) ``x3`` together, in float64: each
+    rank's count, mean and variance per channel all-gathered and combined exactly (Chan's pairwise formula, stable
+    where sums of squares would cancel)."""
+    n, channels, length = x3.shape
+    mean, var = kernels_of(x3, "batchnorm").batchnorm_stats(x3)
+    local = xp.concatenate([xp.full(1, float(n * length)), xp.astype(mean, np.float64), xp.astype(var, np.float64)])
+    gathered = xp.empty(distributed.get_world_size() * local.shape[0], np.float64)
+    distributed.all_gather_into_tensor(Tensor(gathered), Tensor(local))
+    rows = xp.reshape(gathered, (-1, local.shape[0]))
+    counts, means, variances = rows[:, :1], rows[:, 1:1 + channels], rows[:, 1 + channels:]
+    count = float(xp.sum(counts))
+    global_mean = xp.sum(counts * means, axis=0) / count
+    global_var = xp.sum(counts * (variances + (means - global_mean) ** 2), axis=0) / count
+    return count, global_mean, global_var
+
+
+def sync_batch_norm(input, running_mean, running_var, weight=None, bias=None, momentum=0.1, eps=1e-5):
+    """batch_norm in training over the global batch: each rank of the default process group passes its part, an
+    (N, C, *) CPU tensor, normalised with the statistics of all the parts and back-propagated through them
+    (torch.nn.SyncBatchNorm's training forward). Forward all-gathers each rank's per-channel count, mean and
+    variance; backward all-reduces the per-channel sums of the gradient and of gradient × normalised input.
+    ``running_mean``/``running_var``, when given, are updated as by batch_norm, with the global statistics."""
+    _check_batch_norm("sync_batch_norm", input, running_mean, running_var, weight, bias)
+    if not isinstance(input.array, np.ndarray):
+        raise TypeError(f"sync_batch_norm: CPU tensors only (the collectives run on host memory), got one on "
+                        f"{input.device}")
+    xp = namespace_of(input.array)
+    count, mean, var = _global_stats(xp, _as_ncl(xp, input.array))
+    if count <= 1:
+        raise ValueError(f"sync_batch_norm: expected more than 1 value per channel when training, got {count:.0f} "
+                         "over the ranks")
+    if running_mean is not None:
+        _update_running_stats(running_mean, running_var, mean, var, count, momentum)
+    invstd = xp.astype(1.0 / xp.sqrt(var + eps), input.dtype)
+    return SyncBatchNorm.apply(input, weight, bias, mean=xp.astype(mean, input.dtype), invstd=invstd, count=count)
 
 
 class Standardize(Function):
