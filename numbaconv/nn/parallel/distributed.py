@@ -10,7 +10,9 @@ from ..module import Module
 
 
 class _Bucket:
-    """Consecutive parameters (of one dtype) whose gradients travel in one flat array and one all-reduce."""
+    """Consecutive parameters (of one dtype) whose gradients travel in one flat array and one all-reduce; the
+    array ends with one slot per parameter, ``used``: 1 where this rank has its gradient, so the all-reduce also
+    counts the ranks that have one."""
 
     def __init__(self, params, dtype):
         self.params = params
@@ -19,12 +21,18 @@ class _Bucket:
         for param in params:
             self.slices.append(slice(offset, offset + param.numel()))
             offset += param.numel()
-        self.flat = np.zeros(offset, dtype)
-        self.filled = [False] * len(params)
-        self.pending = len(params)
-        self.work = None
+        self.flat = np.zeros(offset + len(params), dtype)
+        self.used = self.flat[offset:]
+        self.reset()
+
+    def fill(self, i, grad):
+        self.flat[self.slices[i]] = grad.reshape(-1)
+        self.used[i] = 1
+        self.filled[i] = True
+        self.pending -= 1
 
     def reset(self):
+        self.used[...] = 0
         self.filled = [False] * len(self.params)
         self.pending = len(self.params)
         self.work = None
@@ -39,8 +47,10 @@ class DistributedDataParallel(Module):
     reverse order, as they become ready); a full bucket's non-blocking all-reduce starts at once, so communication
     overlaps the rest of backward. When backward ends, a callback waits for every bucket and writes the average
     over the ranks into each ``.grad``, so ``optimizer.step()`` needs no extra call. A parameter that got no
-    gradient on this rank counts as zero (and gets the average of the others'). Inside ``no_sync()`` gradients
-    only accumulate locally; the first backward after it reduces the accumulated sum.
+    gradient on this rank counts as zero there (and gets the average with the others'); one that no rank used keeps
+    its ``.grad`` untouched (torch's find_unused_parameters=True). Inside ``no_sync()`` gradients only accumulate
+    locally; the first backward after it reduces the accumulated sum, of every parameter used since the last one.
+    The gradient hooks go when the wrapper is garbage collected (as torch's Reducer removes its autograd hooks).
 
     ``broadcast_buffers``: every training-mode forward first copies rank 0's buffers (BatchNorm running
     statistics) to all ranks, as torch does; BatchNorm itself normalises with each rank's own batch statistics
@@ -68,13 +78,15 @@ class DistributedDataParallel(Module):
         self._buckets = _make_buckets([p for p in module.parameters() if p.requires_grad],
                                       int(bucket_cap_mb * 2**20))
         self._where = {}
-        hook = _weak_hook(self)
+        hook, handles = _weak_hook(self), []
         for b, bucket in enumerate(self._buckets):
             for i, param in enumerate(bucket.params):
                 self._where[id(param)] = (b, i)
-                param.register_post_accumulate_grad_hook(hook)
+                handles.append(param.register_post_accumulate_grad_hook(hook))
+        weakref.finalize(self, _remove_hooks, handles)
         self._next_bucket = 0
         self._reducing = False
+        self._accumulated = set()  # ids of the parameters that got a gradient inside no_sync()
 
     def forward(self, *args, **kwargs):
         if self._reducing:
@@ -102,6 +114,7 @@ class DistributedDataParallel(Module):
 
     def _grad_ready(self, param):
         if not self.require_backward_grad_sync:
+            self._accumulated.add(id(param))
             return
         if not self._reducing:
             self._reducing = True
@@ -110,9 +123,7 @@ class DistributedDataParallel(Module):
         bucket = self._buckets[b]
         if bucket.filled[i]:
             return
-        bucket.flat[bucket.slices[i]] = param.grad.array.reshape(-1)
-        bucket.filled[i] = True
-        bucket.pending -= 1
+        bucket.fill(i, param.grad.array)
         self._launch_ready()
         for started in self._buckets[:self._next_bucket]:
             started.work.is_completed()  # MPI_Test: MPI moves non-blocking collectives only inside MPI calls
@@ -126,24 +137,34 @@ class DistributedDataParallel(Module):
 
     def _finish_reduction(self):
         for bucket in self._buckets[self._next_bucket:]:
-            for i, filled in enumerate(bucket.filled):
-                if not filled:
-                    bucket.flat[bucket.slices[i]] = 0
-            bucket.pending = 0
+            self._fill_the_rest(bucket)
         self._launch_ready()
         for bucket in self._buckets:
             bucket.work.wait()
-            for param, part in zip(bucket.params, bucket.slices):
-                if not param.requires_grad:
-                    continue  # frozen since the wrap (airbench's stem bias): no rank has a gradient for it
+            for param, part, used in zip(bucket.params, bucket.slices, bucket.used):
+                if used == 0:
+                    continue  # no rank has a gradient for it (unused, or frozen since the wrap): .grad untouched
                 average = bucket.flat[part].reshape(param.shape) / self.world_size
                 if param.grad is None:
                     param.grad = Tensor(average)
                 else:
                     param.grad.array[...] = average
             bucket.reset()
+        self._accumulated.clear()
         self._next_bucket = 0
         self._reducing = False
+
+    def _fill_the_rest(self, bucket):
+        """Complete a bucket whose parameters this backward did not all reach: a gradient accumulated inside
+        no_sync() goes in as it is, any other slot is zero and counts as unused."""
+        for i, (param, part) in enumerate(zip(bucket.params, bucket.slices)):
+            if bucket.filled[i]:
+                continue
+            if id(param) in self._accumulated and param.grad is not None:
+                bucket.fill(i, param.grad.array)
+            else:
+                bucket.flat[part] = 0
+        bucket.pending = 0
 
     def extra_repr(self):
         sizes = ", ".join(f"{bucket.flat.nbytes / 2**20:.2f}" for bucket in self._buckets)
@@ -160,6 +181,11 @@ def _weak_hook(ddp):
             wrapper._grad_ready(param)
 
     return hook
+
+
+def _remove_hooks(handles):
+    for handle in handles:
+        handle.remove()
 
 
 def _make_buckets(params, cap_bytes):
