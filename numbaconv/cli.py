@@ -11,7 +11,7 @@ import shlex
 import sys
 import time
 
-from . import distributed, visualize
+from . import visualize
 from .backends import DEVICES, unavailable_reason
 
 TRAIN_EPILOG = """\
@@ -42,7 +42,8 @@ def _train_parser(sub):
                    help="images per step, over all processes under mpiexec (model default if omitted)")
     p.add_argument("--lr", type=float, help="peak learning rate (model default if omitted)")
     p.add_argument("--optimizer", help="sgd, adam or adamw")
-    p.add_argument("--schedule", help="onecycle, linear, cosine, step or none")
+    p.add_argument("--schedule", help="triangle (airbench94's), onecycle, linear, cosine, step or none (model "
+                                      "default if omitted)")
     p.add_argument("--momentum", type=float)
     p.add_argument("--weight-decay", type=float)
     p.add_argument("--label-smoothing", type=float)
@@ -54,7 +55,12 @@ def _train_parser(sub):
                                   "epoch) or none")
     p.add_argument("--lookahead", action=argparse.BooleanOptionalAction,
                    help="airbench's weight averaging every 5 steps (SGD only)")
-    p.add_argument("--no-augment", action="store_true", help="turn off random crop + flip")
+    p.add_argument("--drop-last", action=argparse.BooleanOptionalAction,
+                   help="drop each epoch's last partial batch (model default if omitted)")
+    p.add_argument("--stem-bias-epochs", type=int,
+                   help="train the first conv's bias only in the first N epochs (0: always; model default if omitted)")
+    p.add_argument("--no-augment", action="store_true",
+                   help="turn off the training augmentation: the random crop and every --flip (alternating too)")
     p.add_argument("--data-dir", help="folder with cifar-10-batches-bin/ or cifar-10-batches-py/")
     p.add_argument("--download", action="store_true", help="download the official archive if absent")
     p.add_argument("--device", default="cpu", choices=DEVICES)
@@ -101,6 +107,7 @@ def train_config(args):
         crop_padding=args.crop_padding, data_dir=args.data_dir, download=args.download, device=args.device,
         seed=args.seed, out=args.out, resume=args.resume, limit=args.limit, tta=args.tta, flip=args.flip,
         padding_mode=args.padding_mode, lookahead=args.lookahead, eval_every=args.eval_every,
+        drop_last=args.drop_last, stem_bias_epochs=args.stem_bias_epochs,
     )
 
 
@@ -119,6 +126,8 @@ def _default_threads():
     """Under mpiexec: this machine's cores shared among its processes (None alone: Numba's default, all)."""
     import numba
 
+    from . import distributed
+
     local = distributed.launch_local_size()
     if not distributed.is_mpi_launch() or local <= 1:
         return None
@@ -126,6 +135,7 @@ def _default_threads():
 
 
 def _train(args):
+    from . import distributed
     from .models import ALIASES
     from .training import check_world, fit
 
@@ -245,18 +255,22 @@ def main(argv=None):
 def _fail(message, status, everywhere=True):
     """Print ``message`` and return ``status``; under mpiexec print it on rank 0 (every rank, naming itself, when
     ``everywhere``: the error may be this rank's own) and, once MPI runs, end the whole job (MPI abort), since the
-    other ranks may be waiting for this one in a collective."""
+    other ranks may be waiting for this one in a collective. An error that is usually every rank's (not
+    ``everywhere``) is printed by another rank too, naming itself, when rank 0 has not ended the job 2 s later:
+    then it was that rank's alone."""
+    from . import distributed
+
     if not distributed.is_initialized():
         if not distributed.is_mpi_launch() or everywhere or distributed.launch_rank() == 0:
             print(message, file=sys.stderr)
         return status
     rank = distributed.get_rank()
-    if everywhere:
-        print(f"rank {rank}: {message.lstrip()}", file=sys.stderr)
-    elif rank == 0:
+    if rank == 0 and not everywhere:
         print(message, file=sys.stderr)
     else:
-        time.sleep(2.0)  # let rank 0 print its message before the abort ends it
+        if not everywhere:
+            time.sleep(2.0)  # rank 0 prints the message and aborts the job, ending this process, if it failed too
+        print(f"rank {rank}: {message.lstrip()}", file=sys.stderr)
     sys.stderr.flush()
     distributed.abort(status)
     return status

@@ -31,6 +31,7 @@ BAD_TRAIN = [
                                 "'triangle'], got 'warp'"),
     (["--model", "resnet9000"], "--model must be one of"),
     (["--threads", "0"], "--threads must be an integer in [1, "),
+    (["--stem-bias-epochs", "-1"], "--stem-bias-epochs must be an integer >= 0, got -1"),
 ]
 
 

@@ -157,9 +157,11 @@ def test_cli_without_options_trains_with_the_model_recipe(model):
 
 def test_cli_options_override_the_recipe_one_by_one():
     args = cli.build_parser().parse_args(["train", "--model", "default_net", "--lr", "0.1", "--epochs", "3.5",
-                                          "--no-lookahead", "--tta", "--flip", "random", "--eval-every", "2"])
+                                          "--no-lookahead", "--tta", "--flip", "random", "--eval-every", "2",
+                                          "--no-drop-last", "--stem-bias-epochs", "1"])
     config = cli.train_config(args)
     assert (config.model, config.lr, config.epochs, config.lookahead, config.tta) == ("airbench94", 0.1, 3.5, False, 1)
+    assert (config.drop_last, config.stem_bias_epochs) == (False, 1)
     assert (config.flip, config.eval_every, config.padding_mode) == ("random", 2, "reflect")
     assert config.batch_size == models.recipe("default_net").batch_size == 1024
 
