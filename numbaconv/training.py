@@ -40,9 +40,9 @@ WHITENING_IMAGES = 5000
 
 @dataclasses.dataclass
 class TrainConfig:
-    """What ``fit`` trains (the options of `numbaconv train`); fields left None take the model's models.Recipe
-    and ``out`` defaults to runs/MODEL. Every field is checked on construction: a ConfigError names the first bad
-    one (the CLI prints it as its option)."""
+    """What ``fit`` trains (the options of `numbaconv train`; ``augment=False`` is --no-augment: no crop and no flip
+    of any kind); fields left None take the model's models.Recipe and ``out`` defaults to runs/MODEL. Every field
+    is checked on construction: a ConfigError names the first bad one (the CLI prints it as its option)."""
 
     model: str = "airbench94"
     epochs: float = None
@@ -148,7 +148,7 @@ def parameter_groups(model, lr, weight_decay, bias_lr_scale=1.0):
     if bias_lr_scale == 1.0:
         return [dict(params=trainable, lr=lr, weight_decay=weight_decay)]
     shifts = {id(m.bias): m.bias for m in model.modules()
-              if isinstance(m, nn.BatchNorm2d) and m.bias is not None and m.bias.requires_grad}
+              if isinstance(m, (nn.BatchNorm2d, nn.SyncBatchNorm)) and m.bias is not None and m.bias.requires_grad}
     return [dict(params=[p for p in trainable if id(p) not in shifts], lr=lr, weight_decay=weight_decay),
             dict(params=list(shifts.values()), lr=lr * bias_lr_scale, weight_decay=weight_decay / bias_lr_scale)]
 
@@ -238,6 +238,11 @@ class World:
 
     def max(self, value):
         return self._reduce([value], distributed.ReduceOp.MAX)[0]
+
+    def bounds(self, value):
+        """(smallest, largest) ``value`` over the ranks, in one all-reduce."""
+        most, negated_fewest = self._reduce([value, -value], distributed.ReduceOp.MAX)
+        return -negated_fewest, most
 
 
 def _silent(*args, **kwargs):
@@ -340,8 +345,10 @@ def _plot_curves(path, rows):
         axis.set_xlabel("epoch")
         axis.legend()
     figure.tight_layout()
-    write_atomically(path, lambda handle: figure.savefig(handle, format="png"))
-    plt.close(figure)
+    try:
+        write_atomically(path, lambda handle: figure.savefig(handle, format="png"))
+    finally:
+        plt.close(figure)
     return True
 
 
@@ -468,17 +475,47 @@ def steps_per_epoch(config, images, world_size=1):
     per_rank, shard = config.batch_size // world_size, -(-images // world_size)
     steps = shard // per_rank if config.drop_last else -(-shard // per_rank)
     if steps == 0:
-        raise ConfigError("batch_size", f"must be at most the {shard * world_size} training images when the last "
-                          f"partial batch is dropped, got {config.batch_size}")
+        limit = (f"the {images} training images" if world_size == 1 else f"{shard * world_size} ({world_size} "
+                 f"processes x {shard}, their shares of the {images} training images)")
+        raise ConfigError("batch_size", f"must be at most {limit} when the last partial batch is dropped, got "
+                          f"{config.batch_size} (or train with --no-drop-last)")
     return steps
 
 
 def make_training(config, model, per_epoch):
-    """(optimizer, schedule, Lookahead or None) of ``config`` for ``model`` with ``per_epoch`` steps per epoch."""
+    """(optimizer, schedule, Lookahead or None) of ``config`` for ``model`` with ``per_epoch`` steps per epoch; under
+    data parallelism call it after DistributedDataParallel's broadcast, so every rank's Lookahead average starts
+    from rank 0's weights."""
     groups = parameter_groups(model, config.lr, config.weight_decay, config.bias_lr_scale)
     optimizer = make_optimizer(config.optimizer, groups, config.momentum)
     schedule = make_schedule(config.schedule, optimizer, config.epochs, per_epoch)
     return optimizer, schedule, Lookahead(model) if config.lookahead else None
+
+
+def flipped(config, train_set):
+    """``train_set`` mirrored on airbench's alternating schedule when ``config`` augments with that flip."""
+    if config.augment and config.flip == "alternating":
+        return AlternatingFlip(train_set, generator=np.random.default_rng(config.seed))
+    return train_set
+
+
+def resume_point(config, path, world):
+    """Whether to resume from the checkpoint ``path``: with ``config.resume``, when every rank finds it; a
+    ConfigError naming --out when only some do (each rank would train on from another point, then hang)."""
+    found = bool(config.resume and os.path.exists(path))
+    fewest, most = world.bounds(found)
+    if fewest != most:
+        raise ConfigError("out", f"must be one folder every process sees to --resume: {path} exists for some of the "
+                          f"{world.size} processes and not for others")
+    return found
+
+
+def check_same_epoch(epoch, path, world):
+    """A ConfigError naming --out unless every rank resumed ``path`` after the same ``epoch``."""
+    fewest, most = world.bounds(epoch)
+    if fewest != most:
+        raise ConfigError("out", f"must be one folder every process sees to --resume: {path} is after epoch "
+                          f"{fewest:.0f} for some of the {world.size} processes and after {most:.0f} for others")
 
 
 def epoch_loader(config, train_set, epoch, world=None):
@@ -511,7 +548,8 @@ def fit(config, log=print):
     wrapped in DistributedDataParallel: each rank trains on its DistributedSampler shard with ``batch_size / N``
     images per step (the global batch, and so the learning rate, mean the same as in one process), the metrics
     are over all ranks, and only rank 0 logs and writes the checkpoint (the bare model's weights, loadable
-    anywhere), metrics.csv and the plot. Every rank reads the checkpoint on ``resume`` (``out`` on a shared disk).
+    anywhere), metrics.csv and the plot. Every rank reads the checkpoint on ``resume`` (``out`` on a shared disk;
+    a ConfigError naming it when the ranks find different checkpoints, or only some of them one).
     """
     check_config(config)
     world = World()
@@ -532,18 +570,18 @@ def fit(config, log=print):
     test_set = load_cifar(config.data_dir, config.download, False)
     per_epoch = steps_per_epoch(config, len(train_set), world.size)
     total, epochs = total_steps(config.epochs, per_epoch), math.ceil(config.epochs)
+    trainer = DistributedDataParallel(model) if world.parallel else model
     optimizer, schedule, lookahead = make_training(config, model, per_epoch)
-    if config.flip == "alternating":
-        train_set = AlternatingFlip(train_set, generator=np.random.default_rng(config.seed))
+    train_set = flipped(config, train_set)
     saved_epoch, rows = 0, []
-    if config.resume and os.path.exists(checkpoint_path):
+    if resume_point(config, checkpoint_path, world):
         saved_epoch, rows = _resume(config, checkpoint_path, model, optimizer, schedule, per_epoch, world.size,
                                     lookahead)
+        check_same_epoch(saved_epoch, checkpoint_path, world)
         if world.leader:
             _write_metrics(metrics_path, rows)
         log(f"resumed from {checkpoint_path} after epoch {saved_epoch}")
     hook = StepHook(lookahead, total, saved_epoch * per_epoch)
-    trainer = DistributedDataParallel(model) if world.parallel else model
     if world.parallel:
         shard = np.array_split(np.arange(len(test_set)), world.size)[world.rank]
         test_set = data.Subset(test_set, range(int(shard[0]), int(shard[-1]) + 1) if len(shard) else range(0))

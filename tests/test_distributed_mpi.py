@@ -57,7 +57,7 @@ def test_collectives_sum_average_max_broadcast_gather(checks):
     assert all(record["ok"].values()), record["ok"]
 
 
-@pytest.mark.parametrize("name", ["grads_bn_free", "grads_sync_bn"])
+@pytest.mark.parametrize("name", ["grads_bn_free", "grads_sync_bn", "grads_sync_bn1d"])
 def test_two_ranks_half_batch_give_the_whole_batch_gradient(checks, name):
     record = checks[name]
     assert record["grad_error"] < 1e-12
@@ -65,7 +65,7 @@ def test_two_ranks_half_batch_give_the_whole_batch_gradient(checks, name):
     assert record["buckets"] > 1 and record["started_during_backward"] == record["buckets"]
 
 
-@pytest.mark.parametrize("name", ["steps_bn_free", "steps_sync_bn"])
+@pytest.mark.parametrize("name", ["steps_bn_free", "steps_sync_bn", "steps_sync_bn1d"])
 def test_k_steps_on_two_ranks_match_one_process_on_the_global_batch(checks, name):
     assert checks[name]["steps"] == 3
     assert checks[name]["weight_error"] < 1e-12
@@ -74,6 +74,28 @@ def test_k_steps_on_two_ranks_match_one_process_on_the_global_batch(checks, name
 def test_no_sync_accumulates_locally_then_reduces_the_sum(checks):
     assert checks["no_sync"]["differed_inside"]
     assert checks["no_sync"]["grad_error"] < 1e-12
+
+
+def test_a_parameter_no_rank_used_keeps_its_grad_and_one_rank_used_is_averaged(checks):
+    record = checks["unused"]
+    assert record["grad_error"] < 1e-12
+    assert record["never_untouched"] and record["never_grad_none"] and record["never_moved"] == 0.0
+
+
+def test_gradients_accumulated_in_no_sync_are_reduced_though_the_next_backward_skips_them(checks):
+    assert checks["no_sync_unused"]["grad_error"] < 1e-12
+
+
+def test_the_gradient_hooks_go_with_the_wrapper(checks):
+    assert checks["hooks"] == {"registered": True, "left": 0}
+
+
+def test_resume_refuses_ranks_that_disagree_on_the_checkpoint(checks):
+    record = checks["resume_agreement"]
+    assert record["refused_on"] == [2.0, 2.0]
+    exists, epochs = record["messages"]
+    assert exists.startswith("out: must be one folder every process sees to --resume") and "exists for some" in exists
+    assert "after epoch 1 for some of the 2 processes and after 2 for others" in epochs
 
 
 def test_plain_batchnorm_still_trains_and_keeps_the_ranks_equal(checks):
@@ -128,6 +150,31 @@ def test_cli_under_mpiexec_trains_writes_only_on_rank_0_and_resumes(tmp_path):
     other_count = mpirun("-c", TINY_CLI, *common, "--epochs", "3", "--resume", ranks=1)
     assert other_count.returncode == 2
     assert "trained by 2 process(es) and this run has 1" in other_count.stderr
+
+
+def test_fit_starts_every_ranks_lookahead_from_the_broadcast_weights(tmp_path):
+    from test_train_cli import write_tiny_cifar
+
+    data = write_tiny_cifar(tmp_path / "data", train_count=32, test_count=8)
+    result = mpirun(PROGRAMS / "lookahead_check.py", data, tmp_path / "run", timeout=180)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("RESULT ")]
+    record = json.loads(line[len("RESULT "):])
+    assert record["tensors"] > 0 and record["spread"] == 0.0
+
+
+def test_a_config_error_on_one_rank_alone_is_printed_by_that_rank(tmp_path):
+    code = ("import sys; from numbaconv import cli, distributed; from numbaconv.training import ConfigError\n"
+            "def train(args):\n"
+            "    distributed.init_process_group('mpi')\n"
+            "    if distributed.get_rank() == 1:\n"
+            "        raise ConfigError('data_dir', 'must hold CIFAR-10 on rank 1 too')\n"
+            "    distributed.barrier()\n"
+            "cli._train = train\n"
+            "sys.exit(cli.main(['train']))\n")
+    result = mpirun("-c", code, timeout=120)
+    assert result.returncode != 0
+    assert result.stderr.count("rank 1: error: --data-dir must hold CIFAR-10 on rank 1 too") == 1, result.stderr
 
 
 def test_cli_refuses_a_global_batch_that_does_not_split_before_mpi_starts(tmp_path):

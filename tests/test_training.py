@@ -2,8 +2,10 @@
 metrics kept with the checkpoint, short schedules, interruption, stale temporaries)."""
 import functools
 import os
+import re
 import subprocess
 import sys
+import types
 
 import numpy as np
 import pytest
@@ -202,3 +204,68 @@ def test_resume_with_lookahead_switched_is_refused_by_name(tiny):
     with pytest.raises(ConfigError, match="--no-lookahead or start a new --out") as info:
         fit(tiny(model="airbench94", batch_size=16, epochs=2, resume=True), log=quiet)
     assert info.value.field == "lookahead"
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_no_augment_turns_the_alternating_flip_off_too(tiny, monkeypatch):
+    seen = []
+
+    def first_epoch(config, epoch, trainer, train_set, *rest):
+        seen.append(train_set)
+        raise _Stop
+
+    monkeypatch.setattr(training, "_train_epoch", first_epoch)
+    for augment in (False, True):
+        with pytest.raises(_Stop):
+            fit(tiny(model="airbench94", batch_size=16, augment=augment), log=quiet)
+    assert [isinstance(s, data.AlternatingFlip) for s in seen] == [False, True]
+
+
+class _Ranks:
+    """A World stand-in whose ranks disagree: bounds answer (smallest, largest) as if another rank had ``other``."""
+
+    size = 2
+
+    def __init__(self, other):
+        self.other = other
+
+    def bounds(self, value):
+        return min(float(value), self.other), max(float(value), self.other)
+
+
+def test_resume_is_refused_by_name_when_the_ranks_find_different_checkpoints(tiny):
+    config = tiny(resume=True)
+    path = os.path.join(config.out, "checkpoint.npz")
+    with pytest.raises(ConfigError, match="every process sees to --resume: .* exists for some of the 2") as info:
+        training.resume_point(config, path, _Ranks(other=1.0))
+    assert info.value.field == "out"
+    assert training.resume_point(config, path, _Ranks(other=0.0)) is False
+    with pytest.raises(ConfigError, match="is after epoch 2 for some of the 2 processes and after 3 for others"):
+        training.check_same_epoch(3, path, _Ranks(other=2.0))
+    training.check_same_epoch(3, path, _Ranks(other=3.0))
+
+
+@pytest.mark.parametrize("world_size, expected", [(1, "at most the 10 training images"),
+                                                  (3, "at most 12 (3 processes x 4, their shares of the 10 training")])
+def test_a_batch_larger_than_the_dropped_epoch_names_the_real_image_count(world_size, expected):
+    config = types.SimpleNamespace(batch_size=15, drop_last=True)
+    with pytest.raises(ConfigError, match=re.escape(expected)) as info:
+        training.steps_per_epoch(config, 10, world_size)
+    assert info.value.field == "batch_size"
+
+
+def test_the_curves_figure_is_closed_when_saving_it_fails(tmp_path, monkeypatch):
+    plt = pytest.importorskip("matplotlib.pyplot")
+
+    def fail(path, write, mode="wb"):
+        raise OSError(28, "No space left on device", path)
+
+    monkeypatch.setattr(training, "write_atomically", fail)
+    row = dict(epoch=1, train_loss=1.0, train_acc=0.5, test_loss=1.0, test_acc=0.5)
+    before = set(plt.get_fignums())
+    with pytest.raises(OSError, match="No space left"):
+        training._plot_curves(str(tmp_path / "curves.png"), [row])
+    assert set(plt.get_fignums()) == before

@@ -3,14 +3,18 @@
 Every rank builds the same models and global batches from fixed seeds; rank 0 also computes the one-process
 reference locally. Rank 0 prints one line ``RESULT {"name": ..., ...}`` per check; the test asserts on them.
 """
+import gc
 import json
+import os
 import sys
+import tempfile
+import types
 
 import numpy as np
 
 import numbaconv as nc
+from numbaconv import autograd, nn, optim, training
 from numbaconv import distributed as dist
-from numbaconv import nn, optim
 from numbaconv.data.distributed_sampler import DistributedSampler
 from numbaconv.nn.parallel import DistributedDataParallel
 from numbaconv.nn.sync_batchnorm import SyncBatchNorm
@@ -34,6 +38,25 @@ def bn_net():
                          nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(4, 6, 3, padding=1, dtype=np.float64),
                          nn.BatchNorm2d(6, momentum=None, dtype=np.float64), nn.ReLU(), nn.Flatten(),
                          nn.Linear(6 * 4 * 4, 5, dtype=np.float64))
+
+
+def bn1d_net():
+    return nn.Sequential(nn.Flatten(), nn.Linear(3 * 8 * 8, 8, dtype=np.float64), nn.BatchNorm1d(8, dtype=np.float64),
+                         nn.ReLU(), nn.Linear(8, 5, dtype=np.float64))
+
+
+class Branches(nn.Module):
+    """A trunk every rank uses, a branch only some ranks use, and a layer no rank uses."""
+
+    def __init__(self):
+        super().__init__()
+        self.trunk = nn.Linear(4, 3, dtype=np.float64)
+        self.branch = nn.Linear(3, 3, dtype=np.float64)
+        self.never = nn.Linear(3, 3, dtype=np.float64)
+
+    def forward(self, x, use_branch):
+        hidden = self.trunk(x)
+        return self.branch(hidden) if use_branch else hidden
 
 
 def batches(count, seed=1):
@@ -77,6 +100,98 @@ def max_difference(reference, ddp, what="grad"):
         for (_, a), (_, b) in zip(reference._state_items(), ddp.module._state_items()):
             worst = max(worst, float(np.abs(a.detach().numpy() - b.detach().numpy()).max()))
     return worst
+
+
+def averaged_grads(model):
+    """Every parameter's .grad averaged over the ranks, None counting as zeros (what DDP should give)."""
+    result = []
+    for param in model.parameters():
+        grad = nc.tensor(np.zeros(param.shape) if param.grad is None else param.grad.numpy().copy())
+        dist.all_reduce(grad, op=dist.ReduceOp.AVG)
+        result.append(grad.numpy())
+    return result
+
+
+def grad_error(ddp, expected, skip=()):
+    """The largest difference of a .grad from ``expected`` on any rank (the parameters named ``skip*`` left out)."""
+    local = max(float(np.abs(p.grad.numpy() - e).max()) for (name, p), e in
+                zip(ddp.module.named_parameters(), expected) if not name.startswith(skip))
+    worst = nc.tensor(np.array([local]))
+    dist.all_reduce(worst, op=dist.ReduceOp.MAX)
+    return float(worst.item())
+
+
+def check_unused_parameters():
+    """A branch used on rank 0 alone gets the average with rank 1's zeros; the layer no rank uses keeps its .grad
+    (None, or a stale one) and so does not move in an SGD step with momentum and weight decay."""
+    nc.manual_seed(dist.get_rank())
+    model, reference = Branches(), Branches()
+    ddp = DistributedDataParallel(model, bucket_cap_mb=0.0001)
+    reference.load_state_dict(model.state_dict())
+    x = nc.tensor(np.random.default_rng(dist.get_rank()).standard_normal((5, 4)))
+    use_branch = dist.get_rank() == 0
+    reference(x, use_branch).sum().backward()
+    expected = averaged_grads(reference)
+    stale = np.full((3, 3), 7.0)
+    model.never.weight.grad = nc.tensor(stale.copy())
+    ddp(x, use_branch).sum().backward()
+    untouched = model.never.bias.grad is None and np.array_equal(model.never.weight.grad.numpy(), stale)
+    error = grad_error(ddp, expected, skip=("never",))
+    opt = optim.SGD(ddp.parameters(), lr=0.1, momentum=0.9, weight_decay=0.1)
+    opt.zero_grad()
+    before = model.never.weight.detach().numpy().copy()
+    ddp(x, use_branch).sum().backward()
+    opt.step()
+    report("unused", grad_error=error, never_untouched=bool(untouched), never_grad_none=model.never.weight.grad is None,
+           never_moved=float(np.abs(model.never.weight.detach().numpy() - before).max()))
+
+
+def check_no_sync_then_unused():
+    """A branch used only in the no_sync() backwards is reduced by the next synchronised one, which uses it on no
+    rank: its accumulated gradients are averaged, not left as each rank's own."""
+    nc.manual_seed(0)
+    model, reference = Branches(), Branches()
+    ddp = DistributedDataParallel(model, bucket_cap_mb=0.0001)
+    reference.load_state_dict(model.state_dict())
+    rng = np.random.default_rng(10 + dist.get_rank())
+    first, second = nc.tensor(rng.standard_normal((5, 4))), nc.tensor(rng.standard_normal((5, 4)))
+    for net in (reference, ddp):
+        if net is ddp:
+            with ddp.no_sync():
+                net(first, True).sum().backward()
+        else:
+            net(first, True).sum().backward()
+        net(second, False).sum().backward()
+    report("no_sync_unused", grad_error=grad_error(ddp, averaged_grads(reference), skip=("never",)))
+
+
+def check_hooks_go_with_the_wrapper():
+    model = bn_free_net()
+    ddp = DistributedDataParallel(model)
+    keys = {id(p) for p in model.parameters()}
+    registered = keys <= set(autograd._leaf_hooks)
+    del ddp
+    gc.collect()
+    report("hooks", registered=registered, left=len(keys & set(autograd._leaf_hooks)))
+
+
+def check_resume_agreement():
+    """A checkpoint only rank 0 finds, and checkpoints after different epochs, are refused on every rank."""
+    world = training.World()
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "checkpoint.npz")
+        if world.rank == 0:
+            open(path, "wb").close()
+        messages = []
+        for attempt in (lambda: training.resume_point(types.SimpleNamespace(resume=True), path, world),
+                        lambda: training.check_same_epoch(world.rank + 1, path, world)):
+            try:
+                attempt()
+                messages.append(None)
+            except training.ConfigError as error:
+                messages.append(f"{error.field}: {error.message}")
+    refused = world.sum(*[message is not None for message in messages])
+    report("resume_agreement", messages=messages, refused_on=refused)
 
 
 def check_collectives():
@@ -202,9 +317,15 @@ def main():
     check_collectives()
     check_gradients("grads_bn_free", bn_free_net, False)
     check_gradients("grads_sync_bn", bn_net, True)
+    check_gradients("grads_sync_bn1d", bn1d_net, True)
     check_steps("steps_bn_free", bn_free_net, False)
     check_steps("steps_sync_bn", bn_net, True)
+    check_steps("steps_sync_bn1d", bn1d_net, True)
     check_no_sync()
+    check_unused_parameters()
+    check_no_sync_then_unused()
+    check_hooks_go_with_the_wrapper()
+    check_resume_agreement()
     check_plain_bn_trains()
     check_sampler()
     dist.destroy_process_group()
