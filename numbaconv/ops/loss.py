@@ -248,11 +248,35 @@ def _check_pair(op, input, target):
     return target
 
 
+class SquaredError(Function):
+    """The sum, or with ``mean`` the mean, of (a - b)^2 over two arrays of one shape and dtype: one node keeping the
+    difference, whose backward is the single pass 2 (a - b) g / count (and its negative for b)."""
+
+    @staticmethod
+    def forward(ctx, a, b, *, mean):
+        xp = namespace_of(a, b)
+        diff = xp.subtract(a, b)
+        total = xp.sum(xp.multiply(diff, diff))
+        ctx.scale = 2.0 / diff.size if mean else 2.0
+        ctx.save_for_backward(diff)
+        return total / diff.size if mean else total
+
+    @staticmethod
+    def backward(ctx, grad):
+        (diff,) = ctx.saved_tensors
+        xp = namespace_of(grad)
+        need_a, need_b = ctx.needs_input_grad
+        scaled = xp.multiply(diff, grad * ctx.scale)
+        return (scaled if need_a else None), (xp.negative(scaled) if need_b else None)
+
+
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Mean squared error (torch.nn.functional.mse_loss)."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction("mse_loss", reduction)
     target = _check_pair("mse_loss", input, target)
+    if reduction != "none" and input.dtype == target.dtype:
+        return SquaredError.apply(input, target, mean=reduction == "mean")
     diff = input - target
     return _reduce(diff * diff, reduction)
 
