@@ -53,3 +53,17 @@ def test_small_strided_mixed_and_integer_operands_take_numpy():
     np.testing.assert_array_equal(pointwise.relu_backward(strided, out), np.where(out <= 0, 0, strided))
     half = big.astype(np.float16)
     assert not pointwise._parallel(half) and pointwise.relu(half).dtype == np.float16
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_where_loops_match_numpy_with_arrays_and_numbers(dtype):
+    a, b = _values(dtype, 1), _values(dtype, 2)
+    condition = np.random.default_rng(3).random(N) < 0.5
+    for x, y in ((a, b), (a, 0), (0.5, b), (a, -2)):
+        expected = np.where(condition, x, y)
+        got = pointwise.where(condition, x, y)
+        assert got.dtype == expected.dtype == dtype
+        np.testing.assert_array_equal(got, expected)
+    small = condition[:100]
+    np.testing.assert_array_equal(pointwise.where(small, a[:100], 1), np.where(small, a[:100], 1))
+    np.testing.assert_array_equal(pointwise.where(condition, a, b[::-1]), np.where(condition, a, b[::-1]))

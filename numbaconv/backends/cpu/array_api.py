@@ -47,12 +47,22 @@ from numpy import (
     swapaxes,
     tanh,
     transpose,
-    where,
     zeros,
 )
 
 from .. import is_basic_index
-from .pointwise import add, exp, multiply, relu, relu_backward, sigmoid, sigmoid_backward, subtract, tanh_backward
+from .pointwise import (
+    add,
+    exp,
+    multiply,
+    relu,
+    relu_backward,
+    sigmoid,
+    sigmoid_backward,
+    subtract,
+    tanh_backward,
+    where,
+)
 
 __all__ = [
     "abs", "add", "add_into", "arange", "argmax", "asarray", "ascontiguousarray", "astype", "broadcast_to", "clip",

@@ -82,6 +82,18 @@ def _multiply(a, b, out):
         out[i] = a[i] * b[i]
 
 
+@njit(parallel=True, cache=True)
+def _select(condition, a, b, out):
+    for i in prange(condition.size):
+        out[i] = a[i] if condition[i] else b[i]
+
+
+@njit(parallel=True, cache=True)
+def _select_or_value(condition, a, value, value_where_true, out):
+    for i in prange(condition.size):
+        out[i] = value if condition[i] == value_where_true else a[i]
+
+
 _UNARY = {"exp": _exp, "relu": _relu, "sigmoid": _sigmoid_map}
 _BINARY = {"add": _add, "subtract": _subtract, "multiply": _multiply, "relu_backward": _relu_backward,
            "sigmoid_backward": _sigmoid_backward, "tanh_backward": _tanh_backward}
@@ -167,3 +179,23 @@ def sigmoid_backward(grad, out):
 def tanh_backward(grad, out):
     """grad * (1 - t^2) from the output t."""
     return binary("tanh_backward", grad, out, lambda g, t: g * (1 - t * t), strided=True)
+
+
+def where(condition, a, b):
+    """``a`` where ``condition`` holds, else ``b`` (numpy.where): the parallel loop for a large C-contiguous bool
+    condition with float arrays of its shape and dtype, or one such array and a python number (a gradient's
+    zeros), else numpy."""
+    arrays = [v for v in (a, b) if type(v) is not float and type(v) is not int]
+    if (_small(condition) or condition.dtype != np.bool_ or not arrays or not _parallel(*arrays)
+            or arrays[0].shape != condition.shape or not condition.flags.c_contiguous):
+        return np.where(condition, a, b)
+    out = np.empty_like(arrays[0])
+    threads.start()
+    flat = condition.reshape(-1)
+    if len(arrays) == 2:
+        _select(flat, a.reshape(-1), b.reshape(-1), out.reshape(-1))
+    elif arrays[0] is a:
+        _select_or_value(flat, a.reshape(-1), b, False, out.reshape(-1))
+    else:
+        _select_or_value(flat, b.reshape(-1), a, True, out.reshape(-1))
+    return out
