@@ -328,10 +328,8 @@ class Where(Function):
 
 
 def _scaled(op, a, b, alpha):
-    """``alpha * b`` for add/sub (``b`` itself for alpha 1); a float alpha with integral operands is refused, as in
-    torch (numpy would quietly give a float result)."""
-    if alpha == 1 and type(alpha) is int:
-        return b
+    """``alpha * b`` for add/sub; a float alpha with integral operands is refused, as in torch (numpy would quietly
+    give a float result)."""
     if isinstance(alpha, (float, np.floating)) and category(result_type(_operand(a), _operand(b))) < 2:
         raise RuntimeError(f"{op}: for integral input tensors, argument alpha must not be a floating point number, "
                            f"got alpha={alpha}")
@@ -340,13 +338,13 @@ def _scaled(op, a, b, alpha):
 
 def add(a, b, alpha=1):
     """a + alpha * b with broadcasting and torch's type promotion (torch.add)."""
-    a, b = promote(a, _scaled("add", a, b, alpha))
+    a, b = promote(a, b if alpha == 1 and type(alpha) is int else _scaled("add", a, b, alpha))
     return Add.apply(a, b)
 
 
 def sub(a, b, alpha=1):
     """a - alpha * b with broadcasting (torch.sub); two bool tensors are refused, as in torch."""
-    a, b = promote(a, _scaled("sub", a, b, alpha))
+    a, b = promote(a, b if alpha == 1 and type(alpha) is int else _scaled("sub", a, b, alpha))
     if isinstance(a, Tensor) and a.dtype == np.bool_ and (not isinstance(b, Tensor) or b.dtype == np.bool_):
         raise RuntimeError("sub: subtraction of bool tensors is not supported (as in torch); use ^ or logical_xor")
     return Sub.apply(a, b)
