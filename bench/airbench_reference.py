@@ -26,7 +26,6 @@ import torch.nn.functional as F
 
 import numbaconv as nc
 from numbaconv import data, models, training
-from numbaconv.data.alternating_flip import AlternatingFlip
 
 from . import torch_twin
 
@@ -129,8 +128,7 @@ def run(config, device="cpu", log=print, memory_format=torch.contiguous_format):
     per_epoch = training.steps_per_epoch(config, len(train_set))
     total = training.total_steps(config.epochs, per_epoch)
     reference = Reference(torch_twin.twin(model).to(device, memory_format=memory_format), total)
-    if config.flip == "alternating":
-        train_set = AlternatingFlip(train_set, generator=np.random.default_rng(config.seed))
+    train_set = training.flipped(config, train_set)
     for epoch in range(1, math.ceil(config.epochs) + 1):
         reference.set_epoch(epoch - 1)
         steps = min(per_epoch, total - (epoch - 1) * per_epoch)
