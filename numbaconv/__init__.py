@@ -15,6 +15,7 @@ _os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
 from . import autograd, cuda
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad
+from .backends.cpu.allocator import keep_freed_memory as _keep_freed_memory
 from .backends.cpu.threads import get_num_threads, set_num_threads
 from .backends.cudnn import are_deterministic_algorithms_enabled, use_deterministic_algorithms
 from .creation import (
@@ -103,6 +104,7 @@ from .serialization import load, save
 from .tensor import Size, Tensor
 
 inference_mode = no_grad  # torch.inference_mode: here the same as no_grad
+_keep_freed_memory()  # large activations reuse freed memory instead of faulting pages in (backends/cpu/allocator.py)
 
 
 def is_tensor(obj):
