@@ -1,10 +1,10 @@
 """log_softmax, softmax and their backward along one axis (torch.log_softmax, torch.softmax).
 
 Large C-contiguous float32/float64 arrays (pointwise.py's threshold) run as parallel Numba loops over the lines
-before the axis, one pass for the maximum, one for the exp-sum and one for the output, each line's sums in
-float64; everything else runs backends/softmax_rules.py with numpy, which takes a pass and a temporary per
-step on one thread. Both give the same values up to rounding, and the same NaN/Inf behaviour: the shift is the
-finite maximum, a NaN anywhere along the axis makes that line NaN.
+before the axis, one pass for the maximum, one for the exp-sum and one for the output (softmax keeps each exp
+and scales it by the line's 1/sum), each line's sums in float64; everything else runs backends/softmax_rules.py
+with numpy, which takes a pass and a temporary per step on one thread. Both give the same values up to rounding,
+and the same NaN/Inf behaviour: the shift is the finite maximum, a NaN anywhere along the axis makes that line NaN.
 """
 import math
 
@@ -17,40 +17,57 @@ from .pointwise import LOOP_DTYPES, PARALLEL_MIN
 
 
 @njit(inline="always")
-def _log_sum(x, o, peak, total):
-    """For line block ``o`` of x (outer, n, inner): peak[i] the finite maximum (0 if none or a NaN), total[i]
-    the log of the sum of exp(x - peak)."""
+def _peak(x, o, peak, flag):
+    """peak[i]: the finite maximum of line (o, :, i) of x (outer, n, inner), 0 when it has none or holds a NaN
+    (then flag[i] is NaN, else 0)."""
     n, inner = x.shape[1], x.shape[2]
     for i in range(inner):
         peak[i] = -np.inf
-        total[i] = 0.0
+        flag[i] = 0.0
     for k in range(n):
         for i in range(inner):
             v = x[o, k, i]
             if v > peak[i]:
                 peak[i] = v
             elif v != v:
-                total[i] = np.nan
+                flag[i] = np.nan
     for i in range(inner):
-        if total[i] != total[i] or not math.isfinite(peak[i]):
+        if flag[i] != flag[i] or not math.isfinite(peak[i]):
             peak[i] = 0.0
-    for k in range(n):
-        for i in range(inner):
-            total[i] += math.exp(x[o, k, i] - peak[i])
-    for i in range(inner):
-        total[i] = math.log(total[i])
 
 
 @njit(parallel=True, cache=True)
-def _log_softmax_lines(x, out, exponentiate):
+def _log_softmax_lines(x, out):
     n, inner = x.shape[1], x.shape[2]
     for o in prange(x.shape[0]):
         peak, total = np.empty(inner), np.empty(inner)
-        _log_sum(x, o, peak, total)
+        _peak(x, o, peak, total)
         for k in range(n):
             for i in range(inner):
-                value = (x[o, k, i] - peak[i]) - total[i]
-                out[o, k, i] = math.exp(value) if exponentiate else value
+                total[i] += math.exp(x[o, k, i] - peak[i])
+        for i in range(inner):
+            total[i] = math.log(total[i])
+        for k in range(n):
+            for i in range(inner):
+                out[o, k, i] = (x[o, k, i] - peak[i]) - total[i]
+
+
+@njit(parallel=True, cache=True, error_model="numpy")
+def _softmax_lines(x, out):
+    n, inner = x.shape[1], x.shape[2]
+    for o in prange(x.shape[0]):
+        peak, total = np.empty(inner), np.empty(inner)
+        _peak(x, o, peak, total)
+        for k in range(n):
+            for i in range(inner):
+                e = math.exp(x[o, k, i] - peak[i])
+                out[o, k, i] = e
+                total[i] += e
+        for i in range(inner):
+            total[i] = 1.0 / total[i]
+        for k in range(n):
+            for i in range(inner):
+                out[o, k, i] *= total[i]
 
 
 @njit(parallel=True, cache=True)
@@ -78,25 +95,24 @@ def _lines(array, axis):
     return array.reshape(math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1:]))
 
 
-def _log_softmax(a, axis, exponentiate):
+def _along(kernel, a, axis, numpy_rule):
     lines = _lines(a, axis)
     if lines is None:
-        out = softmax_rules.log_softmax(np, a, axis)
-        return np.exp(out) if exponentiate else out
+        return numpy_rule(a, axis)
     out = np.empty_like(a)
     threads.start()
-    _log_softmax_lines(lines, out.reshape(lines.shape), exponentiate)
+    kernel(lines, out.reshape(lines.shape))
     return out
 
 
 def log_softmax(a, axis):
     """log_softmax of ``a`` along ``axis`` (torch.log_softmax)."""
-    return _log_softmax(a, axis, False)
+    return _along(_log_softmax_lines, a, axis, lambda v, d: softmax_rules.log_softmax(np, v, d))
 
 
 def softmax(a, axis):
-    """softmax of ``a`` along ``axis`` (torch.softmax)."""
-    return _log_softmax(a, axis, True)
+    """softmax of ``a`` along ``axis`` (torch.softmax): each exp computed once, then scaled by the line's 1/sum."""
+    return _along(_softmax_lines, a, axis, lambda v, d: np.exp(softmax_rules.log_softmax(np, v, d)))
 
 
 def softmax_backward(grad, out, axis, log):
