@@ -4,6 +4,8 @@ Each thread owns whole (n, c) planes, so backward scatters never race. Max pooli
 in-plane indices (h * W + w, PyTorch's convention) for its backward. Same names and argument order as the
 CUDA twin (backends/cuda/pool.py); ``kernel``, ``stride``, ``padding`` and ``dilation`` are (h, w) pairs.
 """
+import functools
+
 import numpy as np
 from numba import njit, prange
 
@@ -196,6 +198,22 @@ def _avg_tables(shape, kernel, stride, padding, ceil_mode, count_include_pad, di
     return rows, cols
 
 
+@functools.lru_cache(maxsize=256)
+def _avg_plan(h, w, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    """(rows, cols, whether they are the plain 2x2 windows) of avg_pool2d over an h x w map, built once per
+    geometry (a training loop asks for the same ones every step; building them cost more than a small map's
+    pooling); the cached tables are only read."""
+    rows, cols = _avg_tables((0, 0, h, w), kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)
+    return rows, cols, _is_2x2(rows, cols, h, w)
+
+
+@functools.lru_cache(maxsize=256)
+def _adaptive_plan(h, w, oh, ow):
+    """(rows, cols, whether they are the plain 2x2 windows) of adaptive_avg_pool2d from h x w to oh x ow."""
+    rows, cols = _adaptive_windows(h, oh), _adaptive_windows(w, ow)
+    return rows, cols, _is_2x2(rows, cols, h, w)
+
+
 def _is_2x2(rows, cols, h, w):
     """Whether the (start, stop, count) tables are non-overlapping 2x2 windows at stride 2 from the corner."""
     return (len(rows) == h // 2 and len(cols) == w // 2 and len(rows) > 0 and len(cols) > 0
@@ -246,15 +264,17 @@ def max_pool2d_backward(grad, indices, x_shape, disjoint_2x2=False):
 
 def avg_pool2d_forward(x, kernel, stride, padding, ceil_mode=False, count_include_pad=True, divisor_override=None):
     """2-D average pooling (torch.nn.functional.avg_pool2d)."""
-    rows, cols = _avg_tables(x.shape, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)
-    return _mean_forward(x, rows, cols)
+    plan = _avg_plan(*x.shape[2:], tuple(kernel), tuple(stride), tuple(padding), bool(ceil_mode),
+                     bool(count_include_pad), divisor_override)
+    return _mean_forward(x, *plan)
 
 
 def avg_pool2d_backward(grad, x_shape, kernel, stride, padding, ceil_mode=False, count_include_pad=True,
                         divisor_override=None):
     """Gradient of avg_pool2d_forward."""
-    rows, cols = _avg_tables(x_shape, kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)
-    return _mean_backward(grad, x_shape, rows, cols)
+    plan = _avg_plan(*x_shape[2:], tuple(kernel), tuple(stride), tuple(padding), bool(ceil_mode),
+                     bool(count_include_pad), divisor_override)
+    return _mean_backward(grad, x_shape, *plan)
 
 
 def adaptive_avg_pool2d_forward(x, output_size):
@@ -267,8 +287,7 @@ def adaptive_avg_pool2d_forward(x, output_size):
         out = np.empty(n * c, x.dtype)
         _plane_means(_planes(x).reshape(n * c, h * w), out)
         return out.reshape(n, c, 1, 1)
-    rows, cols = _adaptive_windows(x.shape[2], output_size[0]), _adaptive_windows(x.shape[3], output_size[1])
-    return _mean_forward(x, rows, cols)
+    return _mean_forward(x, *_adaptive_plan(h, w, *output_size))
 
 
 def adaptive_avg_pool2d_backward(grad, x_shape):
@@ -278,24 +297,23 @@ def adaptive_avg_pool2d_backward(grad, x_shape):
         grad_x = np.empty((n * c, h * w), grad.dtype)
         _fill_planes(np.ascontiguousarray(grad).reshape(n * c), grad_x, 1.0 / (h * w))
         return grad_x.reshape(x_shape)
-    rows, cols = _adaptive_windows(x_shape[2], grad.shape[2]), _adaptive_windows(x_shape[3], grad.shape[3])
-    return _mean_backward(grad, x_shape, rows, cols)
+    return _mean_backward(grad, x_shape, *_adaptive_plan(h, w, *grad.shape[2:]))
 
 
-def _mean_forward(x, rows, cols):
+def _mean_forward(x, rows, cols, plain_2x2):
     n, c = x.shape[:2]
     out = np.empty((n * c, len(rows), len(cols)), x.dtype)
     if out.size:
-        if _is_2x2(rows, cols, x.shape[2], x.shape[3]):
+        if plain_2x2:
             _mean_2x2(_planes(x), out, False)
         else:
             _window_mean(_planes(x), out, rows, cols, False)
     return out.reshape(n, c, len(rows), len(cols))
 
 
-def _mean_backward(grad, x_shape, rows, cols):
+def _mean_backward(grad, x_shape, rows, cols, plain_2x2):
     n, c, h, w = x_shape
-    if _is_2x2(rows, cols, h, w):
+    if plain_2x2:
         grad_x = np.zeros((n * c, h, w), grad.dtype) if h % 2 or w % 2 else np.empty((n * c, h, w), grad.dtype)
         _mean_2x2(_planes(grad), grad_x, True)
     else:
