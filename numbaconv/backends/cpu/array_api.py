@@ -36,7 +36,6 @@ from numpy import (
     negative,
     not_equal,
     ones,
-    pad,
     power,
     remainder,
     reshape,
@@ -89,6 +88,16 @@ def to_host(array):
 
 def copy(array):
     return array.copy()
+
+
+def pad(array, pad_width, mode="constant", constant_values=0):
+    """numpy.pad; the constant mode as one fill and one copy (numpy's general pad took ~20 us a call)."""
+    if mode != "constant":
+        return np.pad(array, pad_width, mode=mode)
+    widths = [(int(lo), int(hi)) for lo, hi in pad_width]
+    out = np.full(tuple(n + lo + hi for n, (lo, hi) in zip(array.shape, widths)), constant_values, array.dtype)
+    out[tuple(slice(lo, lo + n) for n, (lo, _) in zip(array.shape, widths))] = array
+    return out
 
 
 def add_into(dst, src):
