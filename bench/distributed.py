@@ -169,11 +169,40 @@ def run_independent(name, batch, steps, warmup, processes):
     together: the throughput 2 ranks could reach with free communication (what sharing the machine leaves)."""
     with tempfile.TemporaryDirectory() as barrier:
         command = _worker_command("numbaconv", name, batch, steps, warmup, barrier, processes)
-        running = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                    env=_environment(1), cwd=ROOT) for _ in range(processes)]
-        results = [_parse(p.communicate(timeout=1800)[0], "independent numbaconv") for p in running]
+        outputs = _run_together([command] * processes, _environment(1), "independent numbaconv")
+    results = [_parse(output, "independent numbaconv") for output in outputs]
     return dict(images_per_s=sum(r["images_per_s"] for r in results),
                 step_s=statistics.mean(r["step_s"] for r in results))
+
+
+def _run_together(commands, env, what, timeout=1800):
+    """Run ``commands`` at once, each printing into its own temporary file, and return their outputs; the first
+    to fail, or the timeout, ends them all (so a crashed rank never leaves the others waiting)."""
+    with tempfile.TemporaryDirectory() as folder:
+        logs = [open(os.path.join(folder, f"{i}.log"), "w+") for i in range(len(commands))]
+        running = [subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+                   for command, log in zip(commands, logs)]
+        deadline = time.monotonic() + timeout
+        try:
+            while any(p.poll() is None for p in running) and time.monotonic() < deadline:
+                if any(p.returncode not in (None, 0) for p in running):
+                    break
+                time.sleep(0.05)
+        finally:
+            for p in running:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+        outputs = []
+        for log in logs:
+            log.seek(0)
+            outputs.append(log.read())
+            log.close()
+    for i, p in enumerate(running):
+        if p.returncode != 0:
+            raise RuntimeError(f"{what}: process {i} of {len(running)} ended with {p.returncode}:\n"
+                               f"{outputs[i][-3000:]}")
+    return outputs
 
 
 def _free_port():
@@ -184,11 +213,8 @@ def _free_port():
 
 def run_torch(name, batch, steps, warmup, ranks):
     port = _free_port()
-    processes = [subprocess.Popen(_worker_command("torch", name, batch, steps, warmup, rank, ranks, port),
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=_environment(1),
-                                  cwd=ROOT) for rank in range(ranks)]
-    outputs = [process.communicate(timeout=1800)[0] for process in processes]
-    return _parse(outputs[0], "torch DDP")
+    commands = [_worker_command("torch", name, batch, steps, warmup, rank, ranks, port) for rank in range(ranks)]
+    return _parse(_run_together(commands, _environment(1), "torch DDP")[0], "torch DDP")
 
 
 def ring_allreduce_seconds(nbytes, ranks, gbit_per_s, latency_s):
