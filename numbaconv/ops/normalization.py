@@ -28,8 +28,8 @@ class BatchNorm(Function):
         ctx.shape = tuple(x.shape)
         return xp.reshape(kernels.batchnorm_forward(x3, mean, invstd, w, b), ctx.shape)
 
-    @staticmethod
-    def backward(ctx, grad):
+    @classmethod
+    def backward(cls, ctx, grad):
         x3, w, mean, invstd = ctx.saved_tensors
         xp = namespace_of(grad)
         kernels = kernels_of(grad, "batchnorm")
@@ -38,9 +38,15 @@ class BatchNorm(Function):
         need = ctx.needs_input_grad
         gx = None
         if need[0]:
-            gx = kernels.batchnorm_backward_input(g3, x3, mean, invstd, w, sum_g, sum_gxhat, ctx.params.batch_stats)
+            gx = kernels.batchnorm_backward_input(g3, x3, mean, invstd, w, *cls._input_sums(ctx, xp, x3, sum_g,
+                                                                                           sum_gxhat))
             gx = xp.reshape(gx, ctx.shape)
         return gx, (sum_gxhat if need[1] else None), (sum_g if need[2] else None)
+
+    @staticmethod
+    def _input_sums(ctx, xp, x3, sum_g, sum_gxhat):
+        """(sum of grad, sum of grad * xhat, whether the statistics are the batch's) for the input's gradient."""
+        return sum_g, sum_gxhat, ctx.params.batch_stats
 
 
 def _check_channel_vector(op, name, value, channels, dtype):
@@ -111,22 +117,11 @@ class SyncBatchNorm(BatchNorm):
         return BatchNorm.forward(ctx, x, weight, bias, mean=mean, invstd=invstd, batch_stats=True)
 
     @staticmethod
-    def backward(ctx, grad):
-        x3, w, mean, invstd = ctx.saved_tensors
-        xp = namespace_of(grad)
-        kernels = kernels_of(grad, "batchnorm")
-        g3 = _as_ncl(xp, grad)
-        sum_g, sum_gxhat = kernels.batchnorm_backward_reduce(g3, x3, mean, invstd)
-        need = ctx.needs_input_grad
-        gx = None
-        if need[0]:
-            # The kernel divides by this rank's count: the global sums scaled so that it divides by the global one.
-            scale = x3.shape[0] * x3.shape[2] / ctx.params.count
-            total_g, total_gxhat = _summed_over_ranks(xp, sum_g, sum_gxhat, scale)
-            gx = kernels.batchnorm_backward_input(g3, x3, mean, invstd, w, total_g, total_gxhat, True)
-            gx = xp.reshape(gx, ctx.shape)
-        # The weight and bias gradients stay this rank's own; DistributedDataParallel averages them.
-        return gx, (sum_gxhat if need[1] else None), (sum_g if need[2] else None)
+    def _input_sums(ctx, xp, x3, sum_g, sum_gxhat):
+        """The two sums over every rank (the weight and bias gradients stay this rank's own; DistributedDataParallel
+        averages them), scaled so that the kernel, which divides by this rank's count, divides by the global one."""
+        scale = x3.shape[0] * x3.shape[2] / ctx.params.count
+        return (*_summed_over_ranks(xp, sum_g, sum_gxhat, scale), True)
 
 
 def _summed_over_ranks(xp, sum_g, sum_gxhat, scale):
