@@ -2,7 +2,8 @@
 
 Large C-contiguous float32/float64 arrays (pointwise.py's threshold) run as parallel Numba loops over the lines
 before the axis, one pass for the maximum, one for the exp-sum and one for the output (softmax keeps each exp
-and scales it by the line's 1/sum), each line's sums in float64; everything else runs backends/softmax_rules.py
+and scales it by the line's 1/sum), each line's sums in float64, the shifted values and their exp in the input's
+dtype (backends/cpu/vector_exp.py for float32, as torch computes them); everything else runs backends/softmax_rules.py
 with numpy, which takes a pass and a temporary per step on one thread. Both give the same values up to rounding,
 and the same NaN/Inf behaviour: the shift is the finite maximum, a NaN anywhere along the axis makes that line NaN.
 """
@@ -12,7 +13,7 @@ import numpy as np
 from numba import njit, prange
 
 from .. import softmax_rules
-from . import threads
+from . import threads, vector_exp
 from .pointwise import LOOP_DTYPES, PARALLEL_MIN
 
 
@@ -40,11 +41,11 @@ def _peak(x, o, peak, flag):
 def _log_softmax_lines(x, out):
     n, inner = x.shape[1], x.shape[2]
     for o in prange(x.shape[0]):
-        peak, total = np.empty(inner), np.empty(inner)
+        peak, total = np.empty(inner, x.dtype), np.empty(inner)
         _peak(x, o, peak, total)
         for k in range(n):
             for i in range(inner):
-                total[i] += math.exp(x[o, k, i] - peak[i])
+                total[i] += vector_exp.exp(x[o, k, i] - peak[i])
         for i in range(inner):
             total[i] = math.log(total[i])
         for k in range(n):
@@ -56,11 +57,11 @@ def _log_softmax_lines(x, out):
 def _softmax_lines(x, out):
     n, inner = x.shape[1], x.shape[2]
     for o in prange(x.shape[0]):
-        peak, total = np.empty(inner), np.empty(inner)
+        peak, total = np.empty(inner, x.dtype), np.empty(inner)
         _peak(x, o, peak, total)
         for k in range(n):
             for i in range(inner):
-                e = math.exp(x[o, k, i] - peak[i])
+                e = vector_exp.exp(x[o, k, i] - peak[i])
                 out[o, k, i] = e
                 total[i] += e
         for i in range(inner):
@@ -81,7 +82,7 @@ def _backward_lines(grad, out, result, log):
         for k in range(n):
             for i in range(inner):
                 if log:
-                    result[o, k, i] = grad[o, k, i] - math.exp(out[o, k, i]) * total[i]
+                    result[o, k, i] = grad[o, k, i] - vector_exp.exp(out[o, k, i]) * total[i]
                 else:
                     result[o, k, i] = out[o, k, i] * (grad[o, k, i] - total[i])
 
