@@ -4,6 +4,7 @@ Pick one with HYPOTHESIS_PROFILE=thorough or `pytest --hypothesis-profile=thorou
 """
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 _common = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -11,3 +12,15 @@ settings.register_profile("ci", max_examples=25, derandomize=True, print_blob=Tr
 settings.register_profile("dev", max_examples=50, **_common)
 settings.register_profile("thorough", max_examples=1000, **_common)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def winograd_on_small_batches():
+    """The tests draw small convs; Winograd serves them as it serves large batches, instead of leaving them to
+    the patch GEMM by backends/cpu/conv.py's WINOGRAD_MIN_TILES (tested on its own in tests/test_conv.py)."""
+    from numbaconv.backends.cpu import conv
+
+    measured = conv.WINOGRAD_MIN_TILES
+    conv.WINOGRAD_MIN_TILES = 1
+    yield
+    conv.WINOGRAD_MIN_TILES = measured

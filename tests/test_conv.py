@@ -200,6 +200,17 @@ def test_thread_count_does_not_change_results_and_is_checked(cin):
         nc.set_num_threads(0)
 
 
+def test_small_batches_and_maps_take_the_patch_gemm(monkeypatch):
+    """Winograd serves a batch from WINOGRAD_MIN_TILES 4x4 output tiles up (here 3 x 3 tiles per 9x10 image)."""
+    from numbaconv.backends.cpu import conv as cpu_conv
+
+    monkeypatch.setattr(cpu_conv, "WINOGRAD_MIN_TILES", 27)
+    w_shape = (8, 32, 3, 3)
+    assert not cpu_conv._winograd(np.zeros((2, 32, 9, 10)), w_shape, (1, 1), (1, 1), 1, 9, 10)
+    assert cpu_conv._winograd(np.zeros((3, 32, 9, 10)), w_shape, (1, 1), (1, 1), 1, 9, 10)
+    assert not cpu_conv._winograd(np.zeros((3, 32, 9, 10)), w_shape, (1, 1), (1, 1), 1, 8, 8)
+
+
 @pytest.mark.parametrize("cin,groups,kernel", [(8, 1, (3, 2)), (3, 1, (3, 2)), (4, 2, (3, 2)), (16, 1, (3, 3))])
 def test_chunked_pipeline_matches_one_chunk(monkeypatch, cin, groups, kernel):
     """Images split into many chunks per thread (grad weight accumulated across chunks) give the same result."""
@@ -233,9 +244,9 @@ def test_winograd_path_serves_3x3_convs_and_agrees_with_patch_gemm(monkeypatch, 
     x = rng.standard_normal((3, 32, 9, 10)).astype(dtype)
     w = rng.standard_normal((8, 32, 3, 3)).astype(dtype)
     b = rng.standard_normal(8).astype(dtype)
-    assert cpu_conv._winograd(x, w.shape, (1, 1), (1, 1), 1)
-    assert not cpu_conv._winograd(x, w.shape, (2, 2), (1, 1), 1)
-    assert not cpu_conv._winograd(x[:, :8], w[:, :8].shape, (1, 1), (1, 1), 1)
+    assert cpu_conv._winograd(x, w.shape, (1, 1), (1, 1), 1, 9, 10)
+    assert not cpu_conv._winograd(x, w.shape, (2, 2), (1, 1), 1, 5, 5)
+    assert not cpu_conv._winograd(x[:, :8], w[:, :8].shape, (1, 1), (1, 1), 1, 9, 10)
     results = []
     for min_channels in (cpu_conv.WINOGRAD_MIN_CHANNELS, 10**9):
         monkeypatch.setattr(cpu_conv, "WINOGRAD_MIN_CHANNELS", min_channels)

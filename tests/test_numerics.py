@@ -118,7 +118,7 @@ def test_fused_relu_passes_the_gradient_where_the_output_is_nan():
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_winograd_serves_ordinary_values_and_refuses_the_others(dtype):
     x, w = _arrays(dtype)
-    assert cpu_conv._winograd(x, w.shape, (1, 1), (1, 1), 1)
+    assert cpu_conv._winograd(x, w.shape, (1, 1), (1, 1), 1, x.shape[2], x.shape[3])
     assert conv_winograd.fits_forward(x, w)
     assert conv_winograd.fits_forward((x * 1e30).astype(dtype), w)
     assert conv_winograd.fits_backward(x[:, :3].reshape(2, 3, -1), x, w, 10, (True, True, True))

@@ -24,12 +24,13 @@ import numpy as np
 from numba import njit, uint64
 
 from ..window_shapes import conv_output_size
-from . import conv_winograd, patches, threads
+from . import conv_winograd, patches, threads, winograd
 from .im2col import col2im, im2col, scratch
 
 CHUNK_BYTES = 1 << 20
 CHANNELS_LAST_MIN = 8
 WINOGRAD_MIN_CHANNELS = 16
+WINOGRAD_MIN_TILES = 128
 
 
 @njit(nogil=True, cache=True)
@@ -96,11 +97,15 @@ def _channels_last(x, groups):
     return groups == 1 and x.shape[1] >= CHANNELS_LAST_MIN
 
 
-def _winograd(x, w_shape, stride, dilation, groups):
+def _winograd(x, w_shape, stride, dilation, groups, oh, ow):
     """Whether Winograd F(4x4, 3x3) (backends/cpu/conv_winograd.py) serves this conv: 3x3, stride 1, undilated,
-    ungrouped, from ``WINOGRAD_MIN_CHANNELS`` input channels (4x fewer multiply-adds than the patch GEMM)."""
+    ungrouped, from ``WINOGRAD_MIN_CHANNELS`` input channels (4x fewer multiply-adds than the patch GEMM), over
+    at least ``WINOGRAD_MIN_TILES`` 4x4 output tiles in the batch: the weight transforms cost as much as the
+    transforms of ~100 tiles, so small batches and maps take the patch GEMM (256->256 at 7x7, batch 8: 4.9 ms
+    against 6.7; at 3x3, batch 1: 0.63 against 2.07)."""
     return (tuple(w_shape[2:]) == (3, 3) and tuple(stride) == (1, 1) and tuple(dilation) == (1, 1)
-            and groups == 1 and x.shape[1] >= WINOGRAD_MIN_CHANNELS)
+            and groups == 1 and x.shape[1] >= WINOGRAD_MIN_CHANNELS
+            and x.shape[0] * winograd.tiles(oh) * winograd.tiles(ow) >= WINOGRAD_MIN_TILES)
 
 
 def _padded_shape(x, padding):
@@ -111,14 +116,13 @@ def conv2d_forward(x, w, bias, stride, padding, dilation, groups, relu=False):
     """Cross-correlation of x (n, c, h, w) with w (cout, c/groups, kh, kw), plus bias (None: zeros), optional ReLU."""
     x = np.ascontiguousarray(x)
     bias = np.zeros(w.shape[0], x.dtype) if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
-    if _winograd(x, w.shape, stride, dilation, groups) and conv_winograd.fits_forward(x, w):
-        oh, ow, _, _ = _geometry(x, w.shape, stride, padding, dilation)
+    oh, ow, chunk, args = _geometry(x, w.shape, stride, padding, dilation)
+    if _winograd(x, w.shape, stride, dilation, groups, oh, ow) and conv_winograd.fits_forward(x, w):
         return conv_winograd.forward(x, np.ascontiguousarray(w), bias, padding, oh, ow, relu)
     if _channels_last(x, groups):
         return _forward_channels_last(x, w, bias, stride, padding, dilation, relu)
     n = x.shape[0]
     cout = w.shape[0]
-    oh, ow, chunk, args = _geometry(x, w.shape, stride, padding, dilation)
     w2 = np.ascontiguousarray(w).reshape(cout, -1)
     out = np.empty((n, cout, oh * ow), x.dtype)
     rows = w2.shape[1] * groups
@@ -213,7 +217,8 @@ def conv2d_backward(grad, x, w, out, stride, padding, dilation, groups, relu, ne
     length = oh * ow
     grad3 = np.ascontiguousarray(grad, dtype=x.dtype).reshape(n, cout, length)
     out3 = grad3 if out is None else np.ascontiguousarray(out).reshape(n, cout, length)
-    if _winograd(x, w.shape, stride, dilation, groups) and conv_winograd.fits_backward(grad3, x, w, ow, needs):
+    if (_winograd(x, w.shape, stride, dilation, groups, oh, ow)
+            and conv_winograd.fits_backward(grad3, x, w, ow, needs)):
         return conv_winograd.backward(grad3, out3, x, w, padding, ow, relu, needs)
     if _channels_last(x, groups):
         return _backward_channels_last(grad3, out3, x, w, stride, padding, dilation, relu, needs)
