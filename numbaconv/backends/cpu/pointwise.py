@@ -20,9 +20,10 @@ LOOP_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))  # the loops' dtypes;
 
 
 @njit(inline="always")
-def _sigmoid(v):
+def _sigmoid(v, one):
+    """1 / (1 + e^-v), from e^-|v| so that neither branch overflows; ``one`` is 1 in v's dtype."""
     e = vector_exp.exp(-abs(v))
-    return 1 / (1 + e) if v >= 0 else e / (1 + e)
+    return one / (one + e) if v >= 0 else e / (one + e)
 
 
 @njit(parallel=True, cache=True)
@@ -31,10 +32,13 @@ def _exp(x, out):
         out[i] = vector_exp.exp(x[i])
 
 
-@njit(parallel=True, cache=True)
+@njit(parallel=True, cache=True, error_model="numpy")
 def _sigmoid_map(x, out):
+    """error_model numpy: Python's zero-division check on each ``/`` kept the loop scalar (30 vs 1.5 ms per 4M
+    floats on one core, with float32 arithmetic instead of the int literals' float64)."""
+    one = np.ones(1, x.dtype)[0]
     for i in prange(x.size):
-        out[i] = _sigmoid(x[i])
+        out[i] = _sigmoid(x[i], one)
 
 
 @njit(parallel=True, cache=True)
