@@ -263,6 +263,8 @@ def _fail(message, status, everywhere=True):
     if not distributed.is_initialized():
         if not distributed.is_mpi_launch() or everywhere or distributed.launch_rank() == 0:
             print(message, file=sys.stderr)
+        else:
+            time.sleep(2.0)  # mpiexec ends the job when a rank exits with an error: let rank 0 print first
         return status
     rank = distributed.get_rank()
     if rank == 0 and not everywhere:

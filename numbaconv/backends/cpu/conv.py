@@ -100,9 +100,9 @@ def _channels_last(x, groups):
 def _winograd(x, w_shape, stride, dilation, groups, oh, ow):
     """Whether Winograd F(4x4, 3x3) (backends/cpu/conv_winograd.py) serves this conv: 3x3, stride 1, undilated,
     ungrouped, from ``WINOGRAD_MIN_CHANNELS`` input channels (4x fewer multiply-adds than the patch GEMM), over
-    at least ``WINOGRAD_MIN_TILES`` 4x4 output tiles in the batch: the weight transforms cost as much as the
-    transforms of ~100 tiles, so small batches and maps take the patch GEMM (256->256 at 7x7, batch 8: 4.9 ms
-    against 6.7; at 3x3, batch 1: 0.63 against 2.07)."""
+    at least ``WINOGRAD_MIN_TILES`` 4x4 output tiles in the batch: below that the weight transform costs more
+    than Winograd saves, so small batches and maps take the patch GEMM (256->256 at 7x7, batch 8: 4.9 ms against
+    6.7; at 3x3, batch 1: 0.63 against 2.07; even at 64->64 15x15, batch 1, 16 tiles)."""
     return (tuple(w_shape[2:]) == (3, 3) and tuple(stride) == (1, 1) and tuple(dilation) == (1, 1)
             and groups == 1 and x.shape[1] >= WINOGRAD_MIN_CHANNELS
             and x.shape[0] * winograd.tiles(oh) * winograd.tiles(ow) >= WINOGRAD_MIN_TILES)
