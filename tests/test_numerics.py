@@ -115,18 +115,37 @@ def test_fused_relu_passes_the_gradient_where_the_output_is_nan():
     _assert_direct(tb.grad.numpy(), masked.sum(axis=(0, 2, 3)), 1e-10)
 
 
+def _winograd_forward(x, w):
+    return conv_winograd.forward(x, w, np.zeros(w.shape[0], x.dtype), (1, 1, 1, 1), x.shape[2], x.shape[3], False)
+
+
+def _winograd_backward(grad, x, w, needs):
+    grad3 = grad.reshape(*grad.shape[:2], -1)
+    return conv_winograd.backward(grad3, grad3, x, w, (1, 1, 1, 1), x.shape[3], False, needs)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_winograd_serves_ordinary_values_and_refuses_the_others(dtype):
+    """Each Winograd pass returns None (conv.py then takes the patch GEMM) exactly when an operand it reads
+    holds a NaN or an Inf or is large enough to overflow the transforms."""
     x, w = _arrays(dtype)
+    grad = x[:, :3]
+    w_bad = w.copy()
+    w_bad[0, 3, 1, 1], w_bad[2, 4, 0, 2] = np.inf, np.nan
     assert cpu_conv._winograd(x, w.shape, (1, 1), (1, 1), 1, x.shape[2], x.shape[3])
-    assert conv_winograd.fits_forward(x, w)
-    assert conv_winograd.fits_forward((x * 1e30).astype(dtype), w)
-    assert conv_winograd.fits_backward(x[:, :3].reshape(2, 3, -1), x, w, 10, (True, True, True))
-    assert not conv_winograd.fits_forward(_poison(x), w)
-    assert not conv_winograd.fits_forward((x * HUGE[dtype]).astype(dtype), w)
-    assert not conv_winograd.fits_backward(_poison(x[:, :3]).reshape(2, 3, -1), x, w, 10, (True, False, False))
-    assert not conv_winograd.fits_backward(x[:, :3].reshape(2, 3, -1), _poison(x), w, 10, (False, True, False))
-    assert conv_winograd.fits_backward(x[:, :3].reshape(2, 3, -1), _poison(x), w, 10, (True, False, False))
+    np.testing.assert_allclose(_winograd_forward(x, w), ref_conv2d(x, w, padding=1), rtol=_tol(dtype),
+                               atol=_tol(dtype))
+    assert _winograd_forward((x * 1e30).astype(dtype), w) is not None
+    assert _winograd_backward(grad, x, w, (True, True, True)) is not None
+    assert _winograd_forward(_poison(x), w) is None
+    assert _winograd_forward(x, w_bad) is None
+    assert _winograd_forward((x * HUGE[dtype]).astype(dtype), w) is None
+    assert _winograd_backward(_poison(grad), x, w, (True, False, False)) is None
+    assert _winograd_backward(grad, _poison(x), w, (False, True, False)) is None
+    assert _winograd_backward(grad, x, w_bad, (True, False, False)) is None
+    assert _winograd_backward((grad * HUGE[dtype]).astype(dtype), x, w, (False, True, False)) is None
+    assert _winograd_backward(grad, _poison(x), w, (True, False, False)) is not None
+    assert _winograd_backward(grad, x, w_bad, (False, True, True)) is not None
 
 
 KERNEL_OPS = {

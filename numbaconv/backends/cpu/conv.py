@@ -6,8 +6,8 @@ single-threaded BLAS GEMM, with a fused epilogue that adds the bias, applies ReL
 3x3 stride-1 convs with 16+ input channels go to Winograd F(4x4, 3x3) instead (backends/cpu/conv_winograd.py:
 4x fewer multiply-adds; the Torch-net layers 2.0-2.6x faster than through the patch GEMM, `python -m
 bench.conv_parts`; from 8 to 12 channels the two paths measured even), unless an operand holds a NaN, an Inf or
-magnitudes the transforms could overflow (conv_winograd.fits_forward / fits_backward): the patch GEMM then gives
-the direct sum's values and its NaN/Inf pattern. Two patch layouts otherwise:
+magnitudes the transforms could overflow (conv_winograd.forward / backward then return None): the patch GEMM
+gives the direct sum's values and its NaN/Inf pattern. Two patch layouts otherwise:
 
 - channels-last (groups == 1 and at least ``CHANNELS_LAST_MIN`` input channels; backends/cpu/patches.py):
   the chunk is copied into a zero-padded NHWC scratch, patches are (pixels, kh*kw*c) rows of contiguous runs,
@@ -117,8 +117,10 @@ def conv2d_forward(x, w, bias, stride, padding, dilation, groups, relu=False):
     x = np.ascontiguousarray(x)
     bias = np.zeros(w.shape[0], x.dtype) if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
     oh, ow, chunk, args = _geometry(x, w.shape, stride, padding, dilation)
-    if _winograd(x, w.shape, stride, dilation, groups, oh, ow) and conv_winograd.fits_forward(x, w):
-        return conv_winograd.forward(x, np.ascontiguousarray(w), bias, padding, oh, ow, relu)
+    if _winograd(x, w.shape, stride, dilation, groups, oh, ow):
+        out = conv_winograd.forward(x, np.ascontiguousarray(w), bias, padding, oh, ow, relu)
+        if out is not None:
+            return out
     if _channels_last(x, groups):
         return _forward_channels_last(x, w, bias, stride, padding, dilation, relu)
     n = x.shape[0]
@@ -217,9 +219,10 @@ def conv2d_backward(grad, x, w, out, stride, padding, dilation, groups, relu, ne
     length = oh * ow
     grad3 = np.ascontiguousarray(grad, dtype=x.dtype).reshape(n, cout, length)
     out3 = grad3 if out is None else np.ascontiguousarray(out).reshape(n, cout, length)
-    if (_winograd(x, w.shape, stride, dilation, groups, oh, ow)
-            and conv_winograd.fits_backward(grad3, x, w, ow, needs)):
-        return conv_winograd.backward(grad3, out3, x, w, padding, ow, relu, needs)
+    if _winograd(x, w.shape, stride, dilation, groups, oh, ow):
+        grads = conv_winograd.backward(grad3, out3, x, w, padding, ow, relu, needs)
+        if grads is not None:
+            return grads
     if _channels_last(x, groups):
         return _backward_channels_last(grad3, out3, x, w, stride, padding, dilation, relu, needs)
     cout_g = cout // groups
