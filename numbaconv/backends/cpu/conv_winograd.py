@@ -5,7 +5,13 @@ chunks whose transformed input and output tiles take about ``CHUNK_BYTES`` toget
 serial Numba transforms of backends/cpu/winograd.py around one stacked single-threaded BLAS matmul (36
 products, one per tile position): forward ``m = v @ u^T``; backward ``dv = dm @ u`` (grad input) and
 ``du += dm^T @ v`` (grad weight). Measured on the Torch-net layers and a 256-channel one (2 threads, fwd+bwd):
-4 MB chunks 5-20 % faster than 1-2 MB, 8 MB slower on 64-channel layers.
+4 MB chunks 5-20 % faster than 1-2 MB, 8 MB slower on 64-channel layers. A chunk also holds at least
+``MIN_CHUNK_TILES`` tiles (more bytes where the maps are small and the channels many): each of the 36 products
+packs the (cin, cout) weight matrix anew inside OpenBLAS, which a product of few tile rows does not repay.
+airbench94's layers at batch 1024, fwd+bwd, 2 threads of a Zen 5 EPYC, 4 MB alone -> at least 128 / 256 / 512
+tiles: 256->256 at 7x7 552 -> 480 / 449 / 431 ms, at 3x3 151 -> 121 / 120 / 119, 64->64 at 15x15 237 -> 226 /
+202 / 251, 64->256 at 15x15 597 -> 624 / 633 / 628 (within this machine's run-to-run noise), 24->64 at 31x31
+402 -> 390 / 393 / 436.
 ``padding`` is (top, bottom, left, right).
 
 The transforms mix every pixel of a 6x6 tile into all 16 outputs and scale by up to ~10 per axis, so a NaN or
@@ -25,13 +31,15 @@ from . import threads, winograd
 from .im2col import scratch
 
 CHUNK_BYTES = 4 << 20
+MIN_CHUNK_TILES = 256
 POSITIONS = winograd.ALPHA * winograd.ALPHA
 
 
 def _geometry(x, cout, oh, ow):
     tiles_h, tiles_w = winograd.tiles(oh), winograd.tiles(ow)
     per_image = POSITIONS * tiles_h * tiles_w * (x.shape[1] + cout) * x.itemsize
-    chunk = max(1, min(x.shape[0], CHUNK_BYTES // per_image))
+    fewest = -(-MIN_CHUNK_TILES // (tiles_h * tiles_w))
+    chunk = max(1, min(x.shape[0], max(CHUNK_BYTES // per_image, fewest)))
     return tiles_h, tiles_w, chunk
 
 
