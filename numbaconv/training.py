@@ -23,7 +23,7 @@ from .progress import ProgressBar
 from .serialization import load, save
 from .tensor import Tensor
 from .tta import LEVELS as TTA_LEVELS
-from .tta import tta_logits
+from .tta import plain_and_tta_logits, tta_logits
 
 CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR_STD = (0.2470, 0.2435, 0.2616)
@@ -631,9 +631,9 @@ def _train_epoch(config, epoch, trainer, train_set, test_loader, optimizer, sche
     if last or (config.eval_every and epoch % config.eval_every == 0):
         if world.parallel:
             trainer.sync_buffers()  # every rank evaluates with rank 0's BatchNorm statistics, the checkpoint's
-        test_loss, test_acc = _evaluate_everywhere(model, test_loader, config.device, world)
-        if last and config.tta:
-            tta_acc = _evaluate_everywhere(model, test_loader, config.device, world, tta=config.tta)[1]
+        tta = config.tta if last else 0
+        test_loss, test_acc, tta_acc = _evaluate_everywhere(model, test_loader, config.device, world, tta)
+        tta_acc = tta_acc if tta else ""
     tested = "" if test_acc == "" else f" | test loss {test_loss:.4f} acc {test_acc:.4f}"
     tested += "" if tta_acc == "" else f" (TTA level {config.tta} {tta_acc:.4f})"
     log(f"epoch {epoch}: train loss {train_loss:.4f} acc {train_acc:.4f}{tested} | {speed:.0f} img/s, "
@@ -642,13 +642,25 @@ def _train_epoch(config, epoch, trainer, train_set, test_loader, optimizer, sche
                 images_per_s=speed, seconds=seconds, test_acc_tta=tta_acc)
 
 
-def _evaluate_everywhere(model, loader, device, world, tta=0):
-    """(mean loss, accuracy) over every rank's part of the test set."""
-    if not world.parallel:
-        return evaluate(model, loader, device, tta)[:2]
-    loss, accuracy, count = 0.0, 0.0, 0
-    if len(loader.dataset):
-        loss, accuracy, _, truths = evaluate(model, loader, device, tta)
-        count = len(truths)
-    loss_sum, correct, count = world.sum(loss * count, accuracy * count, count)
-    return loss_sum / count, correct / count
+@no_grad()
+def _test_sums(model, loader, device, tta):
+    """(summed loss, correct predictions without and with TTA level ``tta``, images) over ``loader``, the plain
+    logits taken from TTA's first view (tta.plain_and_tta_logits)."""
+    model.eval()
+    loss, correct, tta_correct, count = 0.0, 0, 0, 0
+    for images, labels in loader:
+        images, labels = images.to(device), labels.to(device)
+        plain, augmented = plain_and_tta_logits(model, images, int(tta))
+        truths = labels.numpy()
+        loss += cross_entropy(plain, labels, reduction="sum").item()
+        correct += int((plain.argmax(1).numpy() == truths).sum())
+        tta_correct += int((augmented.argmax(1).numpy() == truths).sum())
+        count += len(truths)
+    return loss, correct, tta_correct, count
+
+
+def _evaluate_everywhere(model, loader, device, world, tta):
+    """(mean loss, accuracy, accuracy with TTA level ``tta``) over every rank's part of the test set."""
+    sums = _test_sums(model, loader, device, tta) if len(loader.dataset) else (0.0, 0, 0, 0)
+    loss, correct, tta_correct, count = world.sum(*sums)
+    return loss / count, correct / count, tta_correct / count

@@ -30,17 +30,24 @@ def tta_logits(model, images, level):
     Level 1 averages each image with its mirror; level 2 gives that average weight 1/2 and shares the other half
     between the mirror-averages of the image shifted one pixel down-right and one pixel up-left (reflect-padded).
     """
+    return plain_and_tta_logits(model, images, level)[1]
+
+
+def plain_and_tta_logits(model, images, level):
+    """(``model(images)``, :func:`tta_logits`) from one set of forward passes: the plain logits are every level's
+    first view, so an evaluation with and without augmentation costs no pass more than the augmented one."""
     check_level(level, images.shape)
+    plain = model(images)
     if level == 0:
-        return model(images)
+        return plain, plain
+    logits = (plain + model(_mirrored(images))) * 0.5
+    if level == 1:
+        return plain, logits
 
     def with_mirror(x):
         return (model(x) + model(_mirrored(x))) * 0.5
 
-    logits = with_mirror(images)
-    if level == 1:
-        return logits
     padded = _reflect_pad1(images)
     height, width = images.shape[-2:]
     down_right, up_left = padded[..., :height, :width], padded[..., 2:, 2:]
-    return logits * 0.5 + (with_mirror(down_right) + with_mirror(up_left)) * 0.25
+    return plain, logits * 0.5 + (with_mirror(down_right) + with_mirror(up_left)) * 0.25

@@ -31,6 +31,18 @@ def test_levels_match_numpy(shape):
         np.testing.assert_allclose(tta.tta_logits(model, nc.tensor(x), level).numpy(), want, rtol=1e-12)
 
 
+@pytest.mark.parametrize("level, passes", [(0, 1), (1, 2), (2, 6)])
+def test_plain_logits_come_from_the_first_view(level, passes):
+    x = np.random.default_rng(0).standard_normal((2, 3, 5, 4))
+    model = _Linear(x.shape[1:])
+    calls = []
+    counted = lambda images: calls.append(1) or model(images)  # noqa: E731
+    plain, augmented = tta.plain_and_tta_logits(counted, nc.tensor(x), level)
+    assert len(calls) == passes
+    np.testing.assert_allclose(plain.numpy(), model.numpy(x), rtol=1e-12)
+    np.testing.assert_allclose(augmented.numpy(), tta.tta_logits(model, nc.tensor(x), level).numpy(), rtol=1e-12)
+
+
 def test_reflect_padding_is_torchs():
     torch = pytest.importorskip("torch")
     x = np.random.default_rng(0).standard_normal((2, 3, 5, 6))
