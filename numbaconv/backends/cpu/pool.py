@@ -86,7 +86,9 @@ def _max_bwd(grad, indices, grad_x):
 @njit(parallel=True, cache=True)
 def _max_bwd_2x2(grad, indices, grad_x):
     """_max_bwd for 2x2 stride-2 windows: each window written once (gradient at its argmax, zeros elsewhere),
-    so grad_x needs no zeroing pass; rows/columns no window covers (odd sizes) are zeroed."""
+    so grad_x needs no zeroing pass; rows/columns no window covers (odd sizes) are zeroed, element by element (a
+    row slice assigned per plane had made airbench94's (1024, 256, 7, 7) gradient 11.0 instead of 6.2 ms, its
+    (1024, 64, 31, 31) one 32.3 instead of 18.9, 2 threads of a Zen 5 EPYC)."""
     planes, oh, ow = grad.shape
     h, w = grad_x.shape[1], grad_x.shape[2]
     for p in prange(planes):
@@ -101,7 +103,8 @@ def _max_bwd_2x2(grad, indices, grad_x):
                 for c in range(2 * ow, w):
                     grad_x[p, y, c] = 0
         for y in range(2 * oh, h):
-            grad_x[p, y] = 0
+            for c in range(w):
+                grad_x[p, y, c] = 0
 
 
 @njit(parallel=True, cache=True)
