@@ -43,11 +43,6 @@ def _geometry(x, cout, oh, ow):
     return tiles_h, tiles_w, chunk
 
 
-def _magnitude(a):
-    """max |a| (0 when empty) in two SIMD reductions without a temporary; NaN when ``a`` holds one."""
-    return float(np.maximum(a.max(initial=0), -a.min(initial=0)))
-
-
 _BITS = {np.dtype(np.float32): np.int32, np.dtype(np.float64): np.int64}
 
 
@@ -82,7 +77,7 @@ def forward(x, w, bias, padding, oh, ow, relu):
     None when the operands' magnitudes (a NaN, an Inf, or values near overflow) would make it differ from the
     direct sum."""
     n, cin, cout = x.shape[0], x.shape[1], w.shape[0]
-    w_size = _magnitude(w)
+    w_size = _extent(w)
     if not np.isfinite(w_size):
         return None
     tiles_h, tiles_w, chunk = _geometry(x, cout, oh, ow)
@@ -113,7 +108,7 @@ def backward(grad3, out3, x, w, padding, ow, relu, needs):
     gradient in ``needs`` differ from the direct sum."""
     n, cin = x.shape[:2]
     cout = w.shape[0]
-    w_size = _magnitude(w) if needs[0] else 0.0
+    w_size = _extent(w) if needs[0] else 0.0
     if not np.isfinite(w_size):
         return None
     tiles_h, tiles_w, chunk = _geometry(x, cout, grad3.shape[2] // ow, ow)
