@@ -4,7 +4,7 @@ import weakref
 
 import numpy as np
 
-from . import backends, profiler
+from . import backends, grad_mode, profiler
 from .grad_mode import enable_grad, is_grad_enabled, no_grad
 from .tensor import Tensor, wrap
 
@@ -14,6 +14,15 @@ __all__ = ["Context", "Function", "backward", "enable_grad", "grad", "is_grad_en
 # non-empty. The callbacks that hooks queue during a backward run once it ends (None outside a backward).
 _leaf_hooks = {}
 _queued_callbacks = None
+
+
+class _NoParams:
+    """``ctx.params`` of an op called without keyword parameters: no attributes, none settable."""
+
+    __slots__ = ()
+
+
+_NO_PARAMS = _NoParams()
 
 
 class Context:
@@ -31,9 +40,7 @@ class Context:
     params = None
     saved_tensors = ()
     freed = False
-
-    def __init__(self, function):
-        self.function = function
+    function = None  # the Function class, set by apply
 
     def save_for_backward(self, *arrays):
         self.saved_tensors = arrays
@@ -88,21 +95,33 @@ class Function:
             else:
                 raw.append(arg)
         forward = cls.forward if profiler.recorder is None else profiler.timed(cls.__name__, cls.forward)
-        if not (record and is_grad_enabled()):
-            output = forward(Context(cls), *raw, **params)
-            return _wrap(output, None) if type(output) is tuple else wrap(output)
-        grad_inputs, needs, versions = [], [], []
-        for arg in inputs:
-            tracked = isinstance(arg, Tensor)
-            if tracked:
-                versions.append((arg._version, arg._version[0]))
-                tracked = arg._requires_grad
-            grad_inputs.append(arg if tracked else None)
-            needs.append(tracked)
-        ctx = Context(cls)
-        ctx.inputs, ctx.needs_input_grad, ctx.versions = tuple(grad_inputs), tuple(needs), tuple(versions)
-        ctx.params = types.SimpleNamespace(**params)
-        return _wrap(forward(ctx, *raw, **params), ctx)
+        ctx = Context()
+        ctx.function = cls
+        if record and getattr(grad_mode.state, "enabled", True):
+            grad_inputs, needs, versions = [], [], []
+            for arg in inputs:
+                tracked = isinstance(arg, Tensor)
+                if tracked:
+                    versions.append((arg._version, arg._version[0]))
+                    tracked = arg._requires_grad
+                grad_inputs.append(arg if tracked else None)
+                needs.append(tracked)
+            ctx.inputs, ctx.needs_input_grad, ctx.versions = tuple(grad_inputs), tuple(needs), tuple(versions)
+            ctx.params = types.SimpleNamespace(**params) if params else _NO_PARAMS
+            node = ctx
+        else:
+            node = None
+        output = forward(ctx, *raw, **params)
+        if type(output) is not np.ndarray:
+            return _wrap(output, node)
+        # wrap(output) and _wrap's graph link written out: this is the one hot path every op call takes
+        result = object.__new__(Tensor)
+        result.array = output
+        result.grad = None
+        result.grad_fn = node
+        result._version = [0]
+        result._requires_grad = node is not None
+        return result
 
 
 def _wrap(output, ctx):
@@ -157,10 +176,11 @@ def _check_unmodified(ctx):
 
 
 def _accumulate_leaf(tensor, grad):
-    if grad.shape != tensor.shape:
+    held = tensor.array
+    if grad.shape != held.shape:
         raise RuntimeError(f"gradient of shape {grad.shape} does not match tensor of shape {tensor.shape}")
     if tensor.grad is None:
-        tensor.grad = Tensor(grad.copy() if grad.dtype == tensor.dtype else grad.astype(tensor.dtype))
+        tensor.grad = wrap(grad.copy() if grad.dtype == held.dtype else grad.astype(held.dtype))
     else:
         backends.namespace(tensor.device).add_into(tensor.grad.array, grad)
 

@@ -5,12 +5,12 @@ Imports nothing of the package, so every layer can ask it.
 import contextlib
 import threading
 
-_state = threading.local()
+state = threading.local()  # .enabled; autograd.Function.apply reads it directly
 
 
 def is_grad_enabled():
     """Whether operations record a graph now (torch.is_grad_enabled)."""
-    return getattr(_state, "enabled", True)
+    return getattr(state, "enabled", True)
 
 
 class _GradMode(contextlib.ContextDecorator):
@@ -18,10 +18,10 @@ class _GradMode(contextlib.ContextDecorator):
 
     def __enter__(self):
         self._previous = is_grad_enabled()
-        _state.enabled = self.mode
+        state.enabled = self.mode
 
     def __exit__(self, *exc):
-        _state.enabled = self._previous
+        state.enabled = self._previous
         return False
 
 

@@ -6,10 +6,11 @@ import pytest
 from numbaconv.backends.cpu import pointwise
 
 N = pointwise.PARALLEL_MIN + 37
+SMALL = 1001  # below PARALLEL_MIN: the serial loops of relu, sigmoid and the backwards, numpy for the others
 
 
-def _values(dtype, seed=0):
-    x = (np.random.default_rng(seed).standard_normal(N) * 30).astype(dtype)
+def _values(dtype, seed=0, n=N):
+    x = (np.random.default_rng(seed).standard_normal(n) * 30).astype(dtype)
     x[:6] = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-30]
     return x
 
@@ -21,12 +22,14 @@ NUMPY = {
     "relu_backward": lambda g, o: np.where(o <= 0, 0, g), "sigmoid_backward": lambda g, s: g * s * (1 - s),
     "tanh_backward": lambda g, t: g * (1 - t * t),
 }
+UNARY = {"exp", "relu", "sigmoid"}
 
 
+@pytest.mark.parametrize("n", [N, SMALL])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", sorted(NUMPY))
-def test_parallel_loops_match_numpy(name, dtype):
-    args = [_values(dtype, seed) for seed in range(2 if name in pointwise._BINARY else 1)]
+def test_loops_match_numpy(name, dtype, n):
+    args = [_values(dtype, seed, n) for seed in range(1 if name in UNARY else 2)]
     with np.errstate(all="ignore"):
         if name == "sigmoid_backward":
             args[1] = 1 / (1 + np.exp(-args[1]))
@@ -51,6 +54,9 @@ def test_small_strided_mixed_and_integer_operands_take_numpy():
     np.testing.assert_array_equal(pointwise.multiply(strided, strided), strided * strided)
     out = np.maximum(strided, 0)
     np.testing.assert_array_equal(pointwise.relu_backward(strided, out), np.where(out <= 0, 0, strided))
+    small_out = np.maximum(_values(np.float32, 0, SMALL), 0)
+    broadcast = np.broadcast_to(np.float32(2), small_out.shape)  # sum's gradient: a read-only zero-stride view
+    np.testing.assert_array_equal(pointwise.relu_backward(broadcast, small_out), np.where(small_out <= 0, 0, 2))
     half = big.astype(np.float16)
     assert not pointwise._parallel(half) and pointwise.relu(half).dtype == np.float16
 

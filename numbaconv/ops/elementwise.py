@@ -75,7 +75,7 @@ class _Binary(Function):
                 f"{cls.kernel}: shapes {shape_of(a)} and {shape_of(b)} are not broadcastable"
             ) from error
         if ctx.needs_input_grad:
-            ctx.shapes = (shape_of(a), shape_of(b))
+            ctx.shapes = (getattr(a, "shape", ()), getattr(b, "shape", ()))
             keep_a, keep_b, keep_out = cls.keeps(*ctx.needs_input_grad)
             ctx.save_for_backward(a if keep_a else None, b if keep_b else None, out if keep_out else None)
         return out
@@ -338,8 +338,9 @@ def _scaled(op, a, b, alpha):
 
 def add(a, b, alpha=1):
     """a + alpha * b with broadcasting and torch's type promotion (torch.add)."""
-    a, b = promote(a, b if alpha == 1 and type(alpha) is int else _scaled("add", a, b, alpha))
-    return Add.apply(a, b)
+    if type(alpha) is not int or alpha != 1:
+        b = _scaled("add", a, b, alpha)
+    return Add.apply(a, b) if _same_dtype(a, b) else Add.apply(*promote(a, b))
 
 
 def sub(a, b, alpha=1):
@@ -352,7 +353,7 @@ def sub(a, b, alpha=1):
 
 def mul(a, b):
     """a * b with broadcasting (torch.mul)."""
-    return Mul.apply(*promote(a, b))
+    return Mul.apply(a, b) if _same_dtype(a, b) else Mul.apply(*promote(a, b))
 
 
 def div(a, b):

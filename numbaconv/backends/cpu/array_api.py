@@ -10,7 +10,6 @@ from numpy import (
     arange,
     argmax,
     ascontiguousarray,
-    broadcast_to,
     concatenate,
     divide,
     empty,
@@ -98,6 +97,17 @@ def pad(array, pad_width, mode="constant", constant_values=0):
     out = np.full(tuple(n + lo + hi for n, (lo, hi) in zip(array.shape, widths)), constant_values, array.dtype)
     out[tuple(slice(lo, lo + n) for n, (lo, _) in zip(array.shape, widths))] = array
     return out
+
+
+def broadcast_to(array, shape):
+    """numpy.broadcast_to, a read-only view; a one-element array (a full reduction's gradient) becomes the
+    zero-stride view directly, without numpy's Python-level broadcasting (0.7 against 2.1 us)."""
+    if type(array) is np.ndarray and array.size == 1:
+        shape = tuple(shape)
+        view = np.ndarray(shape, array.dtype, array, 0, (0,) * len(shape))
+        view.flags.writeable = False
+        return view
+    return np.broadcast_to(array, shape)
 
 
 def add_into(dst, src):
