@@ -23,7 +23,7 @@ from .progress import ProgressBar
 from .serialization import load, save
 from .tensor import Tensor
 from .tta import LEVELS as TTA_LEVELS
-from .tta import plain_and_tta_logits, tta_logits
+from .tta import plain_and_tta_logits
 
 CIFAR_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR_STD = (0.2470, 0.2435, 0.2616)
@@ -296,11 +296,8 @@ def evaluate(model, loader, device, tta=0):
     ``tta`` is the test-time augmentation level (numbaconv.tta): 0 none, 1 (or True) each image and its mirror,
     2 airbench's mirror and one-pixel translations.
     """
-    model.eval()
     losses, predictions, truths = [], [], []
-    for images, labels in loader:
-        images, labels = images.to(device), labels.to(device)
-        logits = tta_logits(model, images, int(tta))
+    for _, logits, labels in _test_batches(model, loader, device, tta):
         losses.append(cross_entropy(logits, labels, reduction="sum").item())
         predictions.append(logits.argmax(1).numpy())
         truths.append(labels.numpy())
@@ -642,15 +639,20 @@ def _train_epoch(config, epoch, trainer, train_set, test_loader, optimizer, sche
                 images_per_s=speed, seconds=seconds, test_acc_tta=tta_acc)
 
 
-@no_grad()
-def _test_sums(model, loader, device, tta):
-    """(summed loss, correct predictions without and with TTA level ``tta``, images) over ``loader``, the plain
-    logits taken from TTA's first view (tta.plain_and_tta_logits)."""
+def _test_batches(model, loader, device, tta):
+    """(plain logits, logits with TTA level ``tta``, labels) per batch of ``loader``, ``model`` in eval mode; the
+    plain logits are TTA's first view (tta.plain_and_tta_logits), so both cost the augmented passes only."""
     model.eval()
-    loss, correct, tta_correct, count = 0.0, 0, 0, 0
     for images, labels in loader:
         images, labels = images.to(device), labels.to(device)
-        plain, augmented = plain_and_tta_logits(model, images, int(tta))
+        yield (*plain_and_tta_logits(model, images, int(tta)), labels)
+
+
+@no_grad()
+def _test_sums(model, loader, device, tta):
+    """(summed loss, correct predictions without and with TTA level ``tta``, images) over ``loader``."""
+    loss, correct, tta_correct, count = 0.0, 0, 0, 0
+    for plain, augmented, labels in _test_batches(model, loader, device, tta):
         truths = labels.numpy()
         loss += cross_entropy(plain, labels, reduction="sum").item()
         correct += int((plain.argmax(1).numpy() == truths).sum())
