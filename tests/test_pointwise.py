@@ -73,3 +73,58 @@ def test_where_loops_match_numpy_with_arrays_and_numbers(dtype):
     small = condition[:100]
     np.testing.assert_array_equal(pointwise.where(small, a[:100], 1), np.where(small, a[:100], 1))
     np.testing.assert_array_equal(pointwise.where(condition, a, b[::-1]), np.where(condition, a, b[::-1]))
+
+
+@pytest.mark.parametrize("value", [2.5, -0.0, np.nan, np.inf])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_one_value_broadcast_is_read_in_place(value, dtype):
+    """A full sum's gradient (a zero-stride view) times or through a large array: numpy's answer, no copy."""
+    other = _values(dtype, 1).reshape(-1, 1, 1)
+    constant = np.broadcast_to(np.asarray(value, dtype), other.shape)
+    assert pointwise._constant_value(constant, other) is not None
+    with np.errstate(all="ignore"):
+        for name in ("relu_backward", "sigmoid_backward", "tanh_backward", "multiply"):
+            expected = NUMPY[name](constant, other)
+            got = getattr(pointwise, name)(constant, other)
+            assert got.dtype == dtype and got.shape == other.shape, name
+            np.testing.assert_allclose(got, expected.astype(dtype), rtol=1e-6, err_msg=name)
+            np.testing.assert_array_equal(np.isnan(got), np.isnan(expected), err_msg=name)
+        np.testing.assert_array_equal(pointwise.multiply(other, constant), other * constant)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_multiply_by_a_python_number_matches_numpy(dtype):
+    x = _values(dtype)
+    with np.errstate(all="ignore"):
+        for scalar in (0.5, 1e-3, 3, -7, 1e300, float("nan")):
+            for got, expected in ((pointwise.multiply(x, scalar), x * scalar),
+                                  (pointwise.multiply(scalar, x), scalar * x)):
+                assert got.dtype == expected.dtype == dtype
+                np.testing.assert_array_equal(got, expected)
+    assert pointwise.multiply(x, True).dtype == (x * True).dtype
+    constant = np.broadcast_to(np.asarray(1.5, dtype), x.shape)
+    for got in (pointwise.multiply(constant, 0.1), pointwise.multiply(-3, constant)):
+        expected = constant * 0.1 if got[0] > 0 else -3 * constant
+        assert got.dtype == dtype and got.flags.c_contiguous and got.flags.writeable
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_copy_is_a_c_contiguous_copy_of_its_own():
+    big = _values(np.float32)
+    for array in (big, big.reshape(-1, 1, 1), np.broadcast_to(np.float32(-1.5), (N, 2)), big[::2], big[:50],
+                  np.arange(N), np.asfortranarray(big.reshape(-1, 1)[: N - 37].reshape(256, -1))):
+        got = pointwise.copy(array)
+        assert got.flags.c_contiguous and got.flags.writeable and got.dtype == array.dtype
+        assert not np.shares_memory(got, array)
+        np.testing.assert_array_equal(got, array)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_where_reads_one_value_broadcast_in_place(dtype):
+    condition = np.random.default_rng(4).random(N) < 0.5
+    constant = np.broadcast_to(np.asarray(-2.5, dtype), condition.shape)
+    for x, y in ((constant, 0), (0, constant), (constant, 1.25)):
+        expected = np.where(condition, x, y)
+        got = pointwise.where(condition, x, y)
+        assert got.dtype == expected.dtype == dtype and got.flags.c_contiguous
+        np.testing.assert_array_equal(got, expected)

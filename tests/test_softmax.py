@@ -50,8 +50,12 @@ def test_parallel_loops_match_the_numpy_rules(dtype, axis, log):
         grad = rng.standard_normal(shape).astype(dtype)
         expected_back = softmax_rules.softmax_backward(np, grad, expected, axis, log)
         got_back = kernels.softmax_backward(grad, expected, axis, log)
+        ones = np.broadcast_to(np.asarray(1.5, dtype), shape)  # x.sum()'s gradient: read in place by the loops
+        assert kernels._lines(ones, axis, broadcast=True) is not None
+        expected_ones = softmax_rules.softmax_backward(np, np.ascontiguousarray(ones), expected, axis, log)
+        got_ones = kernels.softmax_backward(ones, expected, axis, log)
     rtol = 2e-5 if dtype == np.float32 else 1e-12  # numpy's float32 log-sum rounds where the loops' float64 does not
-    for a, b in ((got, expected), (got_back, expected_back)):
+    for a, b in ((got, expected), (got_back, expected_back), (got_ones, expected_ones)):
         assert a.dtype == dtype and a.shape == shape
         np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
         np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol)

@@ -10,7 +10,9 @@ the same dtype and NaN/Inf behaviour (the loops use no fast-math), values equal 
 (float32 exp and sigmoid through backends/cpu/vector_exp.py, within one ulp like numpy's SIMD exp), so callers
 need not know which path ran.
 The loops take float32/float64 operands of one shape and dtype, C-contiguous (the backwards copy strided ones
-first); anything else goes to numpy.
+first); anything else goes to numpy. One value broadcast (a zero-stride view: the gradient that ``x.sum()``
+hands back) is read as that value, never made dense: a backward's grad, either factor of a multiply, or what a
+leaf's ``.grad`` copies; a python number times a large array is one scaling pass too.
 """
 
 import numpy as np
@@ -20,6 +22,7 @@ from . import threads, vector_exp
 
 PARALLEL_MIN = 1 << 16  # elements; smaller arrays stay on numpy's single-threaded loop
 LOOP_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))  # the loops' dtypes; float16 and longdouble stay on numpy
+EXACT_INT = 2**24  # python ints a float32 holds exactly: larger ones stay on numpy's own conversion
 
 
 @njit(inline="always")
@@ -120,6 +123,24 @@ def _tanh_backward_serial(grad, out, result):
 
 
 @njit(parallel=True, cache=True)
+def _relu_backward_constant(g, out, result):
+    for i in prange(out.size):
+        result[i] = _relu_grad(g, out[i])
+
+
+@njit(parallel=True, cache=True)
+def _sigmoid_backward_constant(g, out, result):
+    for i in prange(out.size):
+        result[i] = _sigmoid_grad(g, out[i])
+
+
+@njit(parallel=True, cache=True)
+def _tanh_backward_constant(g, out, result):
+    for i in prange(out.size):
+        result[i] = _tanh_grad(g, out[i])
+
+
+@njit(parallel=True, cache=True)
 def _add(a, b, out):
     for i in prange(a.size):
         out[i] = a[i] + b[i]
@@ -138,9 +159,33 @@ def _multiply(a, b, out):
 
 
 @njit(parallel=True, cache=True)
+def _copy(x, out):
+    for i in prange(x.size):
+        out[i] = x[i]
+
+
+@njit(parallel=True, cache=True)
+def _fill(value, out):
+    for i in prange(out.size):
+        out[i] = value
+
+
+@njit(parallel=True, cache=True)
+def _scale(a, s, out):
+    for i in prange(a.size):
+        out[i] = a[i] * s
+
+
+@njit(parallel=True, cache=True)
 def _select(condition, a, b, out):
     for i in prange(condition.size):
         out[i] = a[i] if condition[i] else b[i]
+
+
+@njit(parallel=True, cache=True)
+def _select_values(condition, value_if_true, value_if_false, out):
+    for i in prange(condition.size):
+        out[i] = value_if_true if condition[i] else value_if_false
 
 
 @njit(parallel=True, cache=True)
@@ -192,23 +237,109 @@ def _unary_map(loop, small, doc, serial=None):
     return run
 
 
-def _binary_map(loop, small, doc, strided=False, serial=None):
+def _binary_map(loop, small, doc, strided=False, serial=None, constant=None):
     """The map of a and b, chosen as in :func:`_unary_map`; ``strided``: strided operands are copied and taken by
-    the loops too (where ``small`` needs several passes)."""
+    the loops too (where ``small`` needs several passes); ``constant(value, b, out)``, when given, takes a large
+    ``a`` that is one value broadcast (a full sum's gradient: read in place, never copied to a dense array)."""
     def run(a, b):
-        if type(a) is np.ndarray and (a.size >= PARALLEL_MIN or serial is not None) and _alike((a, b), strided):
-            a, b = _contiguous(a), _contiguous(b)
-            out = np.empty_like(a)
-            if a.size >= PARALLEL_MIN:
-                threads.start()
-                loop(a.reshape(-1), b.reshape(-1), out.reshape(-1))
-            else:
-                serial(a.reshape(-1), b.reshape(-1), out.reshape(-1))
-            return out
+        if type(a) is np.ndarray and (a.size >= PARALLEL_MIN or serial is not None):
+            if constant is not None and a.size >= PARALLEL_MIN and not any(a.strides):
+                value = _constant_value(a, b)
+                if value is not None:
+                    b = _contiguous(b)
+                    out = np.empty_like(b)
+                    threads.start()
+                    constant(value, b.reshape(-1), out.reshape(-1))
+                    return out
+            if _alike((a, b), strided):
+                a, b = _contiguous(a), _contiguous(b)
+                out = np.empty_like(a)
+                if a.size >= PARALLEL_MIN:
+                    threads.start()
+                    loop(a.reshape(-1), b.reshape(-1), out.reshape(-1))
+                else:
+                    serial(a.reshape(-1), b.reshape(-1), out.reshape(-1))
+                return out
         return small(a, b)
 
     run.__doc__ = doc
     return run
+
+
+def _constant_value(array, like):
+    """The one value of ``array`` when it is a zero-stride view (one value broadcast: the gradient of a full
+    reduction) of ``like``'s shape and dtype, and ``like`` is large enough for the loops; else None."""
+    if (type(array) is np.ndarray and type(like) is np.ndarray and array.size >= PARALLEL_MIN
+            and array.shape == like.shape and array.dtype == like.dtype and like.dtype in LOOP_DTYPES
+            and not any(array.strides)):
+        return array[(0,) * array.ndim]
+    return None
+
+
+def _exact_number(value):
+    """Whether ``value`` is a python float, or an int that float32 holds exactly (numpy casts both to the array's
+    dtype first)."""
+    return type(value) is float or (type(value) is int and -EXACT_INT <= value <= EXACT_INT)
+
+
+def _scale_operands(a, b):
+    """(s, x) when one operand is a python float or small int or one value broadcast (s) and the other a large
+    C-contiguous float array (x): then a * b is x * s, s cast to x's dtype first, as numpy casts a python number;
+    else None."""
+    for s, x in ((b, a), (a, b)):
+        if (type(x) is np.ndarray and x.size >= PARALLEL_MIN and x.dtype in LOOP_DTYPES
+                and x.flags.c_contiguous):
+            if _exact_number(s):
+                return x.dtype.type(s), x
+            value = _constant_value(s, x)
+            if value is not None:
+                return value, x
+    return None
+
+
+def multiply(a, b):
+    """a * b (numpy.multiply); a python number or one value broadcast times a large array runs as one parallel
+    scaling pass (``x * 0.5``, the gradient of x * y under a full sum), one value broadcast times a number as one
+    parallel fill (the gradient of x * 0.5 under a full sum)."""
+    if not ((type(a) is np.ndarray and a.size >= PARALLEL_MIN) or (type(b) is np.ndarray and b.size >= PARALLEL_MIN)):
+        return np.multiply(a, b)
+    for constant, number in ((a, b), (b, a)):
+        value = _constant_value(constant, constant)
+        if value is not None and _exact_number(number):
+            out = np.empty(constant.shape, value.dtype)
+            threads.start()
+            _fill(value * value.dtype.type(number), out.reshape(-1))
+            return out
+    scaled = _scale_operands(a, b)
+    if scaled is not None:
+        s, x = scaled
+        out = np.empty_like(x)
+        threads.start()
+        _scale(x.reshape(-1), s, out.reshape(-1))
+        return out
+    if not _alike((a, b)):
+        return np.multiply(a, b)
+    out = np.empty_like(a)
+    threads.start()
+    _multiply(a.reshape(-1), b.reshape(-1), out.reshape(-1))
+    return out
+
+
+def copy(array):
+    """A C-contiguous copy (numpy's ``array.copy()``): the parallel loops for a large float array that is
+    C-contiguous or one value broadcast (a full reduction's gradient reaching a leaf), numpy otherwise."""
+    value = _constant_value(array, array)
+    if value is not None:
+        out = np.empty(array.shape, array.dtype)
+        threads.start()
+        _fill(value, out.reshape(-1))
+        return out
+    if _parallel(array):
+        out = np.empty_like(array)
+        threads.start()
+        _copy(array.reshape(-1), out.reshape(-1))
+        return out
+    return array.copy()
 
 
 def _numpy_relu(x):
@@ -225,28 +356,39 @@ relu = _unary_map(_relu, _numpy_relu, "max(x, 0).", serial=_relu_serial)
 sigmoid = _unary_map(_sigmoid_map, _numpy_sigmoid, "1 / (1 + e**-x), overflow-safe.", serial=_sigmoid_map_serial)
 add = _binary_map(_add, np.add, "a + b (numpy.add).")
 subtract = _binary_map(_subtract, np.subtract, "a - b (numpy.subtract).")
-multiply = _binary_map(_multiply, np.multiply, "a * b (numpy.multiply).")
 relu_backward = _binary_map(
     _relu_backward, lambda g, o: np.where(o <= 0, 0, g).astype(g.dtype, copy=False),
     "0 where relu's output is <= 0 (NaN gradients included), else grad (a NaN output passes it), as torch's "
-    "threshold_backward.", strided=True, serial=_relu_backward_serial)
+    "threshold_backward.", strided=True, serial=_relu_backward_serial, constant=_relu_backward_constant)
 sigmoid_backward = _binary_map(_sigmoid_backward, lambda g, s: g * s * (1 - s), "grad * s * (1 - s) from the "
-                               "output s.", strided=True, serial=_sigmoid_backward_serial)
+                               "output s.", strided=True, serial=_sigmoid_backward_serial,
+                               constant=_sigmoid_backward_constant)
 tanh_backward = _binary_map(_tanh_backward, lambda g, t: g * (1 - t * t), "grad * (1 - t^2) from the output t.",
-                            strided=True, serial=_tanh_backward_serial)
+                            strided=True, serial=_tanh_backward_serial, constant=_tanh_backward_constant)
 
 
 def where(condition, a, b):
     """``a`` where ``condition`` holds, else ``b`` (numpy.where): the parallel loop for a large C-contiguous bool
-    condition with float arrays of its shape and dtype, or one such array and a python number (a gradient's
-    zeros), else numpy."""
+    condition with float arrays of its shape and dtype, or one such array (or one value broadcast to that shape:
+    a full sum's gradient) and a python number (a gradient's zeros), else numpy."""
     arrays = [v for v in (a, b) if type(v) is not float and type(v) is not int]
-    if (_small(condition) or condition.dtype != np.bool_ or not arrays or not _parallel(*arrays)
+    if (_small(condition) or condition.dtype != np.bool_ or not arrays or type(arrays[0]) is not np.ndarray
             or arrays[0].shape != condition.shape or not condition.flags.c_contiguous):
+        return np.where(condition, a, b)
+    flat = condition.reshape(-1)
+    if len(arrays) == 1 and _constant_value(arrays[0], arrays[0]) is not None:
+        value = _constant_value(arrays[0], arrays[0])
+        out = np.empty(condition.shape, value.dtype)
+        threads.start()
+        if arrays[0] is a:
+            _select_values(flat, value, value.dtype.type(b), out.reshape(-1))
+        else:
+            _select_values(flat, value.dtype.type(a), value, out.reshape(-1))
+        return out
+    if not _parallel(*arrays):
         return np.where(condition, a, b)
     out = np.empty_like(arrays[0])
     threads.start()
-    flat = condition.reshape(-1)
     if len(arrays) == 2:
         _select(flat, a.reshape(-1), b.reshape(-1), out.reshape(-1))
     elif arrays[0] is a:

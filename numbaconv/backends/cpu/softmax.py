@@ -87,10 +87,11 @@ def _backward_lines(grad, out, result, log):
                     result[o, k, i] = out[o, k, i] * (grad[o, k, i] - total[i])
 
 
-def _lines(array, axis):
-    """``array`` as (before the axis, along it, after it), or None when the loops cannot take it."""
+def _lines(array, axis, broadcast=False):
+    """``array`` as (before the axis, along it, after it), or None when the loops cannot take it; ``broadcast``:
+    one value broadcast (a full sum's gradient, a zero-stride view) is taken too, read in place."""
     if (type(array) is not np.ndarray or array.size < PARALLEL_MIN or array.dtype not in LOOP_DTYPES
-            or not array.flags.c_contiguous):
+            or not (array.flags.c_contiguous or (broadcast and not any(array.strides)))):
         return None
     shape = array.shape
     return array.reshape(math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1:]))
@@ -118,7 +119,7 @@ def softmax(a, axis):
 
 def softmax_backward(grad, out, axis, log):
     """The input gradient of log_softmax (``log``) or softmax from its output ``out``."""
-    lines = _lines(grad, axis)
+    lines = _lines(grad, axis, broadcast=True)
     if lines is None or out.dtype != grad.dtype or not out.flags.c_contiguous:
         return softmax_rules.softmax_backward(np, grad, out, axis, log)
     result = np.empty_like(grad)

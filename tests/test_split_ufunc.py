@@ -1,0 +1,52 @@
+"""backends/cpu/split_ufunc.py: a numpy ufunc split over the threads gives numpy's values bit for bit, its dtype
+and its error state; small, strided and broadcast operands are numpy's own call."""
+import numpy as np
+import pytest
+
+from numbaconv.backends.cpu import split_ufunc
+
+N = split_ufunc.SPLIT_MIN + 13
+
+
+def _values(dtype, seed=0):
+    x = (np.random.default_rng(seed).standard_normal(N) * 3).astype(dtype)
+    if x.dtype.kind == "f":
+        x[:5] = [np.nan, np.inf, -np.inf, 0.0, -0.0]
+    return x
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+@pytest.mark.parametrize("ufunc, arity", [(np.log, 1), (np.sqrt, 1), (np.tanh, 1), (np.negative, 1), (np.sign, 1),
+                                          (np.absolute, 1), (np.divide, 2), (np.power, 2)])
+def test_split_calls_match_numpy_bit_for_bit(ufunc, arity, dtype):
+    args = [_values(dtype, 1)] if arity == 1 else [_values(dtype, 1), _values(dtype, 2)]
+    constant = np.broadcast_to(args[0][7], args[0].shape)  # a full sum's gradient: one value, zero strides
+    calls = [args, [constant]] if arity == 1 else [args, [args[0], 2], [args[0], 0.5], [constant, args[1]]]
+    with np.errstate(all="ignore"):
+        for operands in calls:
+            if ufunc is np.power and dtype == np.int64 and type(operands[1]) is not int:
+                continue
+            expected = ufunc(*operands)
+            got = split_ufunc.split(ufunc)(*operands)
+            assert got.dtype == expected.dtype and got.shape == expected.shape
+            np.testing.assert_array_equal(got, expected)
+
+
+def test_the_callers_error_state_holds_in_every_part():
+    x = np.ones(N, np.float32)
+    x[-1] = 0.0  # in the last thread's part
+    log = split_ufunc.split(np.log)
+    with np.errstate(divide="raise"), pytest.raises(FloatingPointError):
+        log(x)
+    with np.errstate(divide="ignore"):
+        assert log(x)[-1] == -np.inf
+
+
+def test_small_strided_broadcast_and_keyword_calls_are_numpys():
+    x = _values(np.float64)
+    for operands in ([x[:100], x[:100]], [x[::2], x[::2]], [x, x[:1]], [np.concatenate([x, x])[::2], x], [0.5, x]):
+        with np.errstate(all="ignore"):
+            np.testing.assert_array_equal(split_ufunc.split(np.divide)(*operands), np.divide(*operands))
+    out = np.empty_like(x)
+    with np.errstate(all="ignore"):
+        assert split_ufunc.split(np.sqrt)(x, out=out) is out

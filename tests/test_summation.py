@@ -1,0 +1,46 @@
+"""backends/cpu/summation.py: a large float32 full sum split over threads gives numpy's answer, to within one
+float32 ulp of the exact sum, with numpy's result type; everything else is numpy's sum itself."""
+import math
+
+import numpy as np
+import pytest
+
+from numbaconv.backends.cpu import pointwise, summation
+
+N = pointwise.PARALLEL_MIN * 3 + 5
+
+
+def _values(seed=0, shape=(N,)):
+    return (np.random.default_rng(seed).standard_normal(shape) * 30).astype(np.float32)
+
+
+@pytest.mark.parametrize("axis", [None, (0, 1, 2), (2, -3, 1), -1])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_full_sum_is_within_an_ulp_of_the_exact_sum(axis, keepdims):
+    x = _values(1, (N, 2, 1)) if axis != -1 else _values(1, (2 * N,))
+    expected = np.sum(x, axis=axis, keepdims=keepdims)
+    got = summation.sum(x, axis=axis, keepdims=keepdims)
+    assert type(got) is type(expected) and np.shape(got) == np.shape(expected)
+    assert np.asarray(got).dtype == np.float32
+    exact = np.float32(math.fsum(x.astype(np.float64).ravel()))
+    np.testing.assert_array_max_ulp(np.asarray(got).ravel(), np.full(1, exact), maxulp=1)
+
+
+@pytest.mark.parametrize("special, expected", [([np.nan], np.nan), ([np.inf], np.inf), ([np.inf, -np.inf], np.nan),
+                                               ([3e38, 3e38], np.inf)])
+def test_nan_inf_and_overflow_as_numpy(special, expected):
+    x = np.zeros(N, np.float32)
+    x[7: 7 + len(special)] = special
+    with np.errstate(all="ignore"):
+        got = summation.sum(x)
+        np.testing.assert_array_equal(got, np.float32(expected))
+        np.testing.assert_array_equal(got, np.sum(x))
+
+
+def test_partial_small_float64_strided_and_dtype_sums_are_numpys():
+    x = _values(2, (N, 2))
+    for args, kwargs in (((x,), {"axis": 0}), ((x[:100],), {}), ((x.astype(np.float64),), {}), ((x[::2],), {}),
+                         ((x,), {"dtype": np.float64}), ((x > 0,), {})):
+        got, expected = summation.sum(*args, **kwargs), np.sum(*args, **kwargs)
+        assert np.asarray(got).dtype == np.asarray(expected).dtype
+        np.testing.assert_array_equal(got, expected)
