@@ -1,4 +1,5 @@
 """Reverse-mode autodiff: Function/Context (torch.autograd.Function), the graph walk, grad mode."""
+import sys
 import types
 import weakref
 
@@ -175,14 +176,23 @@ def _check_unmodified(ctx):
             )
 
 
-def _accumulate_leaf(tensor, grad):
+def _accumulate_leaf(tensor, grad, references=None):
+    """``tensor.grad += grad``, or ``.grad = grad`` for the first: the array itself when nothing else holds it
+    (``references``, its reference count in the graph walk, at most a fresh gradient's; it owns its memory, is
+    writable, C-contiguous and of the leaf's dtype), as torch's AccumulateGrad steals an unshared gradient; else
+    a copy."""
     held = tensor.array
     if grad.shape != held.shape:
         raise RuntimeError(f"gradient of shape {grad.shape} does not match tensor of shape {tensor.shape}")
-    if tensor.grad is None:
-        tensor.grad = wrap(grad.copy() if grad.dtype == held.dtype else grad.astype(held.dtype))
-    else:
+    if tensor.grad is not None:
         backends.namespace(tensor.device).add_into(tensor.grad.array, grad)
+    elif grad.dtype != held.dtype:
+        tensor.grad = wrap(grad.astype(held.dtype))
+    elif (references is not None and references <= _FRESH_REFERENCES and type(grad) is np.ndarray
+          and grad.base is None and grad.flags.writeable and grad.flags.c_contiguous):
+        tensor.grad = wrap(grad)
+    else:
+        tensor.grad = wrap(backends.namespace_of(grad).copy(grad))
 
 
 def _root_gradient(root, gradient, caller):
@@ -205,13 +215,14 @@ def _root_gradient(root, gradient, caller):
 def _propagate(root, grad, retain_graph, deliver, order=None, node_done=None, observe=None):
     """Push ``grad`` from ``root`` back through its graph in topological order (``order`` if already known).
 
-    ``deliver(tensor, g)`` receives each gradient reaching a leaf; ``observe(ctx, g)``, when given, receives the
+    ``deliver(tensor, g, references)`` receives each gradient reaching a leaf with its reference count here (None
+    for the root's own gradient, which the caller may hold); ``observe(ctx, g)``, when given, receives the
     total gradient of every node's output just before that node's backward runs (what ``grad`` needs of
     non-leaves). ``node_done(inputs)``, when given, is called with each node's inputs once it has handed out its
     gradients.
     """
     if root.grad_fn is None:
-        deliver(root, grad)
+        deliver(root, grad, None)
         return
     grads = {id(root.grad_fn): grad}
     with no_grad():
@@ -233,15 +244,15 @@ def _propagate(root, grad, retain_graph, deliver, order=None, node_done=None, ob
             if profiler.recorder is not None:
                 backward = profiler.timed(f"{ctx.function.__name__}Backward", backward)
             in_grads = backward(ctx, out_grad)
-            if not isinstance(in_grads, tuple):
-                in_grads = (in_grads,)
+            # a list of its own: a tuple that backward also keeps elsewhere then counts in each array's references
+            in_grads = list(in_grads) if isinstance(in_grads, tuple) else [in_grads]
             for parent, g in zip(ctx.inputs, in_grads):
                 if parent is None or g is None:
                     continue
                 if isinstance(g, np.generic):
                     g = np.asarray(g)
                 if parent.grad_fn is None:
-                    deliver(parent, g)
+                    deliver(parent, g, sys.getrefcount(g))
                 else:
                     key = id(parent.grad_fn)
                     grads[key] = g if key not in grads else grads[key] + g
@@ -249,6 +260,27 @@ def _propagate(root, grad, retain_graph, deliver, order=None, node_done=None, ob
                 node_done(ctx.inputs)
             if not retain_graph:
                 ctx.free()
+
+
+class _FreshGradient(Function):
+    """An identity whose backward returns a new array: what :func:`_fresh_references` sends through the walk."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.zeros(1)
+
+
+def _fresh_references():
+    """The reference count the graph walk sees on a leaf's gradient that nothing else holds, measured through
+    the walk itself (interpreters differ in the references their frames and iterators keep)."""
+    seen = []
+    leaf = Tensor(np.zeros(1), requires_grad=True)
+    _propagate(_FreshGradient.apply(leaf), np.ones(1), False, lambda tensor, g, references: seen.append(references))
+    return seen[0]
 
 
 def backward(root, gradient=None, retain_graph=False):
@@ -272,8 +304,8 @@ def _backward_with_hooks(root, grad, retain_graph):
                 pending[id(leaf)] = pending.get(id(leaf), 0) + 1
     reached = set()
 
-    def deliver_and_mark(leaf, g):
-        _accumulate_leaf(leaf, g)
+    def deliver_and_mark(leaf, g, references):
+        _accumulate_leaf(leaf, g, references)
         reached.add(id(leaf))
 
     def node_done(inputs):
@@ -361,7 +393,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=False, allow_unused=Fa
     keys = [id(t.grad_fn) if t.grad_fn is not None else id(t) for t in inputs]
     found = {}
 
-    def deliver(target, g):
+    def deliver(target, g, references=None):
         key = id(target)
         if key in keys:
             found[key] = g if key not in found else found[key] + g
@@ -383,3 +415,4 @@ def _tensor_backward(self, gradient=None, retain_graph=False):
 
 Tensor.backward = _tensor_backward
 Tensor.register_post_accumulate_grad_hook = _register_post_accumulate_grad_hook
+_FRESH_REFERENCES = _fresh_references()

@@ -1,5 +1,7 @@
 """The autograd engine: graph walk, accumulation, freeing, grad mode, in-place safety, errors."""
 
+import weakref
+
 import numpy as np
 import pytest
 
@@ -32,6 +34,62 @@ def test_accumulation_is_in_place_and_leaves_fed_one_array_stay_apart():
     assert not np.shares_memory(x.grad.array, y.grad.array)
     np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0])
     np.testing.assert_allclose(y.grad.numpy(), [2.0, 2.0])
+
+
+class _NewGradient(nc.autograd.Function):
+    """Identity whose backward returns a new array (held here only by a weak reference) or, with ``keep``, an
+    array it also keeps in ``_NewGradient.kept`` (as a tuple, to test that a kept tuple counts too)."""
+
+    made = None
+    kept = None
+
+    @staticmethod
+    def forward(ctx, x, *, keep):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        fresh = np.full(grad.shape, 3.0, grad.dtype)
+        _NewGradient.made = weakref.ref(fresh)
+        if ctx.params.keep == "array":
+            _NewGradient.kept = fresh
+        elif ctx.params.keep == "tuple":
+            _NewGradient.kept = (fresh,)
+            return _NewGradient.kept
+        elif ctx.params.keep == "view":
+            return np.full((2 * grad.size,), 3.0, grad.dtype)[: grad.size].reshape(grad.shape)
+        return fresh
+
+
+@pytest.mark.parametrize("keep", ["", "array", "tuple", "view"])
+def test_a_leaf_adopts_a_gradient_nothing_else_holds_and_copies_a_shared_one(keep):
+    x = nc.tensor([1.0, 2.0], requires_grad=True)
+    _NewGradient.apply(x, keep=keep).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0])
+    adopted = _NewGradient.made() is x.grad.array
+    assert adopted == (keep == ""), keep
+    if keep in ("array", "tuple"):
+        x.grad.array[:] = 0.0
+        kept = _NewGradient.kept if keep == "array" else _NewGradient.kept[0]
+        np.testing.assert_allclose(kept, [3.0, 3.0])
+    _NewGradient.kept = None
+
+
+def test_a_leafs_own_gradient_passed_to_backward_is_copied():
+    x = nc.tensor([1.0, 2.0], requires_grad=True)
+    gradient = np.array([4.0, 5.0], np.float32)
+    x.backward(gradient)
+    x.grad.array[:] = 0.0
+    np.testing.assert_allclose(gradient, [4.0, 5.0])
+
+
+@pytest.mark.parametrize("n", [3, 70_000])
+def test_leaves_fed_one_gradient_get_arrays_of_their_own(n):
+    x = nc.ones(n, requires_grad=True)
+    y = nc.ones(n, requires_grad=True)
+    ((x + y) * 2.0).backward(nc.ones(n))
+    x.grad.array[:] = 0.0
+    np.testing.assert_allclose(y.grad.numpy(), np.full(n, 2.0))
 
 
 def test_grad_returns_gradients_of_leaves_and_intermediates_without_touching_dot_grad():
