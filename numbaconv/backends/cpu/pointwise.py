@@ -328,6 +328,8 @@ def multiply(a, b):
 def copy(array):
     """A C-contiguous copy (numpy's ``array.copy()``): the parallel loops for a large float array that is
     C-contiguous or one value broadcast (a full reduction's gradient reaching a leaf), numpy otherwise."""
+    if type(array) is not np.ndarray or array.size < PARALLEL_MIN:
+        return array.copy()
     value = _constant_value(array, array)
     if value is not None:
         out = np.empty(array.shape, array.dtype)
