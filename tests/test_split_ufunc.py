@@ -50,3 +50,17 @@ def test_small_strided_broadcast_and_keyword_calls_are_numpys():
     out = np.empty_like(x)
     with np.errstate(all="ignore"):
         assert split_ufunc.split(np.sqrt)(x, out=out) is out
+
+
+def test_ascontiguousarray_splits_a_strided_copy_and_leaves_the_rest_to_numpy():
+    x = np.random.default_rng(3).standard_normal((64, 8, 64, 40)).astype(np.float32)
+    assert x.size >= split_ufunc.SPLIT_MIN
+    for view in (x.transpose(0, 2, 3, 1), x.transpose(0, 2, 1, 3), np.broadcast_to(x[:, :, :1, :1], x.shape),
+                 x.astype(np.int32)[:, ::-1], x[:, :, ::2]):
+        got = split_ufunc.ascontiguousarray(view)
+        assert got.flags.c_contiguous and got.dtype == view.dtype and not np.shares_memory(got, view)
+        np.testing.assert_array_equal(got, view)
+    assert split_ufunc.ascontiguousarray(x) is x
+    small = x[:2, :2].transpose(0, 2, 1, 3)
+    np.testing.assert_array_equal(split_ufunc.ascontiguousarray(small), small)
+    assert split_ufunc.ascontiguousarray(np.float32(2.0)).shape == np.ascontiguousarray(np.float32(2.0)).shape

@@ -8,7 +8,6 @@ import numpy as np
 from numpy import (
     arange,
     argmax,
-    ascontiguousarray,
     concatenate,
     empty,
     equal,
@@ -53,7 +52,7 @@ from .pointwise import (
     tanh_backward,
     where,
 )
-from .split_ufunc import split
+from .split_ufunc import ascontiguousarray, split
 from .summation import sum
 
 __all__ = [

@@ -18,7 +18,7 @@ leaf's ``.grad`` copies; a python number times a large array is one scaling pass
 import numpy as np
 from numba import njit, prange
 
-from . import threads, vector_exp
+from . import split_ufunc, threads, vector_exp
 
 PARALLEL_MIN = 1 << 16  # elements; smaller arrays stay on numpy's single-threaded loop
 LOOP_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))  # the loops' dtypes; float16 and longdouble stay on numpy
@@ -327,7 +327,8 @@ def multiply(a, b):
 
 def copy(array):
     """A C-contiguous copy (numpy's ``array.copy()``): the parallel loops for a large float array that is
-    C-contiguous or one value broadcast (a full reduction's gradient reaching a leaf), numpy otherwise."""
+    C-contiguous or one value broadcast (a full reduction's gradient reaching a leaf), a split numpy copy for
+    another large strided one (a mean's gradient, broadcast per plane), numpy otherwise."""
     if type(array) is not np.ndarray or array.size < PARALLEL_MIN:
         return array.copy()
     value = _constant_value(array, array)
@@ -341,7 +342,7 @@ def copy(array):
         threads.start()
         _copy(array.reshape(-1), out.reshape(-1))
         return out
-    return array.copy()
+    return split_ufunc.ascontiguousarray(array) if not array.flags.c_contiguous else array.copy()
 
 
 def _numpy_relu(x):
@@ -378,15 +379,17 @@ def where(condition, a, b):
             or arrays[0].shape != condition.shape or not condition.flags.c_contiguous):
         return np.where(condition, a, b)
     flat = condition.reshape(-1)
-    if len(arrays) == 1 and _constant_value(arrays[0], arrays[0]) is not None:
+    if len(arrays) == 1:
         value = _constant_value(arrays[0], arrays[0])
-        out = np.empty(condition.shape, value.dtype)
-        threads.start()
-        if arrays[0] is a:
-            _select_values(flat, value, value.dtype.type(b), out.reshape(-1))
-        else:
-            _select_values(flat, value.dtype.type(a), value, out.reshape(-1))
-        return out
+        number = b if arrays[0] is a else a
+        if value is not None and _exact_number(number):
+            out = np.empty(condition.shape, value.dtype)
+            threads.start()
+            if arrays[0] is a:
+                _select_values(flat, value, value.dtype.type(b), out.reshape(-1))
+            else:
+                _select_values(flat, value.dtype.type(a), value, out.reshape(-1))
+            return out
     if not _parallel(*arrays):
         return np.where(condition, a, b)
     out = np.empty_like(arrays[0])

@@ -1,4 +1,5 @@
-"""numpy ufuncs on large arrays, one contiguous part per thread (torch's elementwise ops use every core).
+"""numpy ufuncs and strided copies on large arrays, one part per thread (torch's elementwise ops and
+``.contiguous()`` use every core).
 
 numpy runs a ufunc on one thread, but drops the GIL inside its loops, so the parts run in parallel on
 threads.run_split's workers with numpy's own SIMD loops: the same values bit for bit, the same dtype, and the
@@ -7,6 +8,8 @@ float32: log 4.0 -> 1.9 ms, sqrt 2.5 -> 1.3, tanh 3.2 -> 1.5; at 65,536 elements
 numpy's 0.02 ms, hence ``SPLIT_MIN``. The first operand must be a large array, the others arrays of its shape or
 python numbers, each array C-contiguous or one value broadcast (a zero-stride view: the gradient of a full sum,
 which numpy reads as a scalar); anything else (broadcasting, strides, keywords) is the ufunc itself.
+A strided array's C-contiguous copy is split along its first axis the same way (8.4M float32, permute(0, 2, 3, 1):
+7.1 -> 3.2 ms, transpose(1, 2): 6.3 -> 1.6 ms).
 """
 import numpy as np
 
@@ -53,3 +56,17 @@ def split(ufunc):
     run.__doc__ = f"numpy.{ufunc.__name__}, split over the threads for large C-contiguous operands."
     run.__name__ = ufunc.__name__
     return run
+
+
+def ascontiguousarray(array):
+    """numpy.ascontiguousarray; a large strided array's copy split over the threads along its first axis."""
+    if (type(array) is not np.ndarray or array.size < SPLIT_MIN or array.flags.c_contiguous
+            or array.shape[0] < 2):
+        return np.ascontiguousarray(array)
+    out = np.empty(array.shape, array.dtype)
+
+    def work(lo, hi):
+        np.copyto(out[lo:hi], array[lo:hi])
+
+    threads.run_split(work, array.shape[0])
+    return out
