@@ -1,5 +1,6 @@
-"""The CPU array namespace: numpy itself wherever numpy already does the job, and the parallel loops of
-pointwise.py (numpy below their size threshold) for the elementwise maps the nets use most.
+"""The CPU array namespace: numpy itself wherever numpy already does the job, the parallel loops of
+pointwise.py (numpy below their size threshold) for the elementwise maps the nets use most, numpy's ufuncs and
+strided copies split over the threads for large arrays (split_ufunc.py), and a threaded full sum (summation.py).
 
 The CUDA twin (backends/cuda/array_api.py) exposes the same names with the same signatures
 (tests/test_backend_contract.py holds the two to it).
