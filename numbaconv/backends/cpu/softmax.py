@@ -77,32 +77,20 @@ def _softmax_lines(x, out):
 
 
 @njit(parallel=True, cache=True)
-def _log_softmax_backward_lines(grad, out, result):
-    """grad - exp(out) * sum(grad) per line."""
+def _backward_lines(grad, out, result, log):
     n, inner = grad.shape[1], grad.shape[2]
     for o in prange(grad.shape[0]):
         total = np.zeros(inner)
         for k in range(n):
             for i in range(inner):
-                total[i] += grad[o, k, i]
+                total[i] += grad[o, k, i] if log else grad[o, k, i] * out[o, k, i]
         scale = total.astype(grad.dtype)
         for k in range(n):
             for i in range(inner):
-                result[o, k, i] = grad[o, k, i] - vector_exp.exp(out[o, k, i]) * scale[i]
-
-
-@njit(parallel=True, cache=True)
-def _softmax_backward_lines(grad, out, result):
-    """out * (grad - sum(grad * out)) per line."""
-    n, inner = grad.shape[1], grad.shape[2]
-    for o in prange(grad.shape[0]):
-        total = np.zeros(inner)
-        for k in range(n):
-            for i in range(inner):
-                total[i] += grad[o, k, i] * out[o, k, i]
-        for k in range(n):
-            for i in range(inner):
-                result[o, k, i] = out[o, k, i] * (grad[o, k, i] - total[i])
+                if log:
+                    result[o, k, i] = grad[o, k, i] - vector_exp.exp(out[o, k, i]) * scale[i]
+                else:
+                    result[o, k, i] = out[o, k, i] * (grad[o, k, i] - scale[i])
 
 
 def _lines(array, axis):
@@ -145,6 +133,5 @@ def softmax_backward(grad, out, axis, log):
         return softmax_rules.softmax_backward(np, grad, out, axis, log)
     result = np.empty_like(grad)
     threads.start()
-    kernel = _log_softmax_backward_lines if log else _softmax_backward_lines
-    kernel(lines, out.reshape(lines.shape), result.reshape(lines.shape))
+    _backward_lines(lines, out.reshape(lines.shape), result.reshape(lines.shape), log)
     return result
