@@ -60,8 +60,9 @@ def winograd_parts(x, w, b, grad, out, repeat):
     chunk = max(c for c in (1, 2, 4, 8, 16, 32, 64, 128) if c <= chunk)
     tiles = chunk * tiles_h * tiles_w
     u = winograd.transform_weight(w)
-    v = np.empty((conv_winograd.POSITIONS, tiles, cin), x.dtype)
-    m = np.empty((conv_winograd.POSITIONS, tiles, cout), x.dtype)
+    v = np.empty((tiles, conv_winograd.POSITIONS, cin), x.dtype)
+    m = np.empty((tiles, conv_winograd.POSITIONS, cout), x.dtype)
+    v_xi, m_xi = v.transpose(1, 0, 2), m.transpose(1, 0, 2)
     grad_u = np.empty(u.shape, x.dtype)
     out3, grad3 = out.reshape(n, cout, -1), grad.reshape(n, cout, -1)
     result, bias_sum, grad_input = np.empty_like(out), np.zeros(cout), np.empty_like(x)
@@ -69,12 +70,12 @@ def winograd_parts(x, w, b, grad, out, repeat):
     steps = {
         "weight": lambda b0: winograd.transform_weight(w),
         "input tiles": lambda b0: winograd.input_tiles(x, b0, b0 + chunk, 1, 1, tiles_h, tiles_w, v),
-        "gemm fwd": lambda b0: np.matmul(v, u.transpose(0, 2, 1), out=m),
+        "gemm fwd": lambda b0: np.matmul(v_xi, u.transpose(0, 2, 1), out=m_xi),
         "output tiles": lambda b0: winograd.output_tiles(m, tiles_h, tiles_w, b0, b, True, result),
         "grad tiles": lambda b0: winograd.grad_tiles(grad3, out3, b0, b0 + chunk, True, tiles_h, tiles_w, size, m,
                                                      bias_sum),
-        "gemm grad w": lambda b0: np.matmul(m.transpose(0, 2, 1), v, out=grad_u),
-        "gemm grad x": lambda b0: np.matmul(m, u, out=v),
+        "gemm grad w": lambda b0: np.matmul(m_xi.transpose(0, 2, 1), v_xi, out=grad_u),
+        "gemm grad x": lambda b0: np.matmul(m_xi, u, out=v_xi),
         "input-grad tiles": lambda b0: winograd.input_grad_tiles(v, tiles_h, tiles_w, b0, 1, 1, grad_input),
         "weight grad": lambda b0: winograd.weight_grad(grad_u),
     }

@@ -89,12 +89,12 @@ def forward(x, w, bias, padding, oh, ow, relu):
         for b0 in range(start, stop, chunk):
             b1 = min(stop, b0 + chunk)
             tiles = (b1 - b0) * tiles_h * tiles_w
-            v = scratch("col", (POSITIONS, tiles, cin), x.dtype)
+            v = scratch("col", (tiles, POSITIONS, cin), x.dtype)
             x_size = max(x_size, _extent(x[b0:b1]))
             winograd.input_tiles(x, b0, b1, padding[0], padding[2], tiles_h, tiles_w, v)
-            m = scratch("gemm", (POSITIONS, tiles, cout), x.dtype)
+            m = scratch("gemm", (tiles, POSITIONS, cout), x.dtype)
             with np.errstate(all="ignore"):
-                np.matmul(v, u_t, out=m)
+                np.matmul(v.transpose(1, 0, 2), u_t, out=m.transpose(1, 0, 2))
             winograd.output_tiles(m, tiles_h, tiles_w, b0, bias, relu, out)
         return x_size
 
@@ -122,22 +122,24 @@ def backward(grad3, out3, x, w, padding, ow, relu, needs):
         for b0 in range(start, stop, chunk):
             b1 = min(stop, b0 + chunk)
             tiles = (b1 - b0) * tiles_h * tiles_w
-            dm = scratch("gemm", (POSITIONS, tiles, cout), x.dtype)
+            dm = scratch("gemm", (tiles, POSITIONS, cout), x.dtype)
             grad_size = max(grad_size, _extent(grad3[b0:b1]))
             winograd.grad_tiles(grad3, out3, b0, b1, relu, tiles_h, tiles_w, ow, dm, bias_sum)
-            v = scratch("col", (POSITIONS, tiles, cin), x.dtype)
+            v = scratch("col", (tiles, POSITIONS, cin), x.dtype)
+            dm_xi, v_xi = dm.transpose(1, 0, 2), v.transpose(1, 0, 2)
             with np.errstate(all="ignore"):
                 if needs[1]:
                     x_size = max(x_size, _extent(x[b0:b1]))
                     winograd.input_tiles(x, b0, b1, padding[0], padding[2], tiles_h, tiles_w, v)
                     if grad_u is None:
-                        grad_u = np.matmul(dm.transpose(0, 2, 1), v)  # returned: not a scratch another call may reuse
+                        # returned: not a scratch another call may reuse
+                        grad_u = np.matmul(dm_xi.transpose(0, 2, 1), v_xi)
                     else:
                         part = scratch("grad_weight", u.shape, x.dtype)
-                        np.matmul(dm.transpose(0, 2, 1), v, out=part)
+                        np.matmul(dm_xi.transpose(0, 2, 1), v_xi, out=part)
                         grad_u += part
                 if needs[0]:
-                    np.matmul(dm, u, out=v)
+                    np.matmul(dm_xi, u, out=v_xi)
                     winograd.input_grad_tiles(v, tiles_h, tiles_w, b0, padding[0], padding[2], grad_input)
         return grad_u, bias_sum, grad_size, x_size
 

@@ -8,14 +8,19 @@ linear maps: ``dM = A dY A^T``, grad input tiles ``B (dM U) B^T`` (overlapping t
 transformed weight ``dM^T V``, and grad weight ``G^T dU G``.
 
 Layouts (per chunk of images, channels last so every transform's inner loop runs over contiguous channels):
-input tiles ``v[xi, t, ci]``, products ``m[xi, t, co]``, with ``t = (b*tiles_h + th)*tiles_w + tw`` and
-``xi = 6*r + s``. Tile (th, tw) reads the padded channels-last input rows 4*th..4*th+5, columns 4*tw..4*tw+5.
+input tiles ``v[t, xi, ci]``, products ``m[t, xi, co]``, with ``t = (b*tiles_h + th)*tiles_w + tw`` and
+``xi = 6*r + s``; the GEMMs read them as (36, tiles, c) views with a leading dimension of 36*c. Tile-major, a
+tile's 36 transformed vectors are one contiguous block: position-major (``v[xi, t, ci]``), they went to 36
+streams a multiple of 4 KiB apart, and the transform of a tile ran 3-4x slower (19-25 against 5-7 ns per tile
+and channel, L1-resident, Zen 3), for GEMMs that measured the same in both layouts. The transforms index flat
+uint64 offsets (the ``_*_run`` helpers), which keeps their loops over channels free of wraparound checks.
+Tile (th, tw) reads the padded channels-last input rows 4*th..4*th+5, columns 4*tw..4*tw+5.
 Tile kernels are serial and release the GIL, like the rest of backends/cpu/conv.py's pipeline. The weight transform
 (once per pass, outside the per-thread chunks) splits the output channels between Numba's threads (256x256: 0.49-0.68
 ms instead of 0.70-1.02); the same split gained the weight gradient's transform nothing, so that one stays serial.
 """
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, uint64
 
 from . import threads
 
@@ -142,16 +147,78 @@ def _a(y0, y1, y2, y3, k):
             y0 - k2 * y1 + k4 * y2 - k8 * y3, y3)
 
 
+@njit(inline="always")
+def _offsets(base, stride):
+    """The six flat indices base + i*stride as uint64 (unsigned: no negative-index wraparound in the loops)."""
+    return (uint64(base), uint64(base + stride), uint64(base + 2 * stride), uint64(base + 3 * stride),
+            uint64(base + 4 * stride), uint64(base + 5 * stride))
+
+
+@njit(inline="always")
+def _bt_run(src, o, so, dst, p, sp, n, kc):
+    """dst[p + i*sp + k] = (B^T d)[i] with d[j] = src[o + j*so + k], for k < n (flat arrays: the loop over k
+    vectorises)."""
+    o0, o1, o2, o3, o4, o5 = _offsets(o, so)
+    p0, p1, p2, p3, p4, p5 = _offsets(p, sp)
+    for k in range(uint64(n)):
+        r = _bt(src[o0 + k], src[o1 + k], src[o2 + k], src[o3 + k], src[o4 + k], src[o5 + k], kc)
+        dst[p0 + k], dst[p1 + k], dst[p2 + k] = r[0], r[1], r[2]
+        dst[p3 + k], dst[p4 + k], dst[p5 + k] = r[3], r[4], r[5]
+
+
+@njit(inline="always")
+def _b_run(src, o, so, dst, p, sp, n, kc, add):
+    """dst[p + i*sp + k] = (B d)[i] (``add``: +=) with d[j] = src[o + j*so + k], for k < n."""
+    o0, o1, o2, o3, o4, o5 = _offsets(o, so)
+    p0, p1, p2, p3, p4, p5 = _offsets(p, sp)
+    for k in range(uint64(n)):
+        r = _b(src[o0 + k], src[o1 + k], src[o2 + k], src[o3 + k], src[o4 + k], src[o5 + k], kc)
+        if add:
+            dst[p0 + k] += r[0]
+            dst[p1 + k] += r[1]
+            dst[p2 + k] += r[2]
+            dst[p3 + k] += r[3]
+            dst[p4 + k] += r[4]
+            dst[p5 + k] += r[5]
+        else:
+            dst[p0 + k], dst[p1 + k], dst[p2 + k] = r[0], r[1], r[2]
+            dst[p3 + k], dst[p4 + k], dst[p5 + k] = r[3], r[4], r[5]
+
+
+@njit(inline="always")
+def _at_run(src, o, so, dst, p, sp, n, kc):
+    """dst[p + i*sp + k] = (A^T m)[i] (i < 4) with m[j] = src[o + j*so + k], for k < n."""
+    o0, o1, o2, o3, o4, o5 = _offsets(o, so)
+    p0, p1, p2, p3, _, _ = _offsets(p, sp)
+    for k in range(uint64(n)):
+        r = _at(src[o0 + k], src[o1 + k], src[o2 + k], src[o3 + k], src[o4 + k], src[o5 + k], kc)
+        dst[p0 + k], dst[p1 + k], dst[p2 + k], dst[p3 + k] = r[0], r[1], r[2], r[3]
+
+
+@njit(inline="always")
+def _a_run(src, o, so, dst, p, sp, n, kc):
+    """dst[p + i*sp + k] = (A y)[i] with y[j] = src[o + j*so + k] (j < 4), for k < n."""
+    o0, o1, o2, o3, _, _ = _offsets(o, so)
+    p0, p1, p2, p3, p4, p5 = _offsets(p, sp)
+    for k in range(uint64(n)):
+        r = _a(src[o0 + k], src[o1 + k], src[o2 + k], src[o3 + k], kc)
+        dst[p0 + k], dst[p1 + k], dst[p2 + k] = r[0], r[1], r[2]
+        dst[p3 + k], dst[p4 + k], dst[p5 + k] = r[3], r[4], r[5]
+
+
 @njit(nogil=True, cache=True, fastmath={"contract"})
 def input_tiles(x, b0, b1, pt, pl, tiles_h, tiles_w, v):
-    """v[xi, t, :] = (B^T d B)[xi] for every tile t of images b0..b1-1 of x (n, c, h, w), zero-padded by pt, pl.
+    """v[t, xi, :] = (B^T d B)[xi] for every tile t of images b0..b1-1 of x (n, c, h, w), zero-padded by pt, pl.
 
     Each row of tiles first gathers its 6 padded input rows channels-last into ``rows`` (the last two are the
     next row of tiles' first two), so the transforms run over contiguous channels.
     """
     n, c, h, w = x.shape
-    rows = np.empty((ALPHA, tiles_w * TILE + 2, c), v.dtype)
-    tmp = np.empty((ALPHA, ALPHA, c), v.dtype)
+    width = tiles_w * TILE + 2
+    rows = np.empty((ALPHA, width, c), v.dtype)
+    tmp = np.empty(ALPHA * ALPHA * c, v.dtype)
+    src = rows.reshape(rows.size)
+    dst = v.reshape(v.size)
     kc = _constants(v)
     for b in range(b1 - b0):
         for th in range(tiles_h):
@@ -162,7 +229,7 @@ def input_tiles(x, b0, b1, pt, pl, tiles_h, tiles_w, v):
                 first = 2
             for i in range(first, ALPHA):
                 ys = th * TILE + i - pt
-                for xx in range(rows.shape[1]):
+                for xx in range(width):
                     xs = xx - pl
                     if 0 <= ys < h and 0 <= xs < w:
                         for k in range(c):
@@ -172,18 +239,10 @@ def input_tiles(x, b0, b1, pt, pl, tiles_h, tiles_w, v):
                             rows[i, xx, k] = 0
             for tw in range(tiles_w):
                 t = (b * tiles_h + th) * tiles_w + tw
-                x0 = tw * TILE
                 for s in range(ALPHA):
-                    for k in range(c):
-                        r = _bt(rows[0, x0 + s, k], rows[1, x0 + s, k], rows[2, x0 + s, k],
-                                rows[3, x0 + s, k], rows[4, x0 + s, k], rows[5, x0 + s, k], kc)
-                        for i in range(ALPHA):
-                            tmp[i, s, k] = r[i]
+                    _bt_run(src, (tw * TILE + s) * c, width * c, tmp, s * c, ALPHA * c, c, kc)
                 for i in range(ALPHA):
-                    for k in range(c):
-                        r = _bt(tmp[i, 0, k], tmp[i, 1, k], tmp[i, 2, k], tmp[i, 3, k], tmp[i, 4, k], tmp[i, 5, k], kc)
-                        for j in range(ALPHA):
-                            v[i * ALPHA + j, t, k] = r[j]
+                    _bt_run(tmp, i * ALPHA * c, c, dst, (t * ALPHA + i) * ALPHA * c, c, c, kc)
 
 
 @njit(nogil=True, cache=True, fastmath={"contract"})
@@ -194,25 +253,21 @@ def output_tiles(m, tiles_h, tiles_w, b0, bias, relu, out):
     along x (contiguous NCHW stores).
     """
     n, cout, oh, ow = out.shape
-    chunk = m.shape[1] // (tiles_h * tiles_w)
-    tmp = np.empty((TILE, ALPHA, cout), m.dtype)
-    rows = np.empty((TILE, tiles_w * TILE, cout), m.dtype)
+    chunk = m.shape[0] // (tiles_h * tiles_w)
+    width = tiles_w * TILE
+    tmp = np.empty(TILE * ALPHA * cout, m.dtype)
+    rows = np.empty((TILE, width, cout), m.dtype)
+    src = m.reshape(m.size)
+    dst = rows.reshape(rows.size)
     kc = _constants(m)
     for b in range(chunk):
         for th in range(tiles_h):
             for tw in range(tiles_w):
                 t = (b * tiles_h + th) * tiles_w + tw
                 for s in range(ALPHA):
-                    for k in range(cout):
-                        r = _at(m[s, t, k], m[ALPHA + s, t, k], m[2 * ALPHA + s, t, k],
-                                m[3 * ALPHA + s, t, k], m[4 * ALPHA + s, t, k], m[5 * ALPHA + s, t, k], kc)
-                        for i in range(TILE):
-                            tmp[i, s, k] = r[i]
+                    _at_run(src, (t * ALPHA * ALPHA + s) * cout, ALPHA * cout, tmp, s * cout, ALPHA * cout, cout, kc)
                 for i in range(TILE):
-                    for k in range(cout):
-                        r = _at(tmp[i, 0, k], tmp[i, 1, k], tmp[i, 2, k], tmp[i, 3, k], tmp[i, 4, k], tmp[i, 5, k], kc)
-                        for j in range(TILE):
-                            rows[i, tw * TILE + j, k] = r[j]
+                    _at_run(tmp, i * ALPHA * cout, cout, dst, (i * width + tw * TILE) * cout, cout, cout, kc)
             for k in range(cout):
                 bk = bias[k]
                 for i in range(min(TILE, oh - th * TILE)):
@@ -226,13 +281,16 @@ def output_tiles(m, tiles_h, tiles_w, b0, bias, relu, out):
 
 @njit(nogil=True, cache=True, fastmath={"contract"})
 def grad_tiles(grad3, out3, b0, b1, relu, tiles_h, tiles_w, ow, dm, bias_sum):
-    """dm[xi, t, co] = (A dY A^T)[xi] for the 4x4 tiles dY of grad3[b0:b1] (n, cout, oh*ow), zero where the
+    """dm[t, xi, co] = (A dY A^T)[xi] for the 4x4 tiles dY of grad3[b0:b1] (n, cout, oh*ow), zero where the
     fused ReLU's output ``out3`` <= 0 (not where it is NaN, as torch's threshold_backward) and beyond the image;
     bias_sum[co] += the masked gradient's sum."""
     n, cout, length = grad3.shape
     oh = length // ow
-    rows = np.zeros((TILE, tiles_w * TILE, cout), dm.dtype)
-    tmp = np.empty((ALPHA, TILE, cout), dm.dtype)
+    width = tiles_w * TILE
+    rows = np.zeros((TILE, width, cout), dm.dtype)
+    tmp = np.empty(ALPHA * TILE * cout, dm.dtype)
+    src = rows.reshape(rows.size)
+    dst = dm.reshape(dm.size)
     kc = _constants(dm)
     zero = np.zeros(1, dm.dtype)[0]
     for b in range(b1 - b0):
@@ -254,17 +312,10 @@ def grad_tiles(grad3, out3, b0, b1, relu, tiles_h, tiles_w, ow, dm, bias_sum):
                     rows[i] = 0
             for tw in range(tiles_w):
                 t = (b * tiles_h + th) * tiles_w + tw
-                x0 = tw * TILE
                 for j in range(TILE):
-                    for k in range(cout):
-                        r = _a(rows[0, x0 + j, k], rows[1, x0 + j, k], rows[2, x0 + j, k], rows[3, x0 + j, k], kc)
-                        for i in range(ALPHA):
-                            tmp[i, j, k] = r[i]
+                    _a_run(src, (tw * TILE + j) * cout, width * cout, tmp, j * cout, TILE * cout, cout, kc)
                 for i in range(ALPHA):
-                    for k in range(cout):
-                        r = _a(tmp[i, 0, k], tmp[i, 1, k], tmp[i, 2, k], tmp[i, 3, k], kc)
-                        for s in range(ALPHA):
-                            dm[i * ALPHA + s, t, k] = r[s]
+                    _a_run(tmp, i * TILE * cout, cout, dst, (t * ALPHA + i) * ALPHA * cout, cout, cout, kc)
 
 
 @njit(nogil=True, cache=True, fastmath={"contract"})
@@ -275,27 +326,22 @@ def input_grad_tiles(dv, tiles_h, tiles_w, b0, pt, pl, grad_input):
     written out along x (contiguous NCHW stores), the last 2 carry over to the next row of tiles.
     """
     n, c, h, w = grad_input.shape
-    chunk = dv.shape[1] // (tiles_h * tiles_w)
-    rows = np.empty((ALPHA, tiles_w * TILE + 2, c), dv.dtype)
-    tmp = np.empty((ALPHA, ALPHA, c), dv.dtype)
+    chunk = dv.shape[0] // (tiles_h * tiles_w)
+    width = tiles_w * TILE + 2
+    rows = np.empty((ALPHA, width, c), dv.dtype)
+    tmp = np.empty(ALPHA * ALPHA * c, dv.dtype)
+    src = dv.reshape(dv.size)
+    acc = rows.reshape(rows.size)
     kc = _constants(dv)
     for b in range(chunk):
         rows[:] = 0
         for th in range(tiles_h):
             for tw in range(tiles_w):
                 t = (b * tiles_h + th) * tiles_w + tw
-                x0 = tw * TILE
                 for s in range(ALPHA):
-                    for k in range(c):
-                        r = _b(dv[s, t, k], dv[ALPHA + s, t, k], dv[2 * ALPHA + s, t, k],
-                               dv[3 * ALPHA + s, t, k], dv[4 * ALPHA + s, t, k], dv[5 * ALPHA + s, t, k], kc)
-                        for i in range(ALPHA):
-                            tmp[i, s, k] = r[i]
+                    _b_run(src, (t * ALPHA * ALPHA + s) * c, ALPHA * c, tmp, s * c, ALPHA * c, c, kc, False)
                 for i in range(ALPHA):
-                    for k in range(c):
-                        r = _b(tmp[i, 0, k], tmp[i, 1, k], tmp[i, 2, k], tmp[i, 3, k], tmp[i, 4, k], tmp[i, 5, k], kc)
-                        for s in range(ALPHA):
-                            rows[i, x0 + s, k] += r[s]
+                    _b_run(tmp, i * ALPHA * c, c, acc, (i * width + tw * TILE) * c, c, c, kc, True)
             for i in range(TILE):
                 _store_row(rows[i], th * TILE + i - pt, pl, grad_input[b0 + b])
             rows[0] = rows[TILE]
