@@ -283,7 +283,8 @@ def output_tiles(m, tiles_h, tiles_w, b0, bias, relu, out):
 def grad_tiles(grad3, out3, b0, b1, relu, tiles_h, tiles_w, ow, dm, bias_sum):
     """dm[t, xi, co] = (A dY A^T)[xi] for the 4x4 tiles dY of grad3[b0:b1] (n, cout, oh*ow), zero where the
     fused ReLU's output ``out3`` <= 0 (not where it is NaN, as torch's threshold_backward) and beyond the image;
-    bias_sum[co] += the masked gradient's sum."""
+    bias_sum[co] += the masked gradient's sum, added up along the gathered rows, where the loop over channels
+    vectorises (one float64 sum per channel along x had made the gather 1.6x slower)."""
     n, cout, length = grad3.shape
     oh = length // ow
     width = tiles_w * TILE
@@ -300,14 +301,14 @@ def grad_tiles(grad3, out3, b0, b1, relu, tiles_h, tiles_w, ow, dm, bias_sum):
                 if i < height:
                     base = (th * TILE + i) * ow
                     for k in range(cout):
-                        acc = 0.0
                         for x in range(ow):
                             value = grad3[b0 + b, k, base + x]
                             if relu and out3[b0 + b, k, base + x] <= 0:
                                 value = zero
                             rows[i, x, k] = value
-                            acc += value
-                        bias_sum[k] += acc
+                    for x in range(ow):
+                        for k in range(cout):
+                            bias_sum[k] += rows[i, x, k]
                 else:
                     rows[i] = 0
             for tw in range(tiles_w):
