@@ -4,11 +4,15 @@
     python -m bench.train_step --latency           # eval-mode forward without grad at batch 1 and 8
     python -m bench.train_step --profile           # numbaconv.profiler's table beside torch.profiler's
     python -m bench.train_step --memory 1000 --library torch --models keras_net   # peak RSS, one library
+    python -m bench.train_step --isolated          # each library in a process of its own (bench/isolated.py)
 
 A step is what ``numbaconv train`` runs: forward, cross-entropy with the recipe's label smoothing, backward,
 the recipe's optimizer over its parameter groups (models.RECIPES), at the recipe's batch size unless --batch
 says otherwise; the twin (bench/torch_twin.py) has the same layers, weights and groups. Interleaved rounds in
-one process, each timed call right after an untimed one of the same library; medians. Speed ratio = torch
+one process, each timed call right after an untimed one of the same library; medians. In one process the two
+libraries share one OpenMP runtime, whose wait policy is torch's here (torch loads it first), which slows
+numbaconv's steps (bench/isolated.py); ``--isolated`` runs each library in a process of its own instead, the
+rounds still interleaved. Speed ratio = torch
 time / numbaconv time (> 1: numbaconv is faster). The table also gives each model's forward FLOPs per image
 (direct-convolution count), a step's FLOPs taken as 3x the forward (forward, input and weight gradients),
 and the fraction of this machine's sgemm peak (numpy float32 4096^3 matmul on the same threads) that
@@ -25,6 +29,7 @@ import time
 
 import numpy as np
 
+from . import isolated as isolated_runner
 from . import workload
 
 try:
@@ -96,31 +101,51 @@ def _seconds(call):
     return time.perf_counter() - start
 
 
+def _timer(run):
+    """Seconds of one call of ``run``, right after an untimed one (the other library's spinning workers, PyTorch's
+    OpenMP, settle meanwhile)."""
+    def timed():
+        run()
+        return _seconds(run)
+
+    return timed
+
+
 def interleaved(runners, rounds):
-    """Median seconds per runner; each round runs every runner untimed, then timed, in turn."""
+    """Median seconds per runner; each round asks every runner in turn for one timed call."""
     times = {key: [] for key in runners}
     for _ in range(rounds):
-        for key, run in runners.items():
-            run()  # untimed: the other library's spinning workers (PyTorch's OpenMP) settle meanwhile
-            times[key].append(_seconds(run))
+        for key, timed in runners.items():
+            times[key].append(timed())
     return {key: statistics.median(t) for key, t in times.items()}
 
 
-def _runners(make_nc, make_torch, name, size):
-    runners = {"numbaconv": make_nc(name, size)}
+def _measure(kind, name, size, rounds, threads, isolated):
+    """Median seconds of numbaconv's and the twin's ``kind`` ("step" or "inference"): in this process, or with
+    ``isolated`` each library in a process of its own (bench/isolated.py: they share no OpenMP runtime there)."""
+    if isolated:
+        libraries = ["numbaconv"] + (["torch"] if torch is not None else [])
+        runners = {library: isolated_runner.Runner(library, kind, name, size, threads) for library in libraries}
+        try:
+            return interleaved(runners, rounds)
+        finally:
+            for runner in runners.values():
+                runner.close()
+    steps = (workload.training_step, torch_training_step) if kind == "step" else (workload.inference, torch_inference)
+    runners = {"numbaconv": _timer(steps[0](name, size))}
     if torch is not None:
-        runners["torch"] = make_torch(name, size)
-    return runners
+        runners["torch"] = _timer(steps[1](name, size))
+    return interleaved(runners, rounds)
 
 
-def compare(names, batch, rounds, peak):
+def compare(names, batch, rounds, peak, threads, isolated):
     print(f"sgemm peak {peak:.0f} GFLOP/s")
     print("| model | batch | numbaconv ms | torch ms | numbaconv img/s | torch img/s | speed ratio | "
           "MFLOP/img (fwd) | numbaconv % of peak |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name in names:
         size = workload.batch_size(name, batch)
-        t = interleaved(_runners(workload.training_step, torch_training_step, name, size), rounds)
+        t = _measure("step", name, size, rounds, threads, isolated)
         ours, theirs = t["numbaconv"], t.get("torch", float("nan"))
         flops = forward_flops(workload.build(name))
         share = 100 * 3 * flops * size / ours / 1e9 / peak
@@ -128,11 +153,11 @@ def compare(names, batch, rounds, peak):
               f"{theirs / ours:.2f} | {flops / 1e6:.0f} | {share:.1f} |", flush=True)
 
 
-def latency(names, rounds):
+def latency(names, rounds, threads, isolated):
     print("| model | batch | numbaconv ms | torch ms | speed ratio |\n|---|---:|---:|---:|---:|")
     for name in names:
         for size in (1, 8):
-            t = interleaved(_runners(workload.inference, torch_inference, name, size), rounds)
+            t = _measure("inference", name, size, rounds, threads, isolated)
             ours, theirs = t["numbaconv"], t.get("torch", float("nan"))
             print(f"| {name} | {size} | {ours * 1e3:.2f} | {theirs * 1e3:.2f} | {theirs / ours:.2f} |", flush=True)
 
@@ -183,6 +208,8 @@ def main(argv=None):
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--memory", type=int, metavar="N", help="train N steps of one library; print peak RSS")
     parser.add_argument("--library", choices=["numbaconv", "torch"], default="numbaconv")
+    parser.add_argument("--isolated", action="store_true",
+                        help="time each library in a process of its own (they share no OpenMP runtime)")
     args = parser.parse_args(argv)
     names = args.models.split(",")
     unknown = sorted(set(names) - set(workload.model_names()))
@@ -201,11 +228,11 @@ def main(argv=None):
         for name in names:
             memory(name, args.batch, args.memory, args.library)
     elif args.latency:
-        latency(names, args.steps)
+        latency(names, args.steps, args.threads, args.isolated)
     elif args.profile:
         profiles(names, args.batch, args.steps)
     else:
-        compare(names, args.batch, args.steps, sgemm_peak())
+        compare(names, args.batch, args.steps, sgemm_peak(), args.threads, args.isolated)
 
 
 if __name__ == "__main__":

@@ -59,3 +59,21 @@ def test_torch_twins_match_every_shipped_model(monkeypatch):
         ours, theirs = workload.training_step(name, 4), train_step.torch_training_step(name, 4)
         ours(), theirs()
         np.testing.assert_allclose(float(theirs()), float(ours()), rtol=1e-4, err_msg=name)
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs /proc/PID/maps (Linux) to list the libraries")
+def test_isolated_runner_times_a_step_in_a_process_without_torch(monkeypatch):
+    """bench/isolated.py: the worker answers each request with one call's seconds and loads no torch (whose
+    OpenMP runtime, shared in one process, would set numbaconv's wait policy)."""
+    monkeypatch.chdir(ROOT)
+    monkeypatch.syspath_prepend(str(ROOT))
+    from bench import isolated
+
+    runner = isolated.Runner("numbaconv", "inference", "keras_net", 2, 1)
+    try:
+        assert all(0 < runner() < 60 for _ in range(2))
+        with open(f"/proc/{runner.process.pid}/maps") as maps:
+            assert "torch" not in maps.read()
+    finally:
+        runner.close()
+    assert runner.process.returncode == 0
