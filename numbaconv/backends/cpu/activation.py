@@ -61,7 +61,6 @@ def _gelu_tanh(x, out, deriv):
 
 def gelu_forward(x, tanh_form):
     """(GELU(x), GELU'(x)) for ``x`` of any shape: the erf form, or the tanh approximation."""
-    threads.start()
     x = np.asarray(x, order="C")  # not ascontiguousarray: it turns 0-d into shape (1,)
     out = np.empty_like(x)
     deriv = np.empty_like(x)
@@ -69,7 +68,7 @@ def gelu_forward(x, tanh_form):
         kernel = _gelu_tanh
     else:
         kernel = _gelu_erf_fast if x.dtype == np.float32 else _gelu_erf_exact
-    kernel(x.reshape(-1), out.reshape(-1), deriv.reshape(-1))
+    threads.launch(kernel, x.size, x.reshape(-1), out.reshape(-1), deriv.reshape(-1))
     return out, deriv
 
 
@@ -84,8 +83,7 @@ def _dropout_mask(key, p, scale, out):
 
 def dropout_mask(shape, dtype, p, key):
     """Dropout's scaled keep mask (torch.nn.functional.dropout): 1/(1-p) where draw i of stream ``key`` >= p."""
-    threads.start()
     out = np.empty(shape, dtype)
     scale = 0.0 if p >= 1.0 else 1.0 / (1.0 - p)
-    _dropout_mask(np.uint64(key), float(p), scale, out.reshape(-1))
+    threads.launch(_dropout_mask, out.size, np.uint64(key), float(p), scale, out.reshape(-1))
     return out

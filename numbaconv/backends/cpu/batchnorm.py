@@ -31,10 +31,9 @@ def _stats(x, mean, var):
 
 def batchnorm_stats(x):
     """Per-channel mean and biased variance of an (N, C, L) array, in x's dtype."""
-    threads.start()
     mean = np.empty(x.shape[1], x.dtype)
     var = np.empty(x.shape[1], x.dtype)
-    _stats(x, mean, var)
+    threads.launch(_stats, x.size, x, mean, var)
     return mean, var
 
 
@@ -51,9 +50,8 @@ def _forward(x, mean, invstd, weight, bias, out):
 
 def batchnorm_forward(x, mean, invstd, weight, bias):
     """(x - mean) * invstd * weight + bias per channel of an (N, C, L) array."""
-    threads.start()
     out = np.empty_like(x)
-    _forward(x, mean, invstd, weight, bias, out)
+    threads.launch(_forward, x.size, x, mean, invstd, weight, bias, out)
     return out
 
 
@@ -75,10 +73,9 @@ def _reduce(grad, x, mean, invstd, sum_g, sum_gxhat):
 
 def batchnorm_backward_reduce(grad, x, mean, invstd):
     """Per-channel sum(grad) and sum(grad * x_hat): the bias and weight gradients."""
-    threads.start()
     sum_g = np.empty(x.shape[1], x.dtype)
     sum_gxhat = np.empty(x.shape[1], x.dtype)
-    _reduce(grad, x, mean, invstd, sum_g, sum_gxhat)
+    threads.launch(_reduce, x.size, grad, x, mean, invstd, sum_g, sum_gxhat)
     return sum_g, sum_gxhat
 
 
@@ -104,7 +101,6 @@ def _backward_input(grad, x, mean, invstd, weight, sum_g, sum_gxhat, batch_stats
 
 def batchnorm_backward_input(grad, x, mean, invstd, weight, sum_g, sum_gxhat, batch_stats):
     """The input gradient; with ``batch_stats`` it includes the flow through the batch mean and variance."""
-    threads.start()
     out = np.empty_like(x)
-    _backward_input(grad, x, mean, invstd, weight, sum_g, sum_gxhat, batch_stats, out)
+    threads.launch(_backward_input, x.size, grad, x, mean, invstd, weight, sum_g, sum_gxhat, batch_stats, out)
     return out

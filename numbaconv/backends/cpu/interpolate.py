@@ -51,22 +51,21 @@ def _tables(in_hw, out_hw, scales, mode, align_corners, dtype):
 def upsample_forward(x, size, scales, mode, align_corners):
     """x (n, c, h, w) resampled to ``size`` (oh, ow); ``scales`` the scale factors (or None each) that set torch's
     index arithmetic, ``mode`` 'nearest', 'nearest-exact' or 'bilinear'."""
-    threads.start()
     n, c, h, w = x.shape
     out = np.empty((n, c) + tuple(size), x.dtype)
     if out.size:
         tables = _tables((h, w), size, scales, mode, align_corners, x.dtype)
-        _forward(np.ascontiguousarray(x).reshape(n * c, h, w), *tables, mode == "bilinear", out.reshape(n * c, *size))
+        threads.launch(_forward, out.size, np.ascontiguousarray(x).reshape(n * c, h, w), *tables, mode == "bilinear",
+                       out.reshape(n * c, *size))
     return out
 
 
 def upsample_backward(grad, in_shape, scales, mode, align_corners):
     """The gradient of upsample_forward with respect to its input of ``in_shape`` (n, c, h, w)."""
-    threads.start()
     n, c, h, w = in_shape
     out = np.zeros(tuple(in_shape), grad.dtype)
     if grad.size and out.size:
         tables = _tables((h, w), grad.shape[2:], scales, mode, align_corners, grad.dtype)
-        _backward(np.ascontiguousarray(grad).reshape(n * c, *grad.shape[2:]), *tables, mode == "bilinear",
-                  out.reshape(n * c, h, w))
+        threads.launch(_backward, grad.size, np.ascontiguousarray(grad).reshape(n * c, *grad.shape[2:]), *tables,
+                       mode == "bilinear", out.reshape(n * c, h, w))
     return out

@@ -1,5 +1,5 @@
 """Fused optimizer updates on the CPU, one parallel pass per parameter (torch.optim.SGD / Adam / AdamW / Adagrad /
-RMSprop / Adadelta step).
+RMSprop / Adadelta step); a parameter below threads.PARALLEL_MIN elements is updated on the calling thread.
 
 Each kernel updates the parameter and its state buffers in place with the per-element rules of
 backends/optim_rules.py; the CUDA twin (backends/cuda/optim.py) has the same names and argument order.
@@ -71,11 +71,11 @@ def _flat(array, name):
 
 def sgd_step(param, grad, buf, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, first=False):
     """In-place SGD with momentum/Nesterov/weight decay (torch.optim.SGD); ``buf`` is the momentum buffer."""
-    threads.start()
     p = _flat(param, "param")
     g = np.ascontiguousarray(grad).reshape(-1)
     b = _flat(buf, "buf") if buf is not None else p
-    _sgd(p, g, b, float(lr), float(momentum), float(dampening), float(weight_decay), bool(nesterov), bool(first))
+    threads.launch(_sgd, p.size, p, g, b, float(lr), float(momentum), float(dampening), float(weight_decay),
+                   bool(nesterov), bool(first))
 
 
 def adam_step(param, grad, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, decoupled=False,
@@ -84,7 +84,6 @@ def adam_step(param, grad, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8, wei
 
     ``max_v`` (the AMSGrad running maximum of ``v``) turns AMSGrad on.
     """
-    threads.start()
     p = _flat(param, "param")
     g = np.ascontiguousarray(grad).reshape(-1)
     mv = _flat(m, "m")
@@ -93,32 +92,30 @@ def adam_step(param, grad, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8, wei
     xv = _flat(max_v, "max_v") if amsgrad else vv
     step_size = lr / (1 - beta1**step)
     bias2_sqrt = math.sqrt(1 - beta2**step)
-    _adam(p, g, mv, vv, xv, amsgrad, float(lr), float(beta1), float(beta2), float(eps), float(weight_decay),
-          bool(decoupled), float(step_size), float(bias2_sqrt))
+    threads.launch(_adam, p.size, p, g, mv, vv, xv, amsgrad, float(lr), float(beta1), float(beta2), float(eps),
+                   float(weight_decay), bool(decoupled), float(step_size), float(bias2_sqrt))
 
 
 def adagrad_step(param, grad, state_sum, step, lr, lr_decay=0.0, weight_decay=0.0, eps=1e-10):
     """In-place Adagrad update at 1-based ``step`` (torch.optim.Adagrad); ``state_sum`` sums the squared gradients."""
-    threads.start()
     clr = lr / (1 + (step - 1) * lr_decay)
-    _adagrad(_flat(param, "param"), np.ascontiguousarray(grad).reshape(-1), _flat(state_sum, "state_sum"),
-             float(clr), float(weight_decay), float(eps))
+    threads.launch(_adagrad, param.size, _flat(param, "param"), np.ascontiguousarray(grad).reshape(-1),
+                   _flat(state_sum, "state_sum"), float(clr), float(weight_decay), float(eps))
 
 
 def rmsprop_step(param, grad, square_avg, grad_avg, buf, lr, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0):
     """In-place RMSprop update (torch.optim.RMSprop); ``grad_avg`` (None: not centered) and ``buf`` (None: no
     momentum) are the optional state buffers."""
-    threads.start()
     p = _flat(param, "param")
     sq = _flat(square_avg, "square_avg")
     ga = _flat(grad_avg, "grad_avg") if grad_avg is not None else sq
     b = _flat(buf, "buf") if buf is not None else sq
-    _rmsprop(p, np.ascontiguousarray(grad).reshape(-1), sq, ga, b, float(lr), float(alpha), float(eps),
-             float(weight_decay), float(momentum) if buf is not None else 0.0, grad_avg is not None)
+    threads.launch(_rmsprop, p.size, p, np.ascontiguousarray(grad).reshape(-1), sq, ga, b, float(lr), float(alpha),
+                   float(eps), float(weight_decay), float(momentum) if buf is not None else 0.0, grad_avg is not None)
 
 
 def adadelta_step(param, grad, square_avg, acc_delta, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0):
     """In-place Adadelta update (torch.optim.Adadelta)."""
-    threads.start()
-    _adadelta(_flat(param, "param"), np.ascontiguousarray(grad).reshape(-1), _flat(square_avg, "square_avg"),
-              _flat(acc_delta, "acc_delta"), float(lr), float(rho), float(eps), float(weight_decay))
+    threads.launch(_adadelta, param.size, _flat(param, "param"), np.ascontiguousarray(grad).reshape(-1),
+                   _flat(square_avg, "square_avg"), _flat(acc_delta, "acc_delta"), float(lr), float(rho), float(eps),
+                   float(weight_decay))

@@ -20,7 +20,7 @@ from numba import njit, prange
 
 from . import split_ufunc, threads, vector_exp
 
-PARALLEL_MIN = 1 << 16  # elements; smaller arrays stay on numpy's single-threaded loop
+PARALLEL_MIN = threads.PARALLEL_MIN  # elements; smaller arrays stay on numpy's single-threaded loop
 LOOP_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))  # the loops' dtypes; float16 and longdouble stay on numpy
 EXACT_INT = 2**24  # python ints a float32 holds exactly: larger ones stay on numpy's own conversion
 

@@ -1,4 +1,5 @@
-"""Max, average and adaptive-average 2-D pooling, forward and backward, as Numba parallel kernels.
+"""Max, average and adaptive-average 2-D pooling, forward and backward, as Numba parallel kernels (on the calling
+thread alone below threads.PARALLEL_MIN elements, threads.launch).
 
 Each thread owns whole (n, c) planes, so backward scatters never race. Max pooling keeps compact int32
 in-plane indices (h * W + w, PyTorch's convention) for its backward. Same names and argument order as the
@@ -11,6 +12,7 @@ from numba import njit, prange
 
 from .. import window_shapes
 from ..window_shapes import pool_output_size
+from . import threads
 
 _avg_window = njit(inline="always")(window_shapes.avg_window)
 _adaptive_window = njit(inline="always")(window_shapes.adaptive_window)
@@ -242,9 +244,9 @@ def max_pool2d_forward(x, kernel, stride, padding, dilation=(1, 1), ceil_mode=Fa
     indices = np.empty((n * c, oh, ow), np.int32)
     if out.size:
         if kernel == stride == (2, 2) and padding == (0, 0) and dilation == (1, 1) and 2 * oh <= h and 2 * ow <= w:
-            _max_fwd_2x2(_planes(x), out, indices)
+            threads.launch(_max_fwd_2x2, x.size, _planes(x), out, indices)
         else:
-            _max_fwd(_planes(x), out, indices, *kernel, *stride, *padding, *dilation)
+            threads.launch(_max_fwd, x.size, _planes(x), out, indices, *kernel, *stride, *padding, *dilation)
     return out.reshape(n, c, oh, ow), indices.reshape(n, c, oh, ow)
 
 
@@ -258,10 +260,10 @@ def max_pool2d_backward(grad, indices, x_shape, disjoint_2x2=False):
     planes = grad.shape[0] * grad.shape[1]
     grad = np.ascontiguousarray(grad)
     if disjoint_2x2:
-        _max_bwd_2x2(grad.reshape(planes, *grad.shape[2:]), indices.reshape(planes, *grad.shape[2:]),
-                     grad_x.reshape(planes, h, w))
+        threads.launch(_max_bwd_2x2, grad_x.size, grad.reshape(planes, *grad.shape[2:]),
+                       indices.reshape(planes, *grad.shape[2:]), grad_x.reshape(planes, h, w))
     else:
-        _max_bwd(grad.reshape(planes, -1), indices.reshape(planes, -1), grad_x)
+        threads.launch(_max_bwd, grad_x.size, grad.reshape(planes, -1), indices.reshape(planes, -1), grad_x)
     return grad_x.reshape(x_shape)
 
 
@@ -288,7 +290,7 @@ def adaptive_avg_pool2d_forward(x, output_size):
     n, c, h, w = x.shape
     if tuple(output_size) == (1, 1):
         out = np.empty(n * c, x.dtype)
-        _plane_means(_planes(x).reshape(n * c, h * w), out)
+        threads.launch(_plane_means, x.size, _planes(x).reshape(n * c, h * w), out)
         return out.reshape(n, c, 1, 1)
     return _mean_forward(x, *_adaptive_plan(h, w, *output_size))
 
@@ -298,7 +300,7 @@ def adaptive_avg_pool2d_backward(grad, x_shape):
     n, c, h, w = x_shape
     if grad.shape[2:] == (1, 1):
         grad_x = np.empty((n * c, h * w), grad.dtype)
-        _fill_planes(np.ascontiguousarray(grad).reshape(n * c), grad_x, 1.0 / (h * w))
+        threads.launch(_fill_planes, grad_x.size, np.ascontiguousarray(grad).reshape(n * c), grad_x, 1.0 / (h * w))
         return grad_x.reshape(x_shape)
     return _mean_backward(grad, x_shape, *_adaptive_plan(h, w, *grad.shape[2:]))
 
@@ -308,9 +310,9 @@ def _mean_forward(x, rows, cols, plain_2x2):
     out = np.empty((n * c, len(rows), len(cols)), x.dtype)
     if out.size:
         if plain_2x2:
-            _mean_2x2(_planes(x), out, False)
+            threads.launch(_mean_2x2, x.size, _planes(x), out, False)
         else:
-            _window_mean(_planes(x), out, rows, cols, False)
+            threads.launch(_window_mean, x.size, _planes(x), out, rows, cols, False)
     return out.reshape(n, c, len(rows), len(cols))
 
 
@@ -318,8 +320,8 @@ def _mean_backward(grad, x_shape, rows, cols, plain_2x2):
     n, c, h, w = x_shape
     if plain_2x2:
         grad_x = np.zeros((n * c, h, w), grad.dtype) if h % 2 or w % 2 else np.empty((n * c, h, w), grad.dtype)
-        _mean_2x2(_planes(grad), grad_x, True)
+        threads.launch(_mean_2x2, grad_x.size, _planes(grad), grad_x, True)
     else:
         grad_x = np.empty((n * c, h, w), grad.dtype)
-        _window_mean(_planes(grad), grad_x, rows, cols, True)
+        threads.launch(_window_mean, grad_x.size, _planes(grad), grad_x, rows, cols, True)
     return grad_x.reshape(x_shape)

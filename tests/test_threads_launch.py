@@ -1,0 +1,68 @@
+"""threads.launch: Numba parallel kernels run on the calling thread alone below PARALLEL_MIN elements, on all
+threads above it, with the same values either way (the property tests' small shapes take the one-thread path)."""
+import numba
+import numpy as np
+import pytest
+from numba import njit, prange
+
+from numbaconv.backends.cpu import activation, batchnorm, optim, pool, threads
+
+
+@njit(parallel=True)
+def _thread_ids(out):
+    for i in prange(out.size):
+        out[i] = numba.get_thread_id()
+
+
+def test_small_kernels_run_on_the_calling_thread_and_the_thread_count_is_restored():
+    threads.start()
+    before = numba.get_num_threads()
+    small = np.full(threads.PARALLEL_MIN - 1, -1)
+    threads.launch(_thread_ids, small.size, small)
+    assert set(small) == {0}
+    assert numba.get_num_threads() == before
+    large = np.full(threads.PARALLEL_MIN, -1)
+    threads.launch(_thread_ids, large.size, large)
+    assert set(large) == set(range(before))
+
+
+def _ops(rng):
+    """name -> a call of each launching op on inputs above PARALLEL_MIN elements, returning its arrays."""
+    x = rng.standard_normal((4, 8, 46, 46)).astype(np.float32)  # 67,712 elements: above PARALLEL_MIN
+    grad_pool = rng.standard_normal((4, 8, 23, 23)).astype(np.float32)
+    _, indices = pool.max_pool2d_forward(x, (2, 2), (2, 2), (0, 0))
+    x3 = x.reshape(4, 8, -1)
+    mean, var = batchnorm.batchnorm_stats(x3)
+    invstd = (1 / np.sqrt(var + 1e-5)).astype(np.float32)
+    weight, bias = np.linspace(0.5, 1.5, 8, dtype=np.float32), np.linspace(-1, 1, 8, dtype=np.float32)
+    sums = batchnorm.batchnorm_backward_reduce(x3, x3, mean, invstd)
+
+    def adam():
+        param, grad = x.copy(), x[:, ::-1].copy()
+        m, v = np.zeros_like(param), np.zeros_like(param)
+        optim.adam_step(param, grad, m, v, 1, 1e-3, weight_decay=0.1)
+        return param, m, v
+
+    return {
+        "max_pool2d 2x2": lambda: pool.max_pool2d_forward(x, (2, 2), (2, 2), (0, 0)),
+        "max_pool2d 3x3": lambda: pool.max_pool2d_forward(x, (3, 3), (2, 2), (1, 1)),
+        "max_pool2d backward": lambda: (pool.max_pool2d_backward(grad_pool, indices, x.shape, True),),
+        "avg_pool2d": lambda: (pool.avg_pool2d_forward(x, (3, 3), (2, 2), (1, 1)),),
+        "avg_pool2d backward": lambda: (pool.avg_pool2d_backward(grad_pool, x.shape, (2, 2), (2, 2), (0, 0)),),
+        "adaptive_avg_pool2d": lambda: (pool.adaptive_avg_pool2d_forward(x, (1, 1)),),
+        "batchnorm stats": lambda: batchnorm.batchnorm_stats(x3),
+        "batchnorm forward": lambda: (batchnorm.batchnorm_forward(x3, mean, invstd, weight, bias),),
+        "batchnorm backward": lambda: (batchnorm.batchnorm_backward_input(x3, x3, mean, invstd, weight, *sums, True),),
+        "gelu": lambda: activation.gelu_forward(x, False),
+        "adam": adam,
+    }
+
+
+@pytest.mark.parametrize("name", list(_ops(np.random.default_rng(0))))
+def test_all_threads_and_one_thread_give_the_same_values(name, monkeypatch):
+    assert 4 * 8 * 46 * 46 >= threads.PARALLEL_MIN
+    parallel = _ops(np.random.default_rng(0))[name]()
+    monkeypatch.setattr(threads, "PARALLEL_MIN", np.iinfo(np.int64).max)
+    serial = _ops(np.random.default_rng(0))[name]()
+    for a, b in zip(parallel, serial, strict=True):
+        np.testing.assert_array_equal(a, b, err_msg=name)
