@@ -5,6 +5,7 @@ to 2x slower on two cores. ``numbaconv/__init__.py`` sets ``OPENBLAS_THREAD_TIME
 OpenBLAS (when the user has not set it), and :func:`start` launches Numba's OpenMP workers with
 ``OMP_WAIT_POLICY=PASSIVE`` (restoring the variable afterwards, so a later ``import torch`` is unaffected).
 ``NUMBA_NUM_THREADS`` is respected; when only it is set, OpenBLAS gets the same thread count.
+:func:`launch` runs a Numba parallel kernel over few elements on the calling thread alone.
 """
 import concurrent.futures
 import ctypes
