@@ -30,7 +30,7 @@ from .im2col import col2im, im2col, scratch
 CHUNK_BYTES = 1 << 20
 CHANNELS_LAST_MIN = 8
 WINOGRAD_MIN_CHANNELS = 16
-WINOGRAD_MIN_TILES = 128
+WINOGRAD_MIN_TILES = 32
 
 
 @njit(nogil=True, cache=True)
@@ -101,8 +101,11 @@ def _winograd(x, w_shape, stride, dilation, groups, oh, ow):
     """Whether Winograd F(4x4, 3x3) (backends/cpu/conv_winograd.py) serves this conv: 3x3, stride 1, undilated,
     ungrouped, from ``WINOGRAD_MIN_CHANNELS`` input channels (4x fewer multiply-adds than the patch GEMM), over
     at least ``WINOGRAD_MIN_TILES`` 4x4 output tiles in the batch: below that the weight transform costs more
-    than Winograd saves, so small batches and maps take the patch GEMM (256->256 at 7x7, batch 8: 4.9 ms against
-    6.7; at 3x3, batch 1: 0.63 against 2.07; even at 64->64 15x15, batch 1, 16 tiles)."""
+    than Winograd saves, so small batches and maps take the patch GEMM. Measured with the tile-major tiles (2
+    threads of a Zen 3, fwd + bwd, patch against Winograd): 128->128 at 4x4, 64 tiles: 9.6 against 5.4 ms, 32:
+    5.4 against 4.4, 16: 3.1 against 3.4; 256->256 at 7x7, batch 8 (32 tiles): 14.8 against 12.5 (forward alone
+    4.6 against 4.2; before the tile-major layout 4.7 against 5.1); 64->64 at 15x15, batch 1 (16 tiles): 0.8
+    against 1.2; 256->256 at 3x3, batch 1: 3.2 against 11.9."""
     return (tuple(w_shape[2:]) == (3, 3) and tuple(stride) == (1, 1) and tuple(dilation) == (1, 1)
             and groups == 1 and x.shape[1] >= WINOGRAD_MIN_CHANNELS
             and x.shape[0] * winograd.tiles(oh) * winograd.tiles(ow) >= WINOGRAD_MIN_TILES)
