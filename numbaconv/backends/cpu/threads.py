@@ -88,13 +88,11 @@ def launch(kernel, size, *args):
     ``PARALLEL_MIN``: waking the sleeping workers costs more than such a kernel's work (max_pool2d's 2x2 forward
     over a 32x30x30 image: 96 us on two threads, 18 us on one; numba.set_num_threads is thread-local, ~1.5 us)."""
     start()
-    if size >= PARALLEL_MIN:
+    count = get_num_threads()
+    if size >= PARALLEL_MIN or count == 1:
         return kernel(*args)
     import numba
 
-    count = numba.get_num_threads()
-    if count == 1:
-        return kernel(*args)
     numba.set_num_threads(1)
     try:
         return kernel(*args)

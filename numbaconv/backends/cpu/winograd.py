@@ -17,7 +17,8 @@ uint64 offsets (the ``_*_run`` helpers), which keeps their loops over channels f
 Tile (th, tw) reads the padded channels-last input rows 4*th..4*th+5, columns 4*tw..4*tw+5.
 Tile kernels are serial and release the GIL, like the rest of backends/cpu/conv.py's pipeline. The weight transform
 (once per pass, outside the per-thread chunks) splits the output channels between Numba's threads (256x256: 0.49-0.68
-ms instead of 0.70-1.02); the same split gained the weight gradient's transform nothing, so that one stays serial.
+ms instead of 0.70-1.02; below threads.PARALLEL_MIN values, threads.launch keeps it on one thread); the same split
+gained the weight gradient's transform nothing, so that one stays serial.
 """
 import numpy as np
 from numba import njit, prange, uint64
@@ -56,9 +57,8 @@ def tiles(size):
 
 def transform_weight(w):
     """u[xi, co, ci] = (G w[co, ci] G^T)[xi] for a (cout, cin, 3, 3) weight."""
-    threads.start()
     u = np.empty((ALPHA * ALPHA, *w.shape[:2]), w.dtype)
-    _transform_weight(np.ascontiguousarray(w.transpose(0, 2, 3, 1)), G.astype(w.dtype), u)
+    threads.launch(_transform_weight, u.size, np.ascontiguousarray(w.transpose(0, 2, 3, 1)), G.astype(w.dtype), u)
     return u
 
 
