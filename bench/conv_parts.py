@@ -12,7 +12,7 @@ of each patch-GEMM layout numpy's BLAS could be given. Medians. Run it with and 
 ``OPENBLAS_CORETYPE`` set to compare OpenBLAS's kernels.
 """
 import numbaconv as nc  # noqa: I001  (first: sets OPENBLAS_THREAD_TIMEOUT before numpy loads OpenBLAS)
-from numbaconv.backends.cpu import conv, conv_winograd, patches, threads, winograd
+from numbaconv.backends.cpu import conv, conv_epilogue, conv_winograd, patches, threads, winograd
 
 import argparse
 import os
@@ -105,7 +105,7 @@ def kernel_parts(x, w, b, grad, out, repeat):
         "im2col": lambda b0: patches.im2col_nhwc(xp, *geometry, col),
         "gemm fwd": lambda b0: np.matmul(col, w2.T, out=rows),
         "epilogue": lambda b0: patches.bias_relu_from_rows(rows, b0, b, True, result),
-        "grad rows": lambda b0: conv._grad_rows(grad3, out3, b0, b0 + chunk, True, g, bias_sum),
+        "grad rows": lambda b0: conv_epilogue._grad_rows(grad3, out3, b0, b0 + chunk, True, g, bias_sum),
         "gemm grad w": lambda b0: np.matmul(g, col, out=part),
         "gemm grad x": lambda b0: np.matmul(g.T, w2, out=col),
         "col2im": lambda b0: patches.col2im_nhwc(col, *geometry, xp),

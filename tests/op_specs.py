@@ -4,6 +4,7 @@
 (``tiny()``), where the CUDA simulator runs each kernel in Python.
 """
 import numpy as np
+from hypothesis import assume
 from hypothesis import strategies as st
 from op_factory import OpSpec, broadcastable, dim_of, dims_of, one_shape, tiny
 from references import (
@@ -246,6 +247,22 @@ def _conv2d(x, w, b=None, **kw):
     return F.conv2d(x, w, b, **kw)
 
 
+def _draw_conv2d_relu_max_pool(d):
+    """_draw_conv2d's cases (without its relu flag) whose conv output is at least 2x2."""
+    shapes, params = _draw_conv2d(d)
+    del params["relu"]
+    assume(min(_ref_conv2d_relu_max_pool(*(np.zeros(shape) for shape in shapes[:2]), **params, pool=False)
+               .shape[-2:]) >= 2)
+    return shapes, params
+
+
+def _ref_conv2d_relu_max_pool(x, w, b=None, pool=True, **params):
+    out = np.maximum(ref_conv2d(x, w, b, **params), 0)
+    if not pool:
+        return out
+    return ref_max_pool2d(out[None] if out.ndim == 3 else out, 2)[0 if out.ndim == 3 else slice(None)]
+
+
 def _draw_linear(d):
     lead = d.draw(st.lists(st.integers(1, 3 if tiny() else 4), max_size=1 if tiny() else 2), label="lead")
     features, outputs = d.draw(st.integers(1, 6), label="features"), d.draw(st.integers(1, 5), label="outputs")
@@ -434,6 +451,8 @@ SPECS = [
     # float32 sums of up to 17·9 products: the tolerance is relative to the output's largest magnitude (Winograd's
     # rounding is ~1e-5 of it)
     OpSpec("conv2d", _draw_conv2d, _conv2d, ref_conv2d, rtol32=1e-4, scaled32=True),
+    OpSpec("conv2d_relu_max_pool2d", _draw_conv2d_relu_max_pool, F.conv2d_relu_max_pool2d, _ref_conv2d_relu_max_pool,
+           rtol32=1e-4, scaled32=True),
     OpSpec("linear", _draw_linear, F.linear, ref_linear, rtol32=1e-5, scaled32=True),
     OpSpec("batch_norm", _draw_batch_norm, _batch_norm, _ref_batch_norm, domain=_bn_domain, rtol32=1e-4,
            scaled32=True, extra_inputs=_bn_running_stats),

@@ -14,7 +14,7 @@ from references import ref_conv2d, ref_conv2d_backward
 import numbaconv as nc
 import numbaconv.nn.functional as F
 from numbaconv.backends.cpu import conv as cpu_conv
-from numbaconv.backends.cpu import conv_winograd
+from numbaconv.backends.cpu import conv_epilogue, conv_winograd
 
 DTYPES = [np.float32, np.float64]
 pytestmark = pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
@@ -116,12 +116,14 @@ def test_fused_relu_passes_the_gradient_where_the_output_is_nan():
 
 
 def _winograd_forward(x, w):
-    return conv_winograd.forward(x, w, np.zeros(w.shape[0], x.dtype), (1, 1, 1, 1), x.shape[2], x.shape[3], False)
+    output = conv_epilogue.Output((x.shape[0], w.shape[0], *x.shape[2:]), x.dtype, np.zeros(w.shape[0], x.dtype), False)
+    return output.result() if conv_winograd.forward(x, w, (1, 1, 1, 1), *x.shape[2:], output) else None
 
 
 def _winograd_backward(grad, x, w, needs):
     grad3 = grad.reshape(*grad.shape[:2], -1)
-    return conv_winograd.backward(grad3, grad3, x, w, (1, 1, 1, 1), x.shape[3], False, needs)
+    source = conv_epilogue.Gradient(grad3, grad3, False, x.shape[3])
+    return conv_winograd.backward(source, x, w, (1, 1, 1, 1), *x.shape[2:], needs)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

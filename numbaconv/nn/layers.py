@@ -105,12 +105,15 @@ class Conv2d(Module):
     def reset_parameters(self):
         _reset_weight_and_bias(self)
 
-    def forward(self, input, relu=False):
-        """The convolution; ``relu=True`` fuses a following ReLU into the kernel (Sequential does this)."""
-        if relu:
-            return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups,
-                            relu=True)
-        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+    def forward(self, input, relu=False, max_pool=False):
+        """The convolution; ``relu=True`` fuses a following ReLU into the kernel, and ``max_pool=True`` with it a
+        2x2 max pool after the ReLU (F.conv2d_relu_max_pool2d). Sequential does both."""
+        args = (input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        if max_pool:
+            if not relu:
+                raise ValueError("Conv2d: max_pool=True needs relu=True (the fused kernel is conv, ReLU, max pool)")
+            return F.conv2d_relu_max_pool2d(*args)
+        return F.conv2d(*args, relu=True) if relu else F.conv2d(*args)
 
     def extra_repr(self):
         return _conv_repr(self, padding=self.padding)
@@ -270,10 +273,17 @@ class ModuleList(_Sequence):
         return ModuleList(module for _, module in items)
 
 
+def _plain_2x2_max_pool(module):
+    """Whether ``module`` is MaxPool2d(2) or MaxPool2d(2, 2): no padding, dilation or ceil mode."""
+    return (type(module) is MaxPool2d and module.kernel_size in (2, (2, 2)) and module.stride in (2, (2, 2))
+            and module.padding in (0, (0, 0)) and module.dilation in (1, (1, 1)) and not module.ceil_mode)
+
+
 class Sequential(_Sequence):
     """Modules applied in order (torch.nn.Sequential); index, slice, iterate, append.
 
-    A Conv2d directly followed by a ReLU runs as one conv kernel with the ReLU fused (same result).
+    A Conv2d directly followed by a ReLU runs as one conv kernel with the ReLU fused, and with a 2x2 max pool
+    fused too when a MaxPool2d(2) follows the ReLU (same values and gradients).
     """
 
     def __init__(self, *modules):
@@ -296,8 +306,9 @@ class Sequential(_Sequence):
         while i < len(modules):
             module = modules[i]
             if type(module) is Conv2d and i + 1 < len(modules) and type(modules[i + 1]) is ReLU:
-                input = module(input, relu=True)
-                i += 2
+                pooled = i + 2 < len(modules) and _plain_2x2_max_pool(modules[i + 2])
+                input = module(input, relu=True, max_pool=pooled)
+                i += 3 if pooled else 2
             else:
                 input = module(input)
                 i += 1

@@ -6,6 +6,7 @@ from ..backends import kernels_of, namespace_of
 from ..backends.window_shapes import conv_output_size
 from ..tensor import Tensor
 from ._util import check_kernel_dtype, pair
+from .pool import max_pool2d
 
 
 class Conv2d(Function):
@@ -28,6 +29,24 @@ class Conv2d(Function):
                                                         p.relu, ctx.needs_input_grad)
 
 
+class Conv2dReluMaxPool2d(Function):
+    """max_pool2d(relu(conv2d(x, w, b)), 2) with the pooled output's uint8 argmax codes saved for the backward."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, *, stride, padding, dilation, groups):
+        pooled, codes = kernels_of(x, "conv").conv2d_relu_max_pool2d_forward(x, w, b, stride, padding, dilation,
+                                                                              groups)
+        ctx.save_for_backward(x, w, pooled, codes)
+        return pooled
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, w, pooled, codes = ctx.saved_tensors
+        p = ctx.params
+        return kernels_of(grad, "conv").conv2d_relu_max_pool2d_backward(
+            grad, x, w, pooled, codes, p.stride, p.padding, p.dilation, p.groups, ctx.needs_input_grad)
+
+
 def _bias_only(x, w, b, stride, padding, dilation, relu):
     """conv2d with nothing to sum (no images, input or output channels): the bias everywhere (then ReLU)."""
     xp = namespace_of(x)
@@ -48,18 +67,18 @@ def _bias_only_backward(grad, x, w, out, needs):
             xp.sum(grad, axis=(0, 2, 3)) if needs[2] else None)
 
 
-def _padding(padding, kernel, stride, dilation):
+def _padding(name, padding, kernel, stride, dilation):
     """(top, bottom, left, right) for an int, a pair, "valid" or "same" (extra on bottom/right, as PyTorch)."""
     if isinstance(padding, str):
         if padding == "valid":
             return (0, 0, 0, 0)
         if padding != "same":
-            raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+            raise ValueError(f"{name}: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
         if stride != (1, 1):
-            raise ValueError(f"conv2d: padding='same' needs stride 1, got stride={stride}")
+            raise ValueError(f"{name}: padding='same' needs stride 1, got stride={stride}")
         total = [d * (k - 1) for d, k in zip(dilation, kernel)]
         return (total[0] // 2, total[0] - total[0] // 2, total[1] // 2, total[1] - total[1] // 2)
-    ph, pw = pair("conv2d", "padding", padding, 0)
+    ph, pw = pair(name, "padding", padding, 0)
     return (ph, ph, pw, pw)
 
 
@@ -68,43 +87,66 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
 
     ``relu=True`` fuses a ReLU into the same kernel (numbaconv extension, used by nn layers).
     """
+    x, unbatched, params = _checked("conv2d", input, weight, bias, stride, padding, dilation, groups)
+    out = Conv2d.apply(x, weight, bias, **params, relu=bool(relu))
+    return out.squeeze(0) if unbatched else out
+
+
+def conv2d_relu_max_pool2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """``max_pool2d(relu(conv2d(input, weight, bias, ...)), 2)`` (torch.nn.functional's three calls) as one op;
+    on the CPU one kernel, which never writes the conv's output whole (numbaconv extension, used by
+    nn.Sequential). Same values and gradients as the three calls; without images or channels, or where the conv's
+    output is smaller than 2x2, it is those three calls."""
+    x, unbatched, params = _checked("conv2d_relu_max_pool2d", input, weight, bias, stride, padding, dilation,
+                                    groups)
+    pad, kh, kw = params["padding"], weight.shape[2], weight.shape[3]
+    oh = conv_output_size(x.shape[2], kh, params["stride"][0], pad[0], pad[1], params["dilation"][0])
+    ow = conv_output_size(x.shape[3], kw, params["stride"][1], pad[2], pad[3], params["dilation"][1])
+    if x.size and weight.size and min(oh, ow) >= 2:
+        out = Conv2dReluMaxPool2d.apply(x, weight, bias, **params)
+    else:
+        out = max_pool2d(Conv2d.apply(x, weight, bias, **params, relu=True), 2)
+    return out.squeeze(0) if unbatched else out
+
+
+def _checked(name, input, weight, bias, stride, padding, dilation, groups):
+    """(the input as a batch, whether it was one image, the keyword parameters of Conv2d.apply), or a one-line
+    error naming the argument at fault."""
     if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
-        raise TypeError(f"conv2d: input and weight must be Tensors, got {type(input).__name__} and "
+        raise TypeError(f"{name}: input and weight must be Tensors, got {type(input).__name__} and "
                         f"{type(weight).__name__}")
     if input.ndim not in (3, 4):
-        raise ValueError(f"conv2d: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {input.shape}")
+        raise ValueError(f"{name}: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {input.shape}")
     if weight.ndim != 4:
-        raise ValueError(f"conv2d: expected 4-D weight (out_channels, in_channels/groups, kH, kW), "
+        raise ValueError(f"{name}: expected 4-D weight (out_channels, in_channels/groups, kH, kW), "
                          f"got shape {weight.shape}")
     if input.dtype != weight.dtype or (bias is not None and bias.dtype != input.dtype):
-        raise TypeError(f"conv2d: input, weight and bias must share a dtype, got {input.dtype} and {weight.dtype}"
+        raise TypeError(f"{name}: input, weight and bias must share a dtype, got {input.dtype} and {weight.dtype}"
                         + ("" if bias is None else f" and {bias.dtype}"))
-    check_kernel_dtype("conv2d", input.dtype, floating=True)
+    check_kernel_dtype(name, input.dtype, floating=True)
     if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1:
-        raise ValueError(f"conv2d: groups must be a positive int, got {groups!r}")
+        raise ValueError(f"{name}: groups must be a positive int, got {groups!r}")
     unbatched = input.ndim == 3
     x = input.unsqueeze(0) if unbatched else input
     c, h, w = x.shape[1:]
     cout, cin_g, kh, kw = weight.shape
     if c % groups or cout % groups:
-        raise ValueError(f"conv2d: groups={groups} must divide in_channels={c} and out_channels={cout}")
+        raise ValueError(f"{name}: groups={groups} must divide in_channels={c} and out_channels={cout}")
     if cin_g * groups != c:
         raise ValueError(
-            f"conv2d: input has {c} channels (shape {input.shape}) but weight expects {cin_g * groups} "
+            f"{name}: input has {c} channels (shape {input.shape}) but weight expects {cin_g * groups} "
             f"(weight.shape[1]={cin_g} x groups={groups}, weight shape {weight.shape})"
         )
     if bias is not None and bias.shape != (cout,):
-        raise ValueError(f"conv2d: bias must have shape ({cout},) to match weight {weight.shape}, got {bias.shape}")
-    stride = pair("conv2d", "stride", stride, 1)
-    dilation = pair("conv2d", "dilation", dilation, 1)
-    pad = _padding(padding, (kh, kw), stride, dilation)
+        raise ValueError(f"{name}: bias must have shape ({cout},) to match weight {weight.shape}, got {bias.shape}")
+    stride = pair(name, "stride", stride, 1)
+    dilation = pair(name, "dilation", dilation, 1)
+    pad = _padding(name, padding, (kh, kw), stride, dilation)
     span = (dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)
     padded = (h + pad[0] + pad[1], w + pad[2] + pad[3])
     if span[0] > padded[0] or span[1] > padded[1]:
         raise ValueError(
-            f"conv2d: kernel size {span[0]}x{span[1]} (with dilation {dilation}) is larger than the padded input "
+            f"{name}: kernel size {span[0]}x{span[1]} (with dilation {dilation}) is larger than the padded input "
             f"{padded[0]}x{padded[1]} (input {h}x{w}, padding {padding!r})"
         )
-    out = Conv2d.apply(x, weight, bias, stride=stride, padding=pad, dilation=dilation, groups=int(groups),
-                       relu=bool(relu))
-    return out.squeeze(0) if unbatched else out
+    return x, unbatched, {"stride": stride, "padding": pad, "dilation": dilation, "groups": int(groups)}

@@ -2,11 +2,12 @@
 
 The batch is split between the threads (threads.run_split); each thread walks its images in chunks whose
 patch matrix is about ``CHUNK_BYTES``, and per chunk runs serial GIL-free Numba kernels around one
-single-threaded BLAS GEMM, with a fused epilogue that adds the bias, applies ReLU and writes NCHW.
+single-threaded BLAS GEMM, with a fused epilogue (backends/cpu/conv_epilogue.py) that adds the bias, applies ReLU
+and writes NCHW, or also max-pools 2x2 (conv2d_relu_max_pool2d_forward, backends/cpu/relu_pool.py).
 3x3 stride-1 convs with 16+ input channels go to Winograd F(4x4, 3x3) instead (backends/cpu/conv_winograd.py:
 4x fewer multiply-adds; the Torch-net layers 2.0-2.6x faster than through the patch GEMM, `python -m
 bench.conv_parts`; from 8 to 12 channels the two paths measured even), unless an operand holds a NaN, an Inf or
-magnitudes the transforms could overflow (conv_winograd.forward / backward then return None): the patch GEMM
+magnitudes the transforms could overflow (conv_winograd.forward / backward then refuse): the patch GEMM
 gives the direct sum's values and its NaN/Inf pattern. Two patch layouts otherwise:
 
 - channels-last (groups == 1 and at least ``CHANNELS_LAST_MIN`` input channels; backends/cpu/patches.py):
@@ -17,62 +18,21 @@ gives the direct sum's values and its NaN/Inf pattern. Two patch layouts otherwi
 - NCHW (grouped convs, the first RGB layer; backends/cpu/im2col.py): col is (c*kh*kw, pixels), one GEMM per
   group ``w @ col``; backward grad weight += g @ col.T, grad input = col2im(w.T @ g).
 
-Grad bias is the sum of the (ReLU-masked) output gradient; per-thread partial sums are added at the end.
+The backward passes read the output gradient through conv_epilogue's Gradient or, for the pooled forward,
+PooledGradient (which rebuilds it from the pooled one). Grad bias is the sum of the (ReLU-masked) output
+gradient; per-thread partial sums are added at the end.
 ``padding`` is (top, bottom, left, right).
 """
 import numpy as np
-from numba import njit, uint64
 
 from ..window_shapes import conv_output_size
-from . import conv_winograd, patches, threads, winograd
+from . import conv_epilogue, conv_winograd, patches, threads, winograd
 from .im2col import col2im, im2col, scratch
 
 CHUNK_BYTES = 1 << 20
 CHANNELS_LAST_MIN = 8
 WINOGRAD_MIN_CHANNELS = 16
 WINOGRAD_MIN_TILES = 32
-
-
-@njit(nogil=True, cache=True)
-def _bias_relu_nchw(y, b0, bias, relu, out):
-    """out[b0 + b, co, l] = y[co, b*L + l] + bias[co], then max(., 0) when ``relu`` (the fused conv epilogue)."""
-    cout, width = y.shape
-    length = out.shape[2]
-    src = y.reshape(y.size)
-    dst = out.reshape(out.size)
-    for co in range(cout):
-        bv = bias[co]
-        for b in range(width // length):
-            s0 = uint64(co * width + b * length)
-            d0 = uint64(((b0 + b) * cout + co) * length)
-            for k in range(uint64(length)):
-                v = src[s0 + k] + bv
-                if relu and v < 0:
-                    v = 0
-                dst[d0 + k] = v
-
-
-@njit(nogil=True, cache=True, fastmath={"reassoc", "nsz"})
-def _grad_rows(grad, out, b0, b1, relu, g, bias_sum):
-    """g[co, (b-b0)*L + l] = grad[b, co, l] (zero where the fused ReLU's ``out`` <= 0); bias_sum[co] += row sum."""
-    cout = grad.shape[1]
-    length = grad.shape[2]
-    src = grad.reshape(grad.size)
-    mask = out.reshape(out.size)
-    dst = g.reshape(g.size)
-    width = g.shape[1]
-    for co in range(cout):
-        acc = 0.0
-        for b in range(b0, b1):
-            s0 = uint64((b * cout + co) * length)
-            d0 = uint64(co * width + (b - b0) * length)
-            for k in range(uint64(length)):
-                v = src[s0 + k]
-                if relu and mask[s0 + k] <= 0:
-                    v = 0
-                dst[d0 + k] = v
-                acc += v
-        bias_sum[co] += acc
 
 
 def _geometry(x, w_shape, stride, padding, dilation):
@@ -115,21 +75,42 @@ def _padded_shape(x, padding):
     return x.shape[2] + padding[0] + padding[1], x.shape[3] + padding[2] + padding[3], x.shape[1]
 
 
-def conv2d_forward(x, w, bias, stride, padding, dilation, groups, relu=False):
-    """Cross-correlation of x (n, c, h, w) with w (cout, c/groups, kh, kw), plus bias (None: zeros), optional ReLU."""
+def _forward_operands(x, w, bias):
     x = np.ascontiguousarray(x)
     bias = np.zeros(w.shape[0], x.dtype) if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
+    return x, np.ascontiguousarray(w), bias
+
+
+def conv2d_forward(x, w, bias, stride, padding, dilation, groups, relu=False):
+    """Cross-correlation of x (n, c, h, w) with w (cout, c/groups, kh, kw), plus bias (None: zeros), optional ReLU."""
+    x, w, bias = _forward_operands(x, w, bias)
+    oh, ow, _, _ = _geometry(x, w.shape, stride, padding, dilation)
+    output = conv_epilogue.Output((x.shape[0], w.shape[0], oh, ow), x.dtype, bias, relu)
+    return _forward(x, w, stride, padding, dilation, groups, output)
+
+
+def conv2d_relu_max_pool2d_forward(x, w, bias, stride, padding, dilation, groups):
+    """(pooled, codes): max_pool2d(relu(conv2d_forward(...)), 2) without the conv's output ever written whole
+    (backends/cpu/relu_pool.py); ``codes`` (uint8, the pooled shape) is what the backward needs besides."""
+    x, w, bias = _forward_operands(x, w, bias)
+    oh, ow, _, _ = _geometry(x, w.shape, stride, padding, dilation)
+    output = conv_epilogue.PooledOutput((x.shape[0], w.shape[0], oh, ow), x.dtype, bias)
+    return _forward(x, w, stride, padding, dilation, groups, output)
+
+
+def _forward(x, w, stride, padding, dilation, groups, output):
+    """Run the conv through the path that serves it; each chunk's result goes to ``output``
+    (conv_epilogue.Output or PooledOutput), whose result this returns."""
     oh, ow, chunk, args = _geometry(x, w.shape, stride, padding, dilation)
     if _winograd(x, w.shape, stride, dilation, groups, oh, ow):
-        out = conv_winograd.forward(x, np.ascontiguousarray(w), bias, padding, oh, ow, relu)
-        if out is not None:
-            return out
+        if conv_winograd.forward(x, w, padding, oh, ow, output):
+            return output.result()
     if _channels_last(x, groups):
-        return _forward_channels_last(x, w, bias, stride, padding, dilation, relu)
+        _forward_channels_last(x, w, stride, padding, dilation, output)
+        return output.result()
     n = x.shape[0]
     cout = w.shape[0]
-    w2 = np.ascontiguousarray(w).reshape(cout, -1)
-    out = np.empty((n, cout, oh * ow), x.dtype)
+    w2 = w.reshape(cout, -1)
     rows = w2.shape[1] * groups
 
     def work(start, stop):
@@ -139,19 +120,18 @@ def conv2d_forward(x, w, bias, stride, padding, dilation, groups, relu=False):
             im2col(x, b0, b1, *args, col)
             y = scratch("gemm", (cout, col.shape[1]), x.dtype)
             _grouped(w2, col, groups, y)
-            _bias_relu_nchw(y, b0, bias, relu, out)
+            output.channel_rows(y, b0)
 
     threads.run_split(work, n)
-    return out.reshape(n, cout, oh, ow)
+    return output.result()
 
 
-def _forward_channels_last(x, w, bias, stride, padding, dilation, relu):
+def _forward_channels_last(x, w, stride, padding, dilation, output):
     n = x.shape[0]
     cout, c, kh, kw = w.shape
     oh, ow, chunk, _ = _geometry(x, w.shape, stride, padding, dilation)
     length = oh * ow
     w2 = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(cout, -1)
-    out = np.empty((n, cout, length), x.dtype)
     padded = _padded_shape(x, padding)
     args = (kh, kw, stride[0], stride[1], dilation[0], dilation[1], oh, ow)
 
@@ -164,13 +144,12 @@ def _forward_channels_last(x, w, bias, stride, padding, dilation, relu):
             patches.im2col_nhwc(xp, *args, col)
             y = scratch("gemm", (col.shape[0], cout), x.dtype)
             np.matmul(col, w2.T, out=y)
-            patches.bias_relu_from_rows(y, b0, bias, relu, out)
+            output.pixel_rows(y, b0)
 
     threads.run_split(work, n)
-    return out.reshape(n, cout, oh, ow)
 
 
-def _backward_channels_last(grad3, out3, x, w, stride, padding, dilation, relu, needs):
+def _backward_channels_last(source, x, w, stride, padding, dilation, needs):
     n = x.shape[0]
     cout, c, kh, kw = w.shape
     oh, ow, chunk, _ = _geometry(x, w.shape, stride, padding, dilation)
@@ -186,7 +165,7 @@ def _backward_channels_last(grad3, out3, x, w, stride, padding, dilation, relu, 
         for b0 in range(start, stop, chunk):
             b1 = min(stop, b0 + chunk)
             g = scratch("gemm", (cout, (b1 - b0) * length), x.dtype)
-            _grad_rows(grad3, out3, b0, b1, relu, g, bias_sum)
+            source.channel_rows(b0, b1, g, bias_sum)
             col = scratch("col", (g.shape[1], w2.shape[1]), x.dtype)
             xp = scratch("padded", (b1 - b0, *padded), x.dtype)
             if needs[1]:
@@ -214,20 +193,37 @@ def conv2d_backward(grad, x, w, out, stride, padding, dilation, groups, relu, ne
 
     ``x``'s values are read only for the weight gradient (``needs[1]``); otherwise only its shape and dtype.
     """
+    n, cout = x.shape[0], w.shape[0]
+    oh, ow, _, _ = _geometry(x, w.shape, stride, padding, dilation)
+    grad3 = np.ascontiguousarray(grad, dtype=x.dtype).reshape(n, cout, oh * ow)
+    out3 = grad3 if out is None else np.ascontiguousarray(out).reshape(n, cout, oh * ow)
+    source = conv_epilogue.Gradient(grad3, out3, relu, ow)
+    return _backward(source, x, w, stride, padding, dilation, groups, needs)
+
+
+def conv2d_relu_max_pool2d_backward(grad, x, w, pooled, codes, stride, padding, dilation, groups,
+                                    needs=(True, True, True)):
+    """(grad input, grad weight, grad bias) of conv2d_relu_max_pool2d_forward, from the gradient of its pooled
+    output and its (pooled, codes)."""
+    oh, ow, _, _ = _geometry(x, w.shape, stride, padding, dilation)
+    source = conv_epilogue.PooledGradient(grad, pooled, codes, oh, ow)
+    return _backward(source, x, w, stride, padding, dilation, groups, needs)
+
+
+def _backward(source, x, w, stride, padding, dilation, groups, needs):
+    """conv2d's gradients from the output gradient ``source`` (conv_epilogue.Gradient or PooledGradient)."""
     x = np.ascontiguousarray(x) if needs[1] else x
     w = np.ascontiguousarray(w)
     n = x.shape[0]
     cout = w.shape[0]
     oh, ow, chunk, args = _geometry(x, w.shape, stride, padding, dilation)
     length = oh * ow
-    grad3 = np.ascontiguousarray(grad, dtype=x.dtype).reshape(n, cout, length)
-    out3 = grad3 if out is None else np.ascontiguousarray(out).reshape(n, cout, length)
     if _winograd(x, w.shape, stride, dilation, groups, oh, ow):
-        grads = conv_winograd.backward(grad3, out3, x, w, padding, ow, relu, needs)
+        grads = conv_winograd.backward(source, x, w, padding, oh, ow, needs)
         if grads is not None:
             return grads
     if _channels_last(x, groups):
-        return _backward_channels_last(grad3, out3, x, w, stride, padding, dilation, relu, needs)
+        return _backward_channels_last(source, x, w, stride, padding, dilation, needs)
     cout_g = cout // groups
     k = w.shape[1] * w.shape[2] * w.shape[3]
     w2 = w.reshape(cout, k)
@@ -239,7 +235,7 @@ def conv2d_backward(grad, x, w, out, stride, padding, dilation, groups, relu, ne
         for b0 in range(start, stop, chunk):
             b1 = min(stop, b0 + chunk)
             g = scratch("gemm", (cout, (b1 - b0) * length), x.dtype)
-            _grad_rows(grad3, out3, b0, b1, relu, g, bias_sum)
+            source.channel_rows(b0, b1, g, bias_sum)
             col = scratch("col", (k * groups, g.shape[1]), x.dtype)
             if needs[1]:
                 im2col(x, b0, b1, *args, col)
@@ -259,7 +255,6 @@ def conv2d_backward(grad, x, w, out, stride, padding, dilation, groups, relu, ne
     grad_weight = sum(p[0] for p in parts).reshape(w.shape) if needs[1] else None
     grad_bias = sum(p[1] for p in parts).astype(x.dtype) if needs[2] else None
     return grad_input, grad_weight, grad_bias
-
 
 
 def conv2d_backward_input(grad, x_shape, w, stride, padding, dilation, groups):

@@ -72,17 +72,16 @@ def _fits(gain, terms, a, b, dtype):
     return gain * terms * a * b <= float(np.finfo(dtype).max) / 2
 
 
-def forward(x, w, bias, padding, oh, ow, relu):
-    """Cross-correlation of x (n, c, h, w) with a (cout, c, 3, 3) weight, plus ``bias`` (cout,), optional ReLU;
-    None when the operands' magnitudes (a NaN, an Inf, or values near overflow) would make it differ from the
-    direct sum."""
+def forward(x, w, padding, oh, ow, output):
+    """Cross-correlation of x (n, c, h, w) with a (cout, c, 3, 3) weight, each chunk's tiles handed to ``output``
+    (backends/cpu/conv_epilogue.py); False when the operands' magnitudes (a NaN, an Inf, or values near overflow)
+    would make it differ from the direct sum."""
     n, cin, cout = x.shape[0], x.shape[1], w.shape[0]
     w_size = _extent(w)
     if not np.isfinite(w_size):
-        return None
+        return False
     tiles_h, tiles_w, chunk = _geometry(x, cout, oh, ow)
     u_t = winograd.transform_weight(w).transpose(0, 2, 1)
-    out = np.empty((n, cout, oh, ow), x.dtype)
 
     def work(start, stop):
         x_size = 0.0
@@ -95,23 +94,24 @@ def forward(x, w, bias, padding, oh, ow, relu):
             m = scratch("gemm", (tiles, POSITIONS, cout), x.dtype)
             with np.errstate(all="ignore"):
                 np.matmul(v.transpose(1, 0, 2), u_t, out=m.transpose(1, 0, 2))
-            winograd.output_tiles(m, tiles_h, tiles_w, b0, bias, relu, out)
+            output.tiles(m, tiles_h, tiles_w, b0)
         return x_size
 
     x_size = max(threads.run_split(work, n))
-    return out if _fits(winograd.FORWARD_GAIN, cin, x_size, w_size, x.dtype) else None
+    return _fits(winograd.FORWARD_GAIN, cin, x_size, w_size, x.dtype)
 
 
-def backward(grad3, out3, x, w, padding, ow, relu, needs):
-    """(grad input, grad weight, grad bias) of :func:`forward`; grad3/out3 are (n, cout, oh*ow). None when the
-    magnitudes of the output gradient, the weight (for grad input) or the input (for grad weight) would make a
-    gradient in ``needs`` differ from the direct sum."""
+def backward(source, x, w, padding, oh, ow, needs):
+    """(grad input, grad weight, grad bias) of :func:`forward`, the output gradient read from ``source``
+    (backends/cpu/conv_epilogue.py) chunk by chunk. None when the magnitudes of the output gradient, the weight
+    (for grad input) or the input (for grad weight) would make a gradient in ``needs`` differ from the direct
+    sum."""
     n, cin = x.shape[:2]
     cout = w.shape[0]
     w_size = _extent(w) if needs[0] else 0.0
     if not np.isfinite(w_size):
         return None
-    tiles_h, tiles_w, chunk = _geometry(x, cout, grad3.shape[2] // ow, ow)
+    tiles_h, tiles_w, chunk = _geometry(x, cout, oh, ow)
     u = winograd.transform_weight(w)
     grad_input = np.empty(x.shape, x.dtype) if needs[0] else None
 
@@ -123,8 +123,8 @@ def backward(grad3, out3, x, w, padding, ow, relu, needs):
             b1 = min(stop, b0 + chunk)
             tiles = (b1 - b0) * tiles_h * tiles_w
             dm = scratch("gemm", (tiles, POSITIONS, cout), x.dtype)
-            grad_size = max(grad_size, _extent(grad3[b0:b1]))
-            winograd.grad_tiles(grad3, out3, b0, b1, relu, tiles_h, tiles_w, ow, dm, bias_sum)
+            grad_size = max(grad_size, _extent(source.values(b0, b1)))
+            source.tiles(b0, b1, tiles_h, tiles_w, dm, bias_sum)
             v = scratch("col", (tiles, POSITIONS, cin), x.dtype)
             dm_xi, v_xi = dm.transpose(1, 0, 2), v.transpose(1, 0, 2)
             with np.errstate(all="ignore"):

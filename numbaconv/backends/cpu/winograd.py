@@ -109,7 +109,7 @@ def _weight_grad(du, g, dw):
 
 
 @njit(inline="always")
-def _constants(a):
+def constants(a):
     """2, 4, 5 and 8 in ``a``'s dtype (integer literals would promote float32 arithmetic to float64)."""
     k = np.empty(4, a.dtype)
     k[0], k[1], k[2], k[3] = 2, 4, 5, 8
@@ -118,7 +118,7 @@ def _constants(a):
 
 @njit(inline="always")
 def _bt(d0, d1, d2, d3, d4, d5, k):
-    """B^T d for one 6-vector; ``k`` = _constants."""
+    """B^T d for one 6-vector; ``k`` = constants."""
     k2, k4, k5 = k[0], k[1], k[2]
     return (k4 * d0 - k5 * d2 + d4, d3 + d4 - k4 * (d1 + d2), k4 * (d1 - d2) + d4 - d3,
             k2 * (d3 - d1) + d4 - d2, k2 * (d1 - d3) + d4 - d2, k4 * d1 - k5 * d3 + d5)
@@ -206,6 +206,32 @@ def _a_run(src, o, so, dst, p, sp, n, kc):
         dst[p3 + k], dst[p4 + k], dst[p5 + k] = r[3], r[4], r[5]
 
 
+@njit(inline="always")
+def output_row(src, t0, tiles_w, cout, tmp, dst, kc):
+    """dst (as rows[i, x, co], TILE x tiles_w*TILE x cout) = the A^T m A of the row of tiles t0..t0+tiles_w-1 of
+    the flat products ``src``, before the bias; ``tmp``: TILE*ALPHA*cout scratch."""
+    width = tiles_w * TILE
+    for tw in range(tiles_w):
+        t = t0 + tw
+        for s in range(ALPHA):
+            _at_run(src, (t * ALPHA * ALPHA + s) * cout, ALPHA * cout, tmp, s * cout, ALPHA * cout, cout, kc)
+        for i in range(TILE):
+            _at_run(tmp, i * ALPHA * cout, cout, dst, (i * width + tw * TILE) * cout, cout, cout, kc)
+
+
+@njit(inline="always")
+def grad_row(src, t0, tiles_w, cout, tmp, dst, kc):
+    """dst[t, xi, co] (flat) = (A dY A^T)[xi] for the row of tiles t0..t0+tiles_w-1, dY read from ``src`` (as
+    rows[i, x, co], TILE x tiles_w*TILE x cout); ``tmp``: ALPHA*TILE*cout scratch."""
+    width = tiles_w * TILE
+    for tw in range(tiles_w):
+        t = t0 + tw
+        for j in range(TILE):
+            _a_run(src, (tw * TILE + j) * cout, width * cout, tmp, j * cout, TILE * cout, cout, kc)
+        for i in range(ALPHA):
+            _a_run(tmp, i * TILE * cout, cout, dst, (t * ALPHA + i) * ALPHA * cout, cout, cout, kc)
+
+
 @njit(nogil=True, cache=True, fastmath={"contract"})
 def input_tiles(x, b0, b1, pt, pl, tiles_h, tiles_w, v):
     """v[t, xi, :] = (B^T d B)[xi] for every tile t of images b0..b1-1 of x (n, c, h, w), zero-padded by pt, pl.
@@ -219,7 +245,7 @@ def input_tiles(x, b0, b1, pt, pl, tiles_h, tiles_w, v):
     tmp = np.empty(ALPHA * ALPHA * c, v.dtype)
     src = rows.reshape(rows.size)
     dst = v.reshape(v.size)
-    kc = _constants(v)
+    kc = constants(v)
     for b in range(b1 - b0):
         for th in range(tiles_h):
             first = 0
@@ -259,15 +285,10 @@ def output_tiles(m, tiles_h, tiles_w, b0, bias, relu, out):
     rows = np.empty((TILE, width, cout), m.dtype)
     src = m.reshape(m.size)
     dst = rows.reshape(rows.size)
-    kc = _constants(m)
+    kc = constants(m)
     for b in range(chunk):
         for th in range(tiles_h):
-            for tw in range(tiles_w):
-                t = (b * tiles_h + th) * tiles_w + tw
-                for s in range(ALPHA):
-                    _at_run(src, (t * ALPHA * ALPHA + s) * cout, ALPHA * cout, tmp, s * cout, ALPHA * cout, cout, kc)
-                for i in range(TILE):
-                    _at_run(tmp, i * ALPHA * cout, cout, dst, (i * width + tw * TILE) * cout, cout, cout, kc)
+            output_row(src, (b * tiles_h + th) * tiles_w, tiles_w, cout, tmp, dst, kc)
             for k in range(cout):
                 bk = bias[k]
                 for i in range(min(TILE, oh - th * TILE)):
@@ -292,7 +313,7 @@ def grad_tiles(grad3, out3, b0, b1, relu, tiles_h, tiles_w, ow, dm, bias_sum):
     tmp = np.empty(ALPHA * TILE * cout, dm.dtype)
     src = rows.reshape(rows.size)
     dst = dm.reshape(dm.size)
-    kc = _constants(dm)
+    kc = constants(dm)
     zero = np.zeros(1, dm.dtype)[0]
     for b in range(b1 - b0):
         for th in range(tiles_h):
@@ -311,12 +332,7 @@ def grad_tiles(grad3, out3, b0, b1, relu, tiles_h, tiles_w, ow, dm, bias_sum):
                             bias_sum[k] += rows[i, x, k]
                 else:
                     rows[i] = 0
-            for tw in range(tiles_w):
-                t = (b * tiles_h + th) * tiles_w + tw
-                for j in range(TILE):
-                    _a_run(src, (tw * TILE + j) * cout, width * cout, tmp, j * cout, TILE * cout, cout, kc)
-                for i in range(ALPHA):
-                    _a_run(tmp, i * TILE * cout, cout, dst, (t * ALPHA + i) * ALPHA * cout, cout, cout, kc)
+            grad_row(src, (b * tiles_h + th) * tiles_w, tiles_w, cout, tmp, dst, kc)
 
 
 @njit(nogil=True, cache=True, fastmath={"contract"})
@@ -333,7 +349,7 @@ def input_grad_tiles(dv, tiles_h, tiles_w, b0, pt, pl, grad_input):
     tmp = np.empty(ALPHA * ALPHA * c, dv.dtype)
     src = dv.reshape(dv.size)
     acc = rows.reshape(rows.size)
-    kc = _constants(dv)
+    kc = constants(dv)
     for b in range(chunk):
         rows[:] = 0
         for th in range(tiles_h):

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from ..window_shapes import conv_output_size
-from . import gemm
+from . import gemm, pool
 from .array_api import ascontiguousarray, empty, zeros
 from .launch import cached, cuda, multiprocessors
 
@@ -186,3 +186,19 @@ def conv2d_backward_input(grad, x_shape, w, stride, padding, dilation, groups):
     return _backward_input(ascontiguousarray(grad), tuple(x_shape), ascontiguousarray(w), stride, padding, dilation,
                            groups)
 
+
+def conv2d_relu_max_pool2d_forward(x, w, bias, stride, padding, dilation, groups):
+    """(pooled, indices): max_pool2d(relu(conv2d_forward(...)), 2) and the pool's argmax indices, through the two
+    kernels in turn (the CPU twin fuses them, with codes in place of indices)."""
+    out = conv2d_forward(x, w, bias, stride, padding, dilation, groups, relu=True)
+    return pool.max_pool2d_forward(out, (2, 2), (2, 2), (0, 0))
+
+
+def conv2d_relu_max_pool2d_backward(grad, x, w, pooled, codes, stride, padding, dilation, groups,
+                                    needs=(True, True, True)):
+    """Gradients of conv2d_relu_max_pool2d_forward (``codes``: its indices). The pooled values spread back to their
+    argmax stand in for the conv's output as the ReLU's mask: > 0 exactly where the gradient passes."""
+    shape = (x.shape[0], w.shape[0], *_sizes(x.shape, w.shape, stride, padding, dilation))
+    grad_out = pool.max_pool2d_backward(grad, codes, shape, True)
+    mask = pool.max_pool2d_backward(pooled, codes, shape, True)
+    return conv2d_backward(grad_out, x, w, mask, stride, padding, dilation, groups, True, needs)
