@@ -12,16 +12,10 @@ columns no window covers (odd sizes) get zero gradient. ``pooled``, ``codes`` an
 ow//2). Serial kernels that release the GIL, for the threads of backends/cpu/conv.py.
 """
 import numpy as np
-from numba import njit, uint64
+from numba import njit
 
 from . import winograd
 from .winograd import TILE
-
-
-@njit(inline="always")
-def _relu(v, zero):
-    """max(v, 0), NaN kept; ``zero`` in v's dtype (an integer 0 would promote float32 to float64)."""
-    return zero if v < zero else v
 
 
 @njit(inline="always")
@@ -37,70 +31,76 @@ def _first_max(a, b, c, d):
 
 
 @njit(inline="always")
-def _max4(a0, a1, a2, a3):
-    """(max, code) of a 2x2 window's values in row-major order: the first maximum, or the last NaN. A knockout
-    of selects, without branches (the comparisons of a sequential scan mispredict on data like this: 3-4x
-    slower), which keeps the first maximum; a window with a NaN takes the scan."""
-    p1 = a1 > a0
-    p3 = a3 > a2
-    m01 = a1 if p1 else a0
-    m23 = a3 if p3 else a2
-    top = m23 > m01
-    if (a0 != a0) | (a1 != a1) | (a2 != a2) | (a3 != a3):
-        return _first_max(a0, a1, a2, a3)
-    return m23 if top else m01, np.uint8(2 * top + p1 + top * (p3 - p1))
+def _pool_row(r0, r1, bias, out, where, zero):
+    """out[px] = relu(the max of r0[2px:2px+2] and r1[2px:2px+2], + bias), where[px] = its code, for every window
+    of the pair of rows; returns whether a NaN was seen, in which case the caller takes :func:`_scan_row`.
+
+    A knockout of selects: it keeps the first maximum, has no branch to mispredict (the comparisons of a
+    sequential scan do, 3-4x slower on conv outputs) and vectorises over 2-D row slices."""
+    nan = False
+    for px in range(out.shape[0]):
+        a0, a1 = r0[2 * px] + bias, r0[2 * px + 1] + bias
+        a2, a3 = r1[2 * px] + bias, r1[2 * px + 1] + bias
+        nan |= (a0 != a0) | (a1 != a1) | (a2 != a2) | (a3 != a3)
+        p1 = a1 > a0
+        p3 = a3 > a2
+        m01 = a1 if p1 else a0
+        m23 = a3 if p3 else a2
+        top = m23 > m01
+        best = m23 if top else m01
+        out[px] = zero if best < zero else best
+        where[px] = np.uint8(2 * top + p1 + top * (p3 - p1))
+    return nan
+
+
+@njit(inline="always")
+def _scan_row(r0, r1, bias, out, where, zero):
+    """:func:`_pool_row` by a sequential scan of each window: the last NaN wins."""
+    for px in range(out.shape[0]):
+        best, code = _first_max(r0[2 * px] + bias, r0[2 * px + 1] + bias, r1[2 * px] + bias, r1[2 * px + 1] + bias)
+        out[px] = zero if best < zero else best
+        where[px] = code
+
+
+@njit(inline="always")
+def _pool_rows(r0, r1, bias, out, where, zero):
+    if _pool_row(r0, r1, bias, out, where, zero):
+        _scan_row(r0, r1, bias, out, where, zero)
 
 
 @njit(nogil=True, cache=True)
 def from_channel_rows(y, b0, bias, oh, ow, pooled, codes):
     """Pool relu(y[co, b*oh*ow + oy*ow + ox] + bias[co]) into image b0 + b (the NCHW patch GEMM's output)."""
-    cout, width = y.shape
-    length = oh * ow
-    ph, pw = pooled.shape[2], pooled.shape[3]
-    src = y.reshape(y.size)
-    values = pooled.reshape(pooled.size)
-    where = codes.reshape(codes.size)
+    cout = y.shape[0]
+    chunk = y.shape[1] // (oh * ow)
+    y4 = y.reshape(cout, chunk, oh, ow)
     zero = np.zeros(1, y.dtype)[0]
     for co in range(cout):
-        bv = bias[co]
-        for b in range(width // length):
-            for py in range(ph):
-                r0 = uint64(co * width + b * length + 2 * py * ow)
-                r1 = r0 + uint64(ow)
-                d = uint64((((b0 + b) * cout + co) * ph + py) * pw)
-                for px in range(uint64(pw)):
-                    q = 2 * px
-                    best, code = _max4(src[r0 + q] + bv, src[r0 + q + 1] + bv,
-                                       src[r1 + q] + bv, src[r1 + q + 1] + bv)
-                    values[d + px] = _relu(best, zero)
-                    where[d + px] = code
+        for b in range(chunk):
+            for py in range(pooled.shape[2]):
+                _pool_rows(y4[co, b, 2 * py], y4[co, b, 2 * py + 1], bias[co], pooled[b0 + b, co, py],
+                           codes[b0 + b, co, py], zero)
 
 
 @njit(nogil=True, cache=True)
 def from_pixel_rows(y, b0, bias, oh, ow, pooled, codes):
     """Pool relu(y[b*oh*ow + oy*ow + ox, co] + bias[co]) into image b0 + b (the channels-last GEMM's output)."""
     cout = y.shape[1]
-    length = oh * ow
-    ph, pw = pooled.shape[2], pooled.shape[3]
+    chunk = y.shape[0] // (oh * ow)
+    y4 = y.reshape(chunk, oh, ow, cout)
     zero = np.zeros(1, y.dtype)[0]
-    for b in range(y.shape[0] // length):
+    for b in range(chunk):
         for co in range(cout):
-            bv = bias[co]
-            for py in range(ph):
-                r = b * length + 2 * py * ow
-                for px in range(pw):
-                    q = r + 2 * px
-                    best, code = _max4(y[q, co] + bv, y[q + 1, co] + bv,
-                                       y[q + ow, co] + bv, y[q + ow + 1, co] + bv)
-                    pooled[b0 + b, co, py, px] = _relu(best, zero)
-                    codes[b0 + b, co, py, px] = code
+            for py in range(pooled.shape[2]):
+                _pool_rows(y4[b, 2 * py, :, co], y4[b, 2 * py + 1, :, co], bias[co], pooled[b0 + b, co, py],
+                           codes[b0 + b, co, py], zero)
 
 
 @njit(nogil=True, cache=True, fastmath={"contract"})
 def from_tiles(m, tiles_h, tiles_w, b0, bias, pooled, codes):
     """Pool relu(A^T m A + bias) of the chunk's Winograd tiles (backends/cpu/winograd.py) into images b0 + b: a
     4x4 tile holds 2x2 whole windows (tiles start at multiples of 4)."""
-    cout, ph, pw = pooled.shape[1], pooled.shape[2], pooled.shape[3]
+    cout, ph = pooled.shape[1], pooled.shape[2]
     chunk = m.shape[0] // (tiles_h * tiles_w)
     tmp = np.empty(TILE * winograd.ALPHA * cout, m.dtype)
     rows = np.empty((TILE, tiles_w * TILE, cout), m.dtype)
@@ -112,85 +112,71 @@ def from_tiles(m, tiles_h, tiles_w, b0, bias, pooled, codes):
         for th in range(tiles_h):
             winograd.output_row(src, (b * tiles_h + th) * tiles_w, tiles_w, cout, tmp, dst, kc)
             for k in range(cout):
-                bk = bias[k]
                 for i in range(0, min(TILE, 2 * (ph - th * 2)), 2):
                     py = th * 2 + i // 2
-                    for px in range(pw):
-                        x = 2 * px
-                        best, code = _max4(rows[i, x, k] + bk, rows[i, x + 1, k] + bk,
-                                           rows[i + 1, x, k] + bk,
-                                           rows[i + 1, x + 1, k] + bk)
-                        pooled[b0 + b, k, py, px] = _relu(best, zero)
-                        codes[b0 + b, k, py, px] = code
+                    _pool_rows(rows[i, :, k], rows[i + 1, :, k], bias[k], pooled[b0 + b, k, py],
+                               codes[b0 + b, k, py], zero)
 
 
 _BITS = {np.dtype(np.float32): np.int32, np.dtype(np.float64): np.int64}
 
 
 @njit(inline="always")
-def _kept_bits(grad_bits, pooled, i, zero, izero):
-    """The bit pattern of gradient i where the pooled value is > 0 or NaN (the ReLU passed), else of +0."""
-    p = pooled[i]
-    return grad_bits[i] & (izero - ((p > zero) | (p != p)))
+def _unpool_row(grad, pooled, codes, dy, out, zero, izero):
+    """out[2px + dx] = grad[px] where codes[px] == 2*dy + dx and pooled[px] is > 0 or NaN, else +0, out[2*pw:] = +0,
+    on integer views of the float bit patterns (``grad``, ``out``): selections by masks, which vectorise and
+    never mispredict (branches on the codes did, 3-5x slower)."""
+    pw = grad.shape[0]
+    for px in range(pw):
+        p = pooled[px]
+        kept = grad[px] & (izero - ((p > zero) | (p != p)))
+        code = codes[px] - 2 * dy
+        out[2 * px] = kept & (izero - (code == 0))
+        out[2 * px + 1] = kept & (izero - (code == 1))
+    for x in range(2 * pw, out.shape[0]):
+        out[x] = izero
 
 
 def to_channel_rows(grad, pooled, codes, b0, b1, oh, ow, g, bias_sum):
     """g[co, (b-b0)*oh*ow + y*ow + x] = the conv's output gradient of images b0..b1-1 (the layout of conv.py's
-    patch paths); bias_sum[co] += its sum. ``grad`` and ``g`` C-contiguous.
-
-    The selections are integer masks on the bit patterns (branches on the codes mispredict; float selects
-    compiled to branches here): 2.5x faster at 64 channels of 32x32."""
+    patch paths); bias_sum[co] += its sum. ``grad`` and ``g`` C-contiguous."""
     bits = _BITS[g.dtype]
-    _to_channel_rows(grad.reshape(-1).view(bits), pooled.reshape(-1), codes.reshape(-1), pooled.shape, b0, b1,
-                     oh, ow, g.reshape(-1).view(bits), g.reshape(-1), g.shape[1], bias_sum)
+    _to_channel_rows(grad.view(bits), pooled, codes, b0, b1, oh, ow, g.view(bits), g, bias_sum)
 
 
 @njit(nogil=True, cache=True, fastmath={"reassoc", "nsz"})
-def _to_channel_rows(src, pv, cd, shape, b0, b1, oh, ow, dst, values, width, bias_sum):
-    cout, ph, pw = shape[1], shape[2], shape[3]
-    length = oh * ow
-    zero = np.zeros(1, pv.dtype)[0]
-    izero = np.zeros(1, dst.dtype)[0]
+def _to_channel_rows(grad, pooled, codes, b0, b1, oh, ow, g_bits, g, bias_sum):
+    cout, ph = pooled.shape[1], pooled.shape[2]
+    g4 = g.reshape(cout, b1 - b0, oh, ow)
+    bits4 = g_bits.reshape(cout, b1 - b0, oh, ow)
+    zero = np.zeros(1, g.dtype)[0]
+    izero = np.zeros(1, g_bits.dtype)[0]
     for co in range(cout):
         acc = 0.0
         for b in range(b0, b1):
-            s = co * width + (b - b0) * length
-            for py in range(ph):
-                r0 = uint64(s + 2 * py * ow)
-                r1 = r0 + uint64(ow)
-                w0 = uint64(((b * cout + co) * ph + py) * pw)
-                for px in range(uint64(pw)):
-                    kept = _kept_bits(src, pv, w0 + px, zero, izero)
-                    k = cd[w0 + px]
-                    q = 2 * px
-                    dst[r0 + q] = kept & (izero - (k == 0))
-                    dst[r0 + q + 1] = kept & (izero - (k == 1))
-                    dst[r1 + q] = kept & (izero - (k == 2))
-                    dst[r1 + q + 1] = kept & (izero - (k == 3))
-                for x in range(uint64(2 * pw)):
-                    acc += values[r0 + x] + values[r1 + x]
-                for x in range(uint64(2 * pw), uint64(ow)):
-                    dst[r0 + x] = izero
-                    dst[r1 + x] = izero
-            for q in range(uint64(s + 2 * ph * ow), uint64(s + length)):
-                dst[q] = izero
+            for y in range(2 * ph):
+                _unpool_row(grad[b, co, y // 2], pooled[b, co, y // 2], codes[b, co, y // 2], y % 2,
+                            bits4[co, b - b0, y], zero, izero)
+                row = g4[co, b - b0, y]
+                for x in range(ow):
+                    acc += row[x]
+            for y in range(2 * ph, oh):
+                bits4[co, b - b0, y] = izero
         bias_sum[co] += acc
 
 
 def to_tiles(grad, pooled, codes, b0, b1, tiles_h, tiles_w, dm, bias_sum):
     """dm[t, xi, co] = (A dY A^T)[xi] for the 4x4 tiles dY of the conv's output gradient of images b0..b1-1 (as
-    winograd.grad_tiles); bias_sum[co] += its sum. ``grad`` C-contiguous; masks as :func:`to_channel_rows`."""
+    winograd.grad_tiles); bias_sum[co] += its sum. ``grad`` C-contiguous."""
     bits = _BITS[dm.dtype]
     rows = np.zeros((TILE, tiles_w * TILE, pooled.shape[1]), dm.dtype)
-    _to_tiles(grad.reshape(-1).view(bits), pooled.reshape(-1), codes.reshape(-1), pooled.shape, b0, b1, tiles_h,
-              tiles_w, rows, rows.reshape(-1).view(bits), dm, bias_sum)
+    _to_tiles(grad.view(bits), pooled, codes, b0, b1, tiles_h, tiles_w, rows, rows.view(bits), dm, bias_sum)
 
 
 @njit(nogil=True, cache=True, fastmath={"contract"})
-def _to_tiles(src, pv, cd, shape, b0, b1, tiles_h, tiles_w, rows, row_bits, dm, bias_sum):
+def _to_tiles(grad, pooled, codes, b0, b1, tiles_h, tiles_w, rows, row_bits, dm, bias_sum):
     """``rows`` (TILE, tiles_w*TILE, cout), zeros, and ``row_bits`` its integer view."""
-    cout, ph, pw = shape[1], shape[2], shape[3]
-    width = tiles_w * TILE
+    cout, ph = pooled.shape[1], pooled.shape[2]
     tmp = np.empty(winograd.ALPHA * TILE * cout, dm.dtype)
     flat = rows.reshape(rows.size)
     dst = dm.reshape(dm.size)
@@ -200,22 +186,14 @@ def _to_tiles(src, pv, cd, shape, b0, b1, tiles_h, tiles_w, rows, row_bits, dm, 
     for b in range(b0, b1):
         for th in range(tiles_h):
             for i in range(TILE):
-                py = th * 2 + i // 2
-                if py >= ph:
+                y = th * TILE + i
+                if y >= 2 * ph:
                     rows[i] = 0
                     continue
-                dy = 2 * (i % 2)
                 for k in range(cout):
-                    w0 = uint64(((b * cout + k) * ph + py) * pw)
-                    for px in range(uint64(pw)):
-                        kept = _kept_bits(src, pv, w0 + px, zero, izero)
-                        code = cd[w0 + px] - dy
-                        o = uint64((i * width + 2 * px) * cout + k)
-                        row_bits[o] = kept & (izero - (code == 0))
-                        row_bits[o + uint64(cout)] = kept & (izero - (code == 1))
-                    for x in range(2 * pw, width):
-                        row_bits[uint64((i * width + x) * cout + k)] = izero
-                for x in range(2 * pw):
+                    _unpool_row(grad[b, k, y // 2], pooled[b, k, y // 2], codes[b, k, y // 2], y % 2,
+                                row_bits[i, :, k], zero, izero)
+                for x in range(rows.shape[1]):
                     for k in range(cout):
                         bias_sum[k] += rows[i, x, k]
             winograd.grad_row(flat, ((b - b0) * tiles_h + th) * tiles_w, tiles_w, cout, tmp, dst, kc)
