@@ -21,6 +21,26 @@ def test_max_pool_2x2_fast_path_and_indices_match_torch():
     assert indices.dtype == np.int64
 
 
+@pytest.mark.parametrize("h,w", [(2, 2), (4, 5), (7, 7), (8, 16), (13, 13), (16, 33), (30, 30)])
+def test_max_pool_2x2_kernels_agree_on_ties_nan_and_inf(h, w):
+    """The two 2x2 forward kernels (backends/cpu/pool.py; which one serves depends on the output width) give the
+    same values and indices: the first maximum of a tie, the last NaN of a window."""
+    from numbaconv.backends.cpu import pool
+
+    rng = np.random.default_rng(h * w)
+    x = rng.standard_normal((12, h, w)).astype(np.float32)
+    x[1] = 1.0
+    x[2, ::2] = 3.0
+    x[3, 0, 0], x[4, :2, :2], x[5, -1] = np.nan, np.nan, np.nan
+    x[6, 0, 1], x[7, :2, :2] = np.inf, -np.inf
+    shape = (12, h // 2, w // 2)
+    outputs = [(np.empty(shape, np.float32), np.empty(shape, np.int32)) for _ in range(2)]
+    pool._max_fwd_2x2(x, *outputs[0])
+    pool._max_fwd_2x2_knockout(x, *outputs[1])
+    np.testing.assert_array_equal(outputs[0][0], outputs[1][0])
+    np.testing.assert_array_equal(outputs[0][1], outputs[1][1])
+
+
 @pytest.mark.parametrize("shape,kwargs", [
     ((2, 3, 8, 9), dict(kernel_size=2)),
     ((1, 2, 7, 7), dict(kernel_size=2, ceil_mode=True)),

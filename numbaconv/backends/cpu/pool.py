@@ -74,6 +74,41 @@ def _max_fwd_2x2(x, out, indices):
 
 
 @njit(parallel=True, cache=True)
+def _max_fwd_2x2_knockout(x, out, indices):
+    """_max_fwd_2x2 by a knockout of selects per window (the first maximum kept), without branches, over 2-D row
+    slices; a row holding a NaN is done again by the sequential scan (the last NaN wins). Its comparisons do not
+    mispredict where _max_fwd_2x2's stay scalar: 3.5x faster at 30x30 and 13x13 planes, 4x at 8x8, 2 threads of a
+    Zen 3; slower where _max_fwd_2x2 vectorises, output rows of a multiple of 8 (16x16: 0.69 against 0.39 ms)."""
+    planes, h, w = x.shape
+    oh, ow = out.shape[1], out.shape[2]
+    for p in prange(planes):
+        for oy in range(oh):
+            r0, r1 = x[p, 2 * oy], x[p, 2 * oy + 1]
+            values, where = out[p, oy], indices[p, oy]
+            base = 2 * oy * w
+            nan = False
+            for ox in range(ow):
+                a0, a1, a2, a3 = r0[2 * ox], r0[2 * ox + 1], r1[2 * ox], r1[2 * ox + 1]
+                nan |= (a0 != a0) | (a1 != a1) | (a2 != a2) | (a3 != a3)
+                p1 = a1 > a0
+                p3 = a3 > a2
+                m01 = a1 if p1 else a0
+                m23 = a3 if p3 else a2
+                top = m23 > m01
+                values[ox] = m23 if top else m01
+                where[ox] = base + 2 * ox + (w + p3 if top else p1)
+            if nan:
+                for ox in range(ow):
+                    c = base + 2 * ox
+                    best, k = r0[2 * ox], c
+                    for v, at in ((r0[2 * ox + 1], c + 1), (r1[2 * ox], c + w), (r1[2 * ox + 1], c + w + 1)):
+                        if v > best or v != v:
+                            best, k = v, at
+                    values[ox] = best
+                    where[ox] = k
+
+
+@njit(parallel=True, cache=True)
 def _max_bwd(grad, indices, grad_x):
     """grad, indices: (planes, oh * ow); grad_x: (planes, h * w), written whole."""
     planes, outputs = grad.shape
@@ -244,7 +279,7 @@ def max_pool2d_forward(x, kernel, stride, padding, dilation=(1, 1), ceil_mode=Fa
     indices = np.empty((n * c, oh, ow), np.int32)
     if out.size:
         if kernel == stride == (2, 2) and padding == (0, 0) and dilation == (1, 1) and 2 * oh <= h and 2 * ow <= w:
-            threads.launch(_max_fwd_2x2, x.size, _planes(x), out, indices)
+            threads.launch(_max_fwd_2x2 if ow % 8 == 0 else _max_fwd_2x2_knockout, x.size, _planes(x), out, indices)
         else:
             threads.launch(_max_fwd, x.size, _planes(x), out, indices, *kernel, *stride, *padding, *dilation)
     return out.reshape(n, c, oh, ow), indices.reshape(n, c, oh, ow)
