@@ -23,8 +23,9 @@ def test_max_pool_2x2_fast_path_and_indices_match_torch():
 
 @pytest.mark.parametrize("h,w", [(2, 2), (4, 5), (7, 7), (8, 16), (13, 13), (16, 33), (30, 30)])
 def test_max_pool_2x2_kernels_agree_on_ties_nan_and_inf(h, w):
-    """The two 2x2 forward kernels (backends/cpu/pool.py; which one serves depends on the output width) give the
-    same values and indices: the first maximum of a tie, the last NaN of a window."""
+    """The two 2x2 forward kernels and the two backward ones (backends/cpu/pool.py; which one serves depends on the
+    output width) give the same values, indices and gradients: the first maximum of a tie, the last NaN of a
+    window, NaN and Inf gradients at their argmax only."""
     from numbaconv.backends.cpu import pool
 
     rng = np.random.default_rng(h * w)
@@ -39,6 +40,12 @@ def test_max_pool_2x2_kernels_agree_on_ties_nan_and_inf(h, w):
     pool._max_fwd_2x2_knockout(x, *outputs[1])
     np.testing.assert_array_equal(outputs[0][0], outputs[1][0])
     np.testing.assert_array_equal(outputs[0][1], outputs[1][1])
+    grad = rng.standard_normal(shape).astype(np.float32)
+    grad[0, 0, 0], grad[1, -1, -1] = np.nan, -np.inf
+    grads = [np.empty_like(x) for _ in range(2)]
+    pool._max_bwd_2x2(grad, outputs[0][1], grads[0])
+    pool._max_bwd_2x2_masks(grad.view(np.int32), outputs[0][1], grads[1].view(np.int32))
+    np.testing.assert_array_equal(grads[0], grads[1])
 
 
 @pytest.mark.parametrize("shape,kwargs", [

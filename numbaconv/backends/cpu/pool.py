@@ -15,6 +15,7 @@ from ..window_shapes import pool_output_size
 from . import threads
 
 _avg_window = njit(inline="always")(window_shapes.avg_window)
+_BITS = {np.dtype(np.float32): np.int32, np.dtype(np.float64): np.int64}
 _adaptive_window = njit(inline="always")(window_shapes.adaptive_window)
 
 
@@ -142,6 +143,32 @@ def _max_bwd_2x2(grad, indices, grad_x):
         for y in range(2 * oh, h):
             for c in range(w):
                 grad_x[p, y, c] = 0
+
+
+@njit(parallel=True, cache=True)
+def _max_bwd_2x2_masks(grad, indices, grad_x):
+    """_max_bwd_2x2 on integer views of the float bit patterns (``grad``, ``grad_x``), each value selected by a mask
+    instead of a branch (those stay scalar and mispredict unless the output rows are a multiple of 16 values):
+    2 threads of a Zen 3, float32, 4096x30x30 6.25 -> 1.56 ms, 8192x16x16 3.54 -> 1.13, 8192x24x24 8.0 -> 3.7;
+    32x32 planes 2.4-3.0 against 2.9-3.4, so those keep _max_bwd_2x2."""
+    planes, oh, ow = grad.shape
+    h, w = grad_x.shape[1], grad_x.shape[2]
+    zero = np.zeros(1, grad_x.dtype)[0]
+    for p in prange(planes):
+        for oy in range(oh):
+            values, where = grad[p, oy], indices[p, oy]
+            for dy in range(2):
+                row = grad_x[p, 2 * oy + dy]
+                start = (2 * oy + dy) * w
+                for ox in range(ow):
+                    k = where[ox] - start - 2 * ox
+                    row[2 * ox] = values[ox] & (zero - (k == 0))
+                    row[2 * ox + 1] = values[ox] & (zero - (k == 1))
+                for c in range(2 * ow, w):
+                    row[c] = zero
+        for y in range(2 * oh, h):
+            for c in range(w):
+                grad_x[p, y, c] = zero
 
 
 @njit(parallel=True, cache=True)
@@ -294,9 +321,13 @@ def max_pool2d_backward(grad, indices, x_shape, disjoint_2x2=False):
     grad_x = np.empty((n * c, h * w), grad.dtype)
     planes = grad.shape[0] * grad.shape[1]
     grad = np.ascontiguousarray(grad)
-    if disjoint_2x2:
+    if disjoint_2x2 and grad.shape[3] % 16 == 0:
         threads.launch(_max_bwd_2x2, grad_x.size, grad.reshape(planes, *grad.shape[2:]),
                        indices.reshape(planes, *grad.shape[2:]), grad_x.reshape(planes, h, w))
+    elif disjoint_2x2:
+        bits = _BITS[grad.dtype]
+        threads.launch(_max_bwd_2x2_masks, grad_x.size, grad.reshape(planes, *grad.shape[2:]).view(bits),
+                       indices.reshape(planes, *grad.shape[2:]), grad_x.reshape(planes, h, w).view(bits))
     else:
         threads.launch(_max_bwd, grad_x.size, grad.reshape(planes, -1), indices.reshape(planes, -1), grad_x)
     return grad_x.reshape(x_shape)
