@@ -61,10 +61,11 @@ def _big_enough(case):
     return min(sizes) >= 2
 
 
-@given(st.one_of(conv_case(), conv_case(winograd=True)), st.booleans())
+@given(st.one_of(st.tuples(conv_case(), st.just(False)), st.tuples(conv_case(winograd=True), st.booleans())))
 @settings()
-def test_fused_matches_conv_relu_then_max_pool(case, every_tile):
+def test_fused_matches_conv_relu_then_max_pool(drawn):
     """``every_tile``: Winograd from a single tile, so the drawn 3x3 16+ channel cases take it."""
+    case, every_tile = drawn
     assume(_big_enough(case))
     with pytest.MonkeyPatch.context() as patch:
         if every_tile:
@@ -73,19 +74,41 @@ def test_fused_matches_conv_relu_then_max_pool(case, every_tile):
 
 
 @pytest.mark.parametrize("cin,kernel", [(3, 3), (9, 3), (16, 3), (9, 2)])
-def test_fused_matches_across_chunks_and_threads(monkeypatch, cin, kernel):
-    monkeypatch.setattr(cpu_conv, "CHUNK_BYTES", 1)
+@pytest.mark.parametrize("per_chunk", [1, 2])
+def test_fused_matches_across_chunks_and_threads(monkeypatch, cin, kernel, per_chunk):
+    """7 images on 2 threads in chunks of ``per_chunk`` images: chunks that start past the thread's first image
+    and images past the chunk's first."""
+    hw = (11, 10)
+    out_pixels = (hw[0] + 3 - kernel) * (hw[1] + 3 - kernel)
+    monkeypatch.setattr(cpu_conv, "CHUNK_BYTES", per_chunk * cin * kernel * kernel * out_pixels * 4)
     monkeypatch.setattr(conv_winograd, "CHUNK_BYTES", 1)
-    monkeypatch.setattr(conv_winograd, "MIN_CHUNK_TILES", 1)
+    monkeypatch.setattr(conv_winograd, "MIN_CHUNK_TILES", per_chunk * 3 * 3)
     monkeypatch.setattr(cpu_conv, "WINOGRAD_MIN_TILES", 1)
     previous = nc.get_num_threads()
     nc.set_num_threads(2)
     try:
-        case = dict(n=5, cin=cin, cout=4, k=(kernel, kernel), stride=(1, 1), dilation=(1, 1), pad=(1, 1),
-                    hw=(11, 10), groups=1, bias=True, dtype=np.float32, strided=False, seed=3)
+        case = dict(n=7, cin=cin, cout=4, k=(kernel, kernel), stride=(1, 1), dilation=(1, 1), pad=(1, 1), hw=hw,
+                    groups=1, bias=True, dtype=np.float32, strided=False, seed=3)
         _check(case)
     finally:
         nc.set_num_threads(previous)
+
+
+@pytest.mark.parametrize("cin", [3, 9, 16])
+def test_ties_go_to_the_first_maximum_as_through_the_three_ops(cin):
+    """Integer-valued operands and a zero weight plane: windows with equal maxima, whose gradient goes to the first
+    (row-major) of them, as max_pool2d's (and torch's) does."""
+    rng = np.random.default_rng(6)
+    x = rng.integers(-1, 2, (2, cin, 12, 12)).astype(np.float64)
+    w = rng.integers(-1, 2, (4, cin, 3, 3)).astype(np.float64)
+    w[1] = 0
+    b = np.array([0.5, 2.0, -1.0, 0.0])
+    grad = rng.standard_normal((2, 4, 6, 6))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cpu_conv, "WINOGRAD_MIN_TILES", 1)
+        fused = _run(F.conv2d_relu_max_pool2d, x, w, b, grad, dict(padding=1))
+        composed = _run(_composed, x, w, b, grad, dict(padding=1))
+    _assert_same(fused, composed, np.float64)
 
 
 @pytest.mark.parametrize("cin", [3, 9, 16])
@@ -100,6 +123,8 @@ def test_nan_and_inf_spread_as_through_the_three_ops(cin, bad):
     x[1, 0, 7, 7:9] = bad
     args = dict(padding=1)
     grad = np.random.default_rng(5).standard_normal((2, 3, 6, 6))
+    pooled = F.conv2d_relu_max_pool2d(nc.tensor(x), nc.tensor(w), nc.tensor(b), **args).numpy()
+    grad[pooled <= 0] = bad  # where the ReLU stopped the gradient: the conv's gradients must not see it
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(cpu_conv, "WINOGRAD_MIN_TILES", 1)
         fused = _run(F.conv2d_relu_max_pool2d, x, w, b, grad, args)
@@ -139,7 +164,7 @@ def test_small_and_empty_cases_take_the_three_ops():
     assert empty.shape == (0, 4, 3, 3)
     unbatched = F.conv2d_relu_max_pool2d(nc.randn(3, 8, 8), w)
     assert unbatched.shape == (4, 3, 3)
-    with pytest.raises(ValueError, match="max_pool2d: input of spatial size \\(1, 1\\)"):
+    with pytest.raises(ValueError, match="^conv2d_relu_max_pool2d: the conv's output is 1x1 .* smaller than the 2x2"):
         F.conv2d_relu_max_pool2d(nc.randn(1, 3, 3, 3), w)
 
 

@@ -95,14 +95,17 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
 def conv2d_relu_max_pool2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """``max_pool2d(relu(conv2d(input, weight, bias, ...)), 2)`` (torch.nn.functional's three calls) as one op;
     on the CPU one kernel, which never writes the conv's output whole (numbaconv extension, used by
-    nn.Sequential). Same values and gradients as the three calls; without images or channels, or where the conv's
-    output is smaller than 2x2, it is those three calls."""
+    nn.Sequential). Same values and gradients as the three calls; without images or channels it is those three
+    calls."""
     x, unbatched, params = _checked("conv2d_relu_max_pool2d", input, weight, bias, stride, padding, dilation,
                                     groups)
     pad, kh, kw = params["padding"], weight.shape[2], weight.shape[3]
     oh = conv_output_size(x.shape[2], kh, params["stride"][0], pad[0], pad[1], params["dilation"][0])
     ow = conv_output_size(x.shape[3], kw, params["stride"][1], pad[2], pad[3], params["dilation"][1])
-    if x.size and weight.size and min(oh, ow) >= 2:
+    if min(oh, ow) < 2:
+        raise ValueError(f"conv2d_relu_max_pool2d: the conv's output is {oh}x{ow} (input {tuple(x.shape[2:])}, weight "
+                         f"{tuple(weight.shape)}, padding {padding!r}), smaller than the 2x2 pooling window")
+    if x.size and weight.size:
         out = Conv2dReluMaxPool2d.apply(x, weight, bias, **params)
     else:
         out = max_pool2d(Conv2d.apply(x, weight, bias, **params, relu=True), 2)

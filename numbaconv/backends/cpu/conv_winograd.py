@@ -17,7 +17,8 @@ tiles: 256->256 at 7x7 552 -> 480 / 449 / 431 ms, at 3x3 151 -> 121 / 120 / 119,
 The transforms mix every pixel of a 6x6 tile into all 16 outputs and scale by up to ~10 per axis, so a NaN or
 Inf input would spread to outputs the direct sum leaves finite, and magnitudes far below overflow for the direct
 sum would overflow here. Each pass therefore bounds its intermediates from the operands' max |.|
-(winograd.FORWARD_GAIN ...) and returns None when the bound fails; conv.py then takes the patch GEMM, whose sums
+(winograd.FORWARD_GAIN ...) and refuses when the bound fails (forward: False, backward: None); conv.py then takes
+the patch GEMM, whose sums
 are the direct ones. A NaN or Inf weight is refused before any work; the input's and the output gradient's max
 |.| are taken chunk by chunk just before the tile kernels read the chunk (:func:`_extent`, one vectorised integer
 pass over the bit patterns, which also brings the chunk into the cache), instead of two numpy reductions over

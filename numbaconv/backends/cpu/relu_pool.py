@@ -146,6 +146,8 @@ def to_channel_rows(grad, pooled, codes, b0, b1, oh, ow, g, bias_sum):
 
 @njit(nogil=True, cache=True, fastmath={"reassoc", "nsz"})
 def _to_channel_rows(grad, pooled, codes, b0, b1, oh, ow, g_bits, g, bias_sum):
+    """``g_bits`` and ``g`` are two views of one buffer: each row is written through the first and summed through
+    the second (Numba's arguments may alias, so the sum reads what was written)."""
     cout, ph = pooled.shape[1], pooled.shape[2]
     g4 = g.reshape(cout, b1 - b0, oh, ow)
     bits4 = g_bits.reshape(cout, b1 - b0, oh, ow)
@@ -175,7 +177,8 @@ def to_tiles(grad, pooled, codes, b0, b1, tiles_h, tiles_w, dm, bias_sum):
 
 @njit(nogil=True, cache=True, fastmath={"contract"})
 def _to_tiles(grad, pooled, codes, b0, b1, tiles_h, tiles_w, rows, row_bits, dm, bias_sum):
-    """``rows`` (TILE, tiles_w*TILE, cout), zeros, and ``row_bits`` its integer view."""
+    """``rows`` (TILE, tiles_w*TILE, cout), zeros, and ``row_bits`` its integer view: rows are written through
+    the view and read through ``rows`` (Numba's arguments may alias, so the reads see the writes)."""
     cout, ph = pooled.shape[1], pooled.shape[2]
     tmp = np.empty(winograd.ALPHA * TILE * cout, dm.dtype)
     flat = rows.reshape(rows.size)
