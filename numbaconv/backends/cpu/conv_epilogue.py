@@ -82,10 +82,12 @@ class PooledOutput:
         self.codes = np.empty(pooled_shape, np.uint8)
 
     def channel_rows(self, y, b0):
-        relu_pool.from_channel_rows(y, b0, self.bias, self.oh, self.ow, self.pooled, self.codes)
+        maps = y.reshape(y.shape[0], -1, self.oh, self.ow)
+        relu_pool.from_maps(maps, b0, self.bias, self.pooled, self.codes)
 
     def pixel_rows(self, y, b0):
-        relu_pool.from_pixel_rows(y, b0, self.bias, self.oh, self.ow, self.pooled, self.codes)
+        maps = y.reshape(-1, self.oh, self.ow, y.shape[1]).transpose(3, 0, 1, 2)
+        relu_pool.from_maps(maps, b0, self.bias, self.pooled, self.codes)
 
     def tiles(self, m, tiles_h, tiles_w, b0):
         relu_pool.from_tiles(m, tiles_h, tiles_w, b0, self.bias, self.pooled, self.codes)

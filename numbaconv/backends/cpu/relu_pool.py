@@ -15,49 +15,32 @@ import numpy as np
 from numba import njit
 
 from . import winograd
+from .window_max import max2x2_knockout, max2x2_scan
 from .winograd import TILE
-
-
-@njit(inline="always")
-def _first_max(a, b, c, d):
-    best, code = a, 0
-    if b > best or b != b:
-        best, code = b, 1
-    if c > best or c != c:
-        best, code = c, 2
-    if d > best or d != d:
-        best, code = d, 3
-    return best, np.uint8(code)
 
 
 @njit(inline="always")
 def _pool_row(r0, r1, bias, out, where, zero):
     """out[px] = relu(the max of r0[2px:2px+2] and r1[2px:2px+2], + bias), where[px] = its code, for every window
-    of the pair of rows; returns whether a NaN was seen, in which case the caller takes :func:`_scan_row`.
-
-    A knockout of selects: it keeps the first maximum, has no branch to mispredict (the comparisons of a
-    sequential scan do, 3-4x slower on conv outputs) and vectorises over 2-D row slices."""
+    of the pair of rows (window_max.max2x2_knockout, which vectorises over 2-D row slices); returns whether a NaN was
+    seen, in which case the caller takes :func:`_scan_row`."""
     nan = False
     for px in range(out.shape[0]):
         a0, a1 = r0[2 * px] + bias, r0[2 * px + 1] + bias
         a2, a3 = r1[2 * px] + bias, r1[2 * px + 1] + bias
         nan |= (a0 != a0) | (a1 != a1) | (a2 != a2) | (a3 != a3)
-        p1 = a1 > a0
-        p3 = a3 > a2
-        m01 = a1 if p1 else a0
-        m23 = a3 if p3 else a2
-        top = m23 > m01
-        best = m23 if top else m01
+        best, code = max2x2_knockout(a0, a1, a2, a3)
         out[px] = zero if best < zero else best
-        where[px] = np.uint8(2 * top + p1 + top * (p3 - p1))
+        where[px] = code
     return nan
 
 
 @njit(inline="always")
 def _scan_row(r0, r1, bias, out, where, zero):
-    """:func:`_pool_row` by a sequential scan of each window: the last NaN wins."""
+    """:func:`_pool_row` by max2x2_scan: the last NaN wins."""
     for px in range(out.shape[0]):
-        best, code = _first_max(r0[2 * px] + bias, r0[2 * px + 1] + bias, r1[2 * px] + bias, r1[2 * px + 1] + bias)
+        best, code = max2x2_scan(r0[2 * px] + bias, r0[2 * px + 1] + bias, r1[2 * px] + bias,
+                                      r1[2 * px + 1] + bias)
         out[px] = zero if best < zero else best
         where[px] = code
 
@@ -69,30 +52,15 @@ def _pool_rows(r0, r1, bias, out, where, zero):
 
 
 @njit(nogil=True, cache=True)
-def from_channel_rows(y, b0, bias, oh, ow, pooled, codes):
-    """Pool relu(y[co, b*oh*ow + oy*ow + ox] + bias[co]) into image b0 + b (the NCHW patch GEMM's output)."""
-    cout = y.shape[0]
-    chunk = y.shape[1] // (oh * ow)
-    y4 = y.reshape(cout, chunk, oh, ow)
+def from_maps(y, b0, bias, pooled, codes):
+    """Pool relu(y[co, b, oy, ox] + bias[co]) into image b0 + b: ``y`` is the chunk's conv output as a (cout,
+    chunk, oh, ow) view, whatever its memory order (the NCHW GEMM's (cout, pixels) rows, or the channels-last
+    GEMM's (pixels, cout) rows transposed)."""
     zero = np.zeros(1, y.dtype)[0]
-    for co in range(cout):
-        for b in range(chunk):
+    for co in range(y.shape[0]):
+        for b in range(y.shape[1]):
             for py in range(pooled.shape[2]):
-                _pool_rows(y4[co, b, 2 * py], y4[co, b, 2 * py + 1], bias[co], pooled[b0 + b, co, py],
-                           codes[b0 + b, co, py], zero)
-
-
-@njit(nogil=True, cache=True)
-def from_pixel_rows(y, b0, bias, oh, ow, pooled, codes):
-    """Pool relu(y[b*oh*ow + oy*ow + ox, co] + bias[co]) into image b0 + b (the channels-last GEMM's output)."""
-    cout = y.shape[1]
-    chunk = y.shape[0] // (oh * ow)
-    y4 = y.reshape(chunk, oh, ow, cout)
-    zero = np.zeros(1, y.dtype)[0]
-    for b in range(chunk):
-        for co in range(cout):
-            for py in range(pooled.shape[2]):
-                _pool_rows(y4[b, 2 * py, :, co], y4[b, 2 * py + 1, :, co], bias[co], pooled[b0 + b, co, py],
+                _pool_rows(y[co, b, 2 * py], y[co, b, 2 * py + 1], bias[co], pooled[b0 + b, co, py],
                            codes[b0 + b, co, py], zero)
 
 
