@@ -3,7 +3,7 @@
 op factory (tests/op_specs.py)."""
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from references import ref_conv2d, ref_conv2d_backward
 
@@ -59,6 +59,10 @@ def _arrays(case):
 @settings()
 def test_conv2d_fused_relu_and_gradients_match_reference(case):
     """Fused ReLU forward, then grad input/weight/bias against the adjoint of the reference."""
+    _check_against_reference(case)
+
+
+def _check_against_reference(case):
     x, w, b = _arrays(case)
     ph, pw = case["pad"]
     args = dict(stride=case["stride"], padding=case["pad"], dilation=case["dilation"], groups=case["groups"])
@@ -76,6 +80,49 @@ def test_conv2d_fused_relu_and_gradients_match_reference(case):
     _assert_close(tw.grad.numpy(), gw, 10 * tol, case["winograd"])
     if tb is not None:
         _assert_close(tb.grad.numpy(), grad.sum(axis=(0, 2, 3)), 10 * tol, case["winograd"])
+
+
+@given(any_conv_case, st.sampled_from([1, 2]))
+@settings()
+def test_pixel_major_patches_match_reference(case, threads):
+    """The pixel-major patches (backends/cpu/pixel_patches.py), which the dispatcher keeps for convs with more
+    output channels than output pixels per thread, on every drawn ungrouped case (kernels 1-4, strides, dilations,
+    and the written-out 3x3 of the Winograd-shaped cases, with Winograd off; padding or none, chunks of one
+    image): forward with fused ReLU, and gradients."""
+    from numbaconv.backends.cpu import conv as cpu_conv
+
+    assume(case["groups"] == 1)
+    previous = nc.get_num_threads()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cpu_conv, "_pixel_major", lambda *args: True)
+        patch.setattr(cpu_conv, "WINOGRAD_MIN_TILES", 10**9)
+        patch.setattr(cpu_conv, "CHUNK_BYTES", 1 if case["seed"] % 2 else cpu_conv.CHUNK_BYTES)
+        nc.set_num_threads(min(threads, previous))
+        try:
+            _check_against_reference(dict(case, winograd=False))
+        finally:
+            nc.set_num_threads(previous)
+
+
+def test_pixel_major_patches_serve_convs_with_more_channels_than_pixels(monkeypatch):
+    """Per thread's share of the batch: 16 pixels against 128 channels take the pixel-major patches, 256 against
+    64 the channels-last ones."""
+    from numbaconv.backends.cpu import conv as cpu_conv
+    from numbaconv.backends.cpu import pixel_patches
+
+    calls = []
+    original = pixel_patches.im2col_pixels
+    monkeypatch.setattr(pixel_patches, "im2col_pixels", lambda *args: calls.append(args[-1].shape) or original(*args))
+    monkeypatch.setattr(cpu_conv, "WINOGRAD_MIN_TILES", 10**9)
+    rng = np.random.default_rng(0)
+    for x_shape, cout, expected in [((1, 64, 4, 4), 128, [(16, 576)]), ((1, 64, 16, 16), 64, [])]:
+        calls.clear()
+        x, w = rng.standard_normal(x_shape), rng.standard_normal((cout, x_shape[1], 3, 3))
+        out = F.conv2d(nc.tensor(x), nc.tensor(w), padding=1)
+        assert calls == expected
+        np.testing.assert_allclose(out.numpy(), ref_conv2d(x, w, None, (1, 1), (1,) * 4), rtol=1e-10, atol=1e-10)
+    assert cpu_conv._pixel_major(np.zeros((2, 64, 4, 4)), (16, 64, 3, 3), 1, 4, 4) == (nc.get_num_threads() > 1)
+    assert not cpu_conv._pixel_major(np.zeros((1, 64, 4, 4)), (128, 32, 3, 3), 2, 4, 4)
 
 
 @pytest.mark.parametrize("kwargs", [

@@ -1,6 +1,7 @@
 """conv2d_relu_max_pool2d (numbaconv's fused conv, ReLU and 2x2 max pool; backends/cpu/relu_pool.py) against the
-three ops it replaces, on each conv path (NCHW and channels-last patch GEMMs, Winograd), chunked and threaded,
-with NaN and Inf, and its use by nn.Sequential. Against the float64 reference and on cuda: tests/op_specs.py."""
+three ops it replaces, on each conv path (NCHW, channels-last and pixel-major patch GEMMs, Winograd), chunked and
+threaded, with NaN and Inf, and its use by nn.Sequential. Against the float64 reference and on cuda:
+tests/op_specs.py."""
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
@@ -70,6 +71,18 @@ def test_fused_matches_conv_relu_then_max_pool(drawn):
     with pytest.MonkeyPatch.context() as patch:
         if every_tile:
             patch.setattr(cpu_conv, "WINOGRAD_MIN_TILES", 1)
+        _check(case)
+
+
+@given(st.one_of(conv_case(), conv_case(winograd=True)))
+@settings()
+def test_fused_matches_on_the_pixel_major_patches(case):
+    """The pooled epilogue behind the pixel-major patches (backends/cpu/pixel_patches.py), on every drawn
+    ungrouped case."""
+    assume(_big_enough(case) and case["groups"] == 1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cpu_conv, "_pixel_major", lambda *args: True)
+        patch.setattr(cpu_conv, "WINOGRAD_MIN_TILES", 10**9)
         _check(case)
 
 
