@@ -11,7 +11,7 @@ import math
 import threading
 
 import numpy as np
-from numba import njit
+from numba import njit, uint64
 
 _scratch = threading.local()
 
@@ -44,90 +44,60 @@ def _valid_range(o_size, stride, offset, size):
     return lo, hi
 
 
-@njit(inline="always")
-def _fill_row_flat(x, ci, b0, b1, y_lo, y_hi, x_lo, x_hi, sh, y_off, x_off, oh, ow, dst):
-    """One col row when output and input rows have the same width (stride 1 across): the valid rows of each
-    image are one contiguous run of the flattened input plane, copied at once; the few columns that fell
-    outside the input are then zeroed."""
-    h = x.shape[2]
-    plane = h * ow
-    length = oh * ow
-    for b in range(b0, b1):
-        base = (b - b0) * length
-        src = x[b, ci].reshape(plane)
-        for k in range(base, base + y_lo * ow):
-            dst[k] = 0
-        for k in range(base + y_hi * ow, base + length):
-            dst[k] = 0
-        if y_hi <= y_lo:
-            continue
-        first = y_lo * ow
-        shift = (y_lo * sh + y_off) * ow + x_off - first
-        lo = max(first, -shift)
-        hi = min(y_hi * ow, plane - shift)
-        if sh == 1:
-            for k in range(lo, hi):
-                dst[base + k] = src[k + shift]
-        else:
-            for oy in range(y_lo, y_hi):
-                row_shift = (oy * sh + y_off) * ow + x_off - oy * ow
-                for k in range(oy * ow + x_lo, oy * ow + x_hi):
-                    dst[base + k] = src[k + row_shift]
-        for oy in range(y_lo, y_hi):
-            for ox in range(x_lo):
-                dst[base + oy * ow + ox] = 0
-            for ox in range(x_hi, ow):
-                dst[base + oy * ow + ox] = 0
-
-
 @njit(nogil=True, cache=True)
 def im2col(x, b0, b1, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow, col):
-    """Fill ``col`` (c*kh*kw, (b1-b0)*oh*ow) from images b0..b1-1 of ``x`` (torch.nn.functional.unfold)."""
+    """Fill ``col`` (c*kh*kw, (b1-b0)*oh*ow) from images b0..b1-1 of ``x`` (torch.nn.functional.unfold).
+
+    Each output row's valid run is copied through unsigned flat indices (Numba then skips the negative-index
+    wraparound): 4x faster than through signed 4-D indices (3->32 at 32x32, one image: 27 -> 6 us).
+    """
     n, c, h, w = x.shape
     length = oh * ow
+    src = x.reshape(x.size)
     for row in range(c * kh * kw):
         ci = row // (kh * kw)
         i = (row // kw) % kh
         j = row % kw
         y_lo, y_hi = _valid_range(oh, sh, i * dh - pt, h)
         x_lo, x_hi = _valid_range(ow, sw, j * dw - pl, w)
-        if sw == 1 and ow == w:
-            _fill_row_flat(x, ci, b0, b1, y_lo, y_hi, x_lo, x_hi, sh, i * dh - pt, j * dw - pl, oh, ow, col[row])
-            continue
+        dst = col[row]
+        step = uint64(sw)
         for b in range(b0, b1):
-            base = (b - b0) * length
             for oy in range(oh):
-                start = base + oy * ow
+                start = uint64((b - b0) * length + oy * ow)
                 if oy < y_lo or oy >= y_hi:
-                    for ox in range(ow):
-                        col[row, start + ox] = 0
+                    for ox in range(uint64(ow)):
+                        dst[start + ox] = 0
                     continue
-                iy = oy * sh - pt + i * dh
-                for ox in range(x_lo):
-                    col[row, start + ox] = 0
-                for ox in range(x_lo, x_hi):
-                    col[row, start + ox] = x[b, ci, iy, ox * sw - pl + j * dw]
-                for ox in range(x_hi, ow):
-                    col[row, start + ox] = 0
+                for ox in range(uint64(x_lo)):
+                    dst[start + ox] = 0
+                first = start + uint64(x_lo)
+                s0 = uint64(((b * c + ci) * h + oy * sh - pt + i * dh) * w + x_lo * sw - pl + j * dw)
+                for k in range(uint64(x_hi - x_lo)):
+                    dst[first + k] = src[s0 + k * step]
+                for ox in range(uint64(x_hi), uint64(ow)):
+                    dst[start + ox] = 0
 
 
 @njit(nogil=True, cache=True)
 def col2im(col, b0, b1, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow, out):
-    """Overwrite images b0..b1-1 of ``out`` (n, c, h, w) with the sums of ``col`` (torch.nn.functional.fold)."""
+    """Overwrite images b0..b1-1 of ``out`` (n, c, h, w) with the sums of ``col`` (torch.nn.functional.fold);
+    unsigned flat indices, as in :func:`im2col`."""
     n, c, h, w = out.shape
     length = oh * ow
+    dst = out.reshape(out.size)
+    step = uint64(sw)
     for ci in range(c):
         for b in range(b0, b1):
             out[b, ci] = 0
         for i in range(kh):
             y_lo, y_hi = _valid_range(oh, sh, i * dh - pt, h)
             for j in range(kw):
-                row = (ci * kh + i) * kw + j
+                src = col[(ci * kh + i) * kw + j]
                 x_lo, x_hi = _valid_range(ow, sw, j * dw - pl, w)
                 for b in range(b0, b1):
-                    base = (b - b0) * length
                     for oy in range(y_lo, y_hi):
-                        start = base + oy * ow
-                        iy = oy * sh - pt + i * dh
-                        for ox in range(x_lo, x_hi):
-                            out[b, ci, iy, ox * sw - pl + j * dw] += col[row, start + ox]
+                        first = uint64((b - b0) * length + oy * ow + x_lo)
+                        d0 = uint64(((b * c + ci) * h + oy * sh - pt + i * dh) * w + x_lo * sw - pl + j * dw)
+                        for k in range(uint64(x_hi - x_lo)):
+                            dst[d0 + k * step] += src[first + k]
