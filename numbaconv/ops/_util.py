@@ -38,6 +38,11 @@ def normalize_dims(op, dim, ndim):
 
 def pair(op, name, value, minimum):
     """``value`` (an int or a pair of ints, each >= ``minimum``) as a pair, or a TypeError/ValueError naming it."""
+    if type(value) is int and value >= minimum:  # the common cases first: a plain int or a pair of them
+        return value, value
+    if (type(value) is tuple and len(value) == 2 and type(value[0]) is int and type(value[1]) is int
+            and min(value) >= minimum):
+        return value
     values = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
     if len(values) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values):
         raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")

@@ -99,13 +99,14 @@ def conv2d_relu_max_pool2d(input, weight, bias=None, stride=1, padding=0, dilati
     calls."""
     x, unbatched, params = _checked("conv2d_relu_max_pool2d", input, weight, bias, stride, padding, dilation,
                                     groups)
-    pad, kh, kw = params["padding"], weight.shape[2], weight.shape[3]
-    oh = conv_output_size(x.shape[2], kh, params["stride"][0], pad[0], pad[1], params["dilation"][0])
-    ow = conv_output_size(x.shape[3], kw, params["stride"][1], pad[2], pad[3], params["dilation"][1])
+    (h, w), (kh, kw) = x.array.shape[2:], weight.array.shape[2:]
+    pad, stride, dilation = params["padding"], params["stride"], params["dilation"]
+    oh = conv_output_size(h, kh, stride[0], pad[0], pad[1], dilation[0])
+    ow = conv_output_size(w, kw, stride[1], pad[2], pad[3], dilation[1])
     if min(oh, ow) < 2:
-        raise ValueError(f"conv2d_relu_max_pool2d: the conv's output is {oh}x{ow} (input {tuple(x.shape[2:])}, weight "
+        raise ValueError(f"conv2d_relu_max_pool2d: the conv's output is {oh}x{ow} (input {(h, w)}, weight "
                          f"{tuple(weight.shape)}, padding {padding!r}), smaller than the 2x2 pooling window")
-    if x.size and weight.size:
+    if x.array.size and weight.array.size:
         out = Conv2dReluMaxPool2d.apply(x, weight, bias, **params)
     else:
         out = max_pool2d(Conv2d.apply(x, weight, bias, **params, relu=True), 2)
@@ -118,21 +119,23 @@ def _checked(name, input, weight, bias, stride, padding, dilation, groups):
     if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
         raise TypeError(f"{name}: input and weight must be Tensors, got {type(input).__name__} and "
                         f"{type(weight).__name__}")
-    if input.ndim not in (3, 4):
+    shape, w_shape = input.array.shape, weight.array.shape
+    if len(shape) not in (3, 4):
         raise ValueError(f"{name}: expected 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {input.shape}")
-    if weight.ndim != 4:
+    if len(w_shape) != 4:
         raise ValueError(f"{name}: expected 4-D weight (out_channels, in_channels/groups, kH, kW), "
                          f"got shape {weight.shape}")
-    if input.dtype != weight.dtype or (bias is not None and bias.dtype != input.dtype):
+    dtype = input.array.dtype
+    if dtype != weight.array.dtype or (bias is not None and bias.array.dtype != dtype):
         raise TypeError(f"{name}: input, weight and bias must share a dtype, got {input.dtype} and {weight.dtype}"
                         + ("" if bias is None else f" and {bias.dtype}"))
-    check_kernel_dtype(name, input.dtype, floating=True)
+    check_kernel_dtype(name, dtype, floating=True)
     if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1:
         raise ValueError(f"{name}: groups must be a positive int, got {groups!r}")
-    unbatched = input.ndim == 3
+    unbatched = len(shape) == 3
     x = input.unsqueeze(0) if unbatched else input
-    c, h, w = x.shape[1:]
-    cout, cin_g, kh, kw = weight.shape
+    c, h, w = shape[-3:]
+    cout, cin_g, kh, kw = w_shape
     if c % groups or cout % groups:
         raise ValueError(f"{name}: groups={groups} must divide in_channels={c} and out_channels={cout}")
     if cin_g * groups != c:
@@ -140,7 +143,7 @@ def _checked(name, input, weight, bias, stride, padding, dilation, groups):
             f"{name}: input has {c} channels (shape {input.shape}) but weight expects {cin_g * groups} "
             f"(weight.shape[1]={cin_g} x groups={groups}, weight shape {weight.shape})"
         )
-    if bias is not None and bias.shape != (cout,):
+    if bias is not None and bias.array.shape != (cout,):
         raise ValueError(f"{name}: bias must have shape ({cout},) to match weight {weight.shape}, got {bias.shape}")
     stride = pair(name, "stride", stride, 1)
     dilation = pair(name, "dilation", dilation, 1)

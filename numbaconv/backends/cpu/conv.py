@@ -99,32 +99,32 @@ def _forward_operands(x, w, bias):
 def conv2d_forward(x, w, bias, stride, padding, dilation, groups, relu=False):
     """Cross-correlation of x (n, c, h, w) with w (cout, c/groups, kh, kw), plus bias (None: zeros), optional ReLU."""
     x, w, bias = _forward_operands(x, w, bias)
-    oh, ow, _, _ = _geometry(x, w.shape, stride, padding, dilation)
-    output = conv_epilogue.Output((x.shape[0], w.shape[0], oh, ow), x.dtype, bias, relu)
-    return _forward(x, w, stride, padding, dilation, groups, output)
+    geometry = _geometry(x, w.shape, stride, padding, dilation)
+    output = conv_epilogue.Output((x.shape[0], w.shape[0], *geometry[:2]), x.dtype, bias, relu)
+    return _forward(x, w, stride, padding, dilation, groups, output, geometry)
 
 
 def conv2d_relu_max_pool2d_forward(x, w, bias, stride, padding, dilation, groups):
     """(pooled, codes): max_pool2d(relu(conv2d_forward(...)), 2) without the conv's output ever written whole
     (backends/cpu/relu_pool.py); ``codes`` (uint8, the pooled shape) is what the backward needs besides."""
     x, w, bias = _forward_operands(x, w, bias)
-    oh, ow, _, _ = _geometry(x, w.shape, stride, padding, dilation)
-    output = conv_epilogue.PooledOutput((x.shape[0], w.shape[0], oh, ow), x.dtype, bias)
-    return _forward(x, w, stride, padding, dilation, groups, output)
+    geometry = _geometry(x, w.shape, stride, padding, dilation)
+    output = conv_epilogue.PooledOutput((x.shape[0], w.shape[0], *geometry[:2]), x.dtype, bias)
+    return _forward(x, w, stride, padding, dilation, groups, output, geometry)
 
 
-def _forward(x, w, stride, padding, dilation, groups, output):
+def _forward(x, w, stride, padding, dilation, groups, output, geometry):
     """Run the conv through the path that serves it; each chunk's result goes to ``output``
-    (conv_epilogue.Output or PooledOutput), whose result this returns."""
-    oh, ow, chunk, args = _geometry(x, w.shape, stride, padding, dilation)
+    (conv_epilogue.Output or PooledOutput), whose result this returns. ``geometry``: :func:`_geometry`'s."""
+    oh, ow, chunk, args = geometry
     if _winograd(x, w.shape, stride, dilation, groups, oh, ow):
         if conv_winograd.forward(x, w, padding, oh, ow, output):
             return output.result()
     if _pixel_major(x, w.shape, groups, oh, ow):
-        _forward_pixel_major(x, w, stride, padding, dilation, output)
+        _forward_pixel_major(x, w, stride, padding, dilation, output, geometry)
         return output.result()
     if _channels_last(x, groups):
-        _forward_channels_last(x, w, stride, padding, dilation, output)
+        _forward_channels_last(x, w, stride, padding, dilation, output, geometry)
         return output.result()
     n = x.shape[0]
     cout = w.shape[0]
@@ -144,10 +144,10 @@ def _forward(x, w, stride, padding, dilation, groups, output):
     return output.result()
 
 
-def _forward_pixel_major(x, w, stride, padding, dilation, output):
+def _forward_pixel_major(x, w, stride, padding, dilation, output, geometry):
     n = x.shape[0]
     cout, c, kh, kw = w.shape
-    oh, ow, chunk, _ = _geometry(x, w.shape, stride, padding, dilation)
+    oh, ow, chunk, _ = geometry
     w2 = w.reshape(cout, -1)
     hp, wp, _ = _padded_shape(x, padding)
     padded = any(padding)
@@ -169,10 +169,10 @@ def _forward_pixel_major(x, w, stride, padding, dilation, output):
     threads.run_split(work, n)
 
 
-def _forward_channels_last(x, w, stride, padding, dilation, output):
+def _forward_channels_last(x, w, stride, padding, dilation, output, geometry):
     n = x.shape[0]
     cout, c, kh, kw = w.shape
-    oh, ow, chunk, _ = _geometry(x, w.shape, stride, padding, dilation)
+    oh, ow, chunk, _ = geometry
     length = oh * ow
     w2 = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(cout, -1)
     padded = _padded_shape(x, padding)
