@@ -8,13 +8,13 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, w, b):
         xp = namespace_of(x)
-        x2 = xp.reshape(x, (-1, x.shape[-1]))
+        x2 = x if x.ndim == 2 else xp.reshape(x, (-1, x.shape[-1]))
         ctx.save_for_backward(x2, w)
         ctx.shape = x.shape
         out = xp.matmul(x2, xp.swapaxes(w, 0, 1))
         if b is not None:
             out += b
-        return xp.reshape(out, tuple(x.shape[:-1]) + (w.shape[0],))
+        return out if x.ndim == 2 else xp.reshape(out, tuple(x.shape[:-1]) + (w.shape[0],))
 
     @staticmethod
     def backward(ctx, grad):
@@ -33,15 +33,17 @@ def linear(input, weight, bias=None):
     if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
         raise TypeError(f"linear: input and weight must be Tensors, got {type(input).__name__} and "
                         f"{type(weight).__name__}")
-    if weight.ndim != 2:
+    shape, w_shape = input.array.shape, weight.array.shape
+    if len(w_shape) != 2:
         raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
-    if input.ndim < 1 or input.shape[-1] != weight.shape[1]:
+    if not shape or shape[-1] != w_shape[1]:
         raise ValueError(
-            f"linear: input's last dim must equal weight.shape[1]={weight.shape[1]}, got input shape {input.shape}"
+            f"linear: input's last dim must equal weight.shape[1]={w_shape[1]}, got input shape {input.shape}"
         )
-    if bias is not None and bias.shape != (weight.shape[0],):
-        raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
-    dtypes = {input.dtype, weight.dtype} | ({bias.dtype} if bias is not None else set())
-    if len(dtypes) != 1:
+    if bias is not None and bias.array.shape != (w_shape[0],):
+        raise ValueError(f"linear: bias must have shape ({w_shape[0]},), got {bias.shape}")
+    dtype = input.array.dtype
+    if weight.array.dtype != dtype or (bias is not None and bias.array.dtype != dtype):
+        dtypes = {input.dtype, weight.dtype} | ({bias.dtype} if bias is not None else set())
         raise TypeError(f"linear: input, weight and bias must share a dtype, got {sorted(map(str, dtypes))}")
     return Linear.apply(input, weight, bias)

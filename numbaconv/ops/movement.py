@@ -1,4 +1,6 @@
 """Shape and data movement: reshape/view, permute, indexing, cat/stack, pad, casts, device moves."""
+import math
+
 import numpy as np
 
 from .. import backends
@@ -17,6 +19,8 @@ def _as_view(result, source):
 def _shape_args(op, shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
+    if all(type(n) is int for n in shape):  # the common case, without the conversions below
+        return shape
     if not all(isinstance(n, (int, np.integer)) for n in shape):
         raise TypeError(f"{op}: shape must be ints, got {shape}")
     return tuple(int(n) for n in shape)
@@ -151,7 +155,7 @@ def _reshape_args(op, shape):
 def reshape(a, *shape):
     """The same elements in a new shape, a view where the strides allow; one -1 is inferred (torch.reshape)."""
     shape = _reshape_args("reshape", shape)
-    if shape == a.shape:
+    if shape == a.array.shape:
         return a
     return _as_view(Reshape.apply(a, shape=shape), a)
 
@@ -194,14 +198,15 @@ def view(a, *shape):
 
 def flatten(a, start_dim=0, end_dim=-1):
     """Merge dims start_dim..end_dim into one (torch.flatten)."""
-    if a.ndim == 0:
+    shape = a.array.shape
+    if not shape:
         return reshape(a, 1)
-    start = normalize_dim("flatten", start_dim, a.ndim)
-    end = normalize_dim("flatten", end_dim, a.ndim)
+    start = normalize_dim("flatten", start_dim, len(shape))
+    end = normalize_dim("flatten", end_dim, len(shape))
     if start > end:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
-    merged = -1 if a.numel() == 0 else int(np.prod(a.shape[start : end + 1]))
-    return reshape(a, a.shape[:start] + (merged,) + a.shape[end + 1 :])
+    merged = -1 if a.array.size == 0 else math.prod(shape[start : end + 1])
+    return reshape(a, shape[:start] + (merged,) + shape[end + 1 :])
 
 
 def permute(a, *dims):
