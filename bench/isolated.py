@@ -12,10 +12,17 @@ torch's took 129-147 ms instead of 80-87. Here each library loads its own runtim
 
 LIBRARY is numbaconv or torch, KIND step or inference. The process prints ``ready``, then answers each
 ``run`` line on stdin with the seconds of one call, timed right after an untimed one; an empty line ends it.
+For inference the answer is the median of ``INFERENCE_CALLS`` back-to-back calls after ``INFERENCE_WARMUP``
+untimed ones: the steady-state latency of a stream of requests. One call is under a millisecond at batch 1, and
+the first calls after the process has waited are slower (keras_net at batch 1, numbaconv: ~1.1 ms for the first
+call after 20 ms idle, 0.7 for the next ones, 0.55-0.6 from the sixth on; PyTorch's 0.4-0.45 throughout).
 """
 import subprocess
 import sys
 import time
+
+INFERENCE_WARMUP = 5
+INFERENCE_CALLS = 15
 
 
 def _call(library, kind, name, size, threads):
@@ -36,14 +43,19 @@ def _call(library, kind, name, size, threads):
 
 def serve(library, kind, name, size, threads):
     call = _call(library, kind, name, size, threads)
+    warmup, calls = (INFERENCE_WARMUP, INFERENCE_CALLS) if kind == "inference" else (1, 1)
     print("ready", flush=True)
     for line in sys.stdin:
         if line.strip() != "run":
             break
-        call()
-        start = time.perf_counter()
-        call()
-        print(time.perf_counter() - start, flush=True)
+        for _ in range(warmup):
+            call()
+        times = []
+        for _ in range(calls):
+            start = time.perf_counter()
+            call()
+            times.append(time.perf_counter() - start)
+        print(sorted(times)[calls // 2], flush=True)
 
 
 class Runner:

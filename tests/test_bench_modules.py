@@ -63,7 +63,7 @@ def test_torch_twins_match_every_shipped_model(monkeypatch):
 
 @pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs /proc/PID/maps (Linux) to list the libraries")
 def test_isolated_runner_times_a_step_in_a_process_without_torch(monkeypatch):
-    """bench/isolated.py: the worker answers each request with one call's seconds and loads no torch (whose
+    """bench/isolated.py: the worker answers each request with a call's seconds and loads no torch (whose
     OpenMP runtime, shared in one process, would set numbaconv's wait policy)."""
     monkeypatch.chdir(ROOT)
     monkeypatch.syspath_prepend(str(ROOT))
