@@ -24,3 +24,15 @@ def winograd_on_small_batches():
     conv.WINOGRAD_MIN_TILES = 1
     yield
     conv.WINOGRAD_MIN_TILES = measured
+
+
+@pytest.fixture(autouse=True, scope="session")
+def threads_on_small_convs():
+    """The tests' small convs split over the threads as large ones do, instead of staying on the calling thread by
+    backends/cpu/threads.py's SPLIT_MIN_FLOPS (tested on its own in tests/test_threads_launch.py)."""
+    from numbaconv.backends.cpu import threads
+
+    measured = threads.SPLIT_MIN_FLOPS
+    threads.SPLIT_MIN_FLOPS = 0
+    yield
+    threads.SPLIT_MIN_FLOPS = measured

@@ -66,3 +66,26 @@ def test_all_threads_and_one_thread_give_the_same_values(name, monkeypatch):
     serial = _ops(np.random.default_rng(0))[name]()
     for a, b in zip(parallel, serial, strict=True):
         np.testing.assert_array_equal(a, b, err_msg=name)
+
+
+def test_run_split_keeps_small_work_on_the_calling_thread(monkeypatch):
+    """Below SPLIT_MIN_FLOPS the work runs whole on the calling thread; from it (or without a count), in one
+    part per thread. conftest.py sets the threshold to 0 for the other tests; here it is the measured one."""
+    import threading
+
+    from numbaconv.backends.cpu import conv
+
+    monkeypatch.setattr(threads, "SPLIT_MIN_FLOPS", 1 << 26)
+    threads.start()
+    count = min(4, numba.get_num_threads())
+
+    def parts(flops):
+        seen = []
+        threads.run_split(lambda a, b: seen.append((a, b, threading.get_ident())), 4, flops)
+        return seen
+
+    assert parts(threads.SPLIT_MIN_FLOPS - 1) == [(0, 4, threading.get_ident())]
+    for flops in (threads.SPLIT_MIN_FLOPS, None):
+        assert sorted(p[:2] for p in parts(flops)) == [(4 * i // count, 4 * (i + 1) // count) for i in range(count)]
+    x = np.zeros((8, 64, 8, 8))
+    assert conv._flops(x, (64, 64, 3, 3), 8, 8) == 2 * 8 * 64 * 64 * 64 * 9

@@ -47,6 +47,11 @@ def _geometry(x, w_shape, stride, padding, dilation):
     return oh, ow, chunk, args
 
 
+def _flops(x, w_shape, oh, ow):
+    """The direct sum's floating-point operations of the forward (threads.run_split's ``flops``)."""
+    return 2 * x.shape[0] * oh * ow * w_shape[0] * w_shape[1] * w_shape[2] * w_shape[3]
+
+
 def _grouped(w2, col, groups, y):
     """y = block-diagonal(w2 by groups) @ col."""
     cout_g, k = w2.shape[0] // groups, w2.shape[1]
@@ -140,7 +145,7 @@ def _forward(x, w, stride, padding, dilation, groups, output, geometry):
             _grouped(w2, col, groups, y)
             output.channel_rows(y, b0)
 
-    threads.run_split(work, n)
+    threads.run_split(work, n, _flops(x, w.shape, oh, ow))
     return output.result()
 
 
@@ -166,7 +171,7 @@ def _forward_pixel_major(x, w, stride, padding, dilation, output, geometry):
             np.matmul(col, w2.T, out=y)
             output.pixel_rows(y, b0)
 
-    threads.run_split(work, n)
+    threads.run_split(work, n, _flops(x, w.shape, oh, ow))
 
 
 def _forward_channels_last(x, w, stride, padding, dilation, output, geometry):
@@ -189,7 +194,7 @@ def _forward_channels_last(x, w, stride, padding, dilation, output, geometry):
             np.matmul(col, w2.T, out=y)
             output.pixel_rows(y, b0)
 
-    threads.run_split(work, n)
+    threads.run_split(work, n, _flops(x, w.shape, oh, ow))
 
 
 def _backward_channels_last(source, x, w, stride, padding, dilation, needs):
@@ -223,7 +228,7 @@ def _backward_channels_last(source, x, w, stride, padding, dilation, needs):
                 patches.unpad_nchw(xp, b0, b1, padding[0], padding[2], grad_input)
         return grad_weight, bias_sum
 
-    parts = threads.run_split(work, n)
+    parts = threads.run_split(work, n, _flops(x, w.shape, oh, ow) * (needs[0] + needs[1]))
     grad_weight = None
     if needs[1]:
         grad_weight = np.ascontiguousarray(sum(p[0] for p in parts).reshape(cout, kh, kw, c).transpose(0, 3, 1, 2))
@@ -294,7 +299,7 @@ def _backward(source, x, w, stride, padding, dilation, groups, needs):
                 col2im(col, b0, b1, *args, grad_input)
         return grad_weight, bias_sum
 
-    parts = threads.run_split(work, n)
+    parts = threads.run_split(work, n, _flops(x, w.shape, oh, ow) * (needs[0] + needs[1]))
     grad_weight = sum(p[0] for p in parts).reshape(w.shape) if needs[1] else None
     grad_bias = sum(p[1] for p in parts).astype(x.dtype) if needs[2] else None
     return grad_input, grad_weight, grad_bias

@@ -98,7 +98,7 @@ def forward(x, w, padding, oh, ow, output):
             output.tiles(m, tiles_h, tiles_w, b0)
         return x_size
 
-    x_size = max(threads.run_split(work, n))
+    x_size = max(threads.run_split(work, n, 2 * n * oh * ow * cout * cin * 9))
     return _fits(winograd.FORWARD_GAIN, cin, x_size, w_size, x.dtype)
 
 
@@ -144,7 +144,7 @@ def backward(source, x, w, padding, oh, ow, needs):
                     winograd.input_grad_tiles(v, tiles_h, tiles_w, b0, padding[0], padding[2], grad_input)
         return grad_u, bias_sum, grad_size, x_size
 
-    parts = threads.run_split(work, n)
+    parts = threads.run_split(work, n, 2 * n * oh * ow * cout * cin * 9 * (needs[0] + needs[1]))
     grad_size, x_size = max(p[2] for p in parts), max(p[3] for p in parts)
     tiles = n * tiles_h * tiles_w
     if ((needs[0] and not _fits(winograd.INPUT_GRAD_GAIN, cout, grad_size, w_size, x.dtype))
