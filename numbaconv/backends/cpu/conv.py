@@ -87,7 +87,7 @@ def _pixel_major(x, w_shape, groups, oh, ow):
     64->128 at 8x8: 130 against 150; at 256 pixels per thread and 256 channels even (64->256 at 16x16, batch 1:
     0.79 against 0.89 ms; 128->256 at 8x8, batch 8: 2.27 against 2.24); 64->64 at 16x16, batch 1 (256 pixels,
     64 channels): 256 against 227."""
-    share = -(-x.shape[0] // threads.get_num_threads())
+    share = -(-x.shape[0] // threads.split_count(x.shape[0], _flops(x, w_shape, oh, ow)))
     return groups == 1 and share * oh * ow <= w_shape[0]
 
 

@@ -107,6 +107,11 @@ _lock = threading.Lock()
 SPLIT_MIN_FLOPS = 1 << 26
 
 
+def split_count(n, flops=None):
+    """How many parts :func:`run_split` makes of range(n) for a call of ``flops``."""
+    return 1 if flops is not None and flops < SPLIT_MIN_FLOPS else max(1, min(n, get_num_threads()))
+
+
 def run_split(work, n, flops=None):
     """Call ``work(start, stop)`` on contiguous parts of range(n), one per thread, BLAS single-threaded meanwhile.
 
@@ -118,7 +123,7 @@ def run_split(work, n, flops=None):
     16x16 (151 MFLOP) 1.37 against 1.42.
     """
     start()
-    count = 1 if flops is not None and flops < SPLIT_MIN_FLOPS else max(1, min(n, get_num_threads()))
+    count = split_count(n, flops)
     bounds = [n * i // count for i in range(count + 1)]
     if count == 1:
         return [work(0, n)]
