@@ -68,14 +68,14 @@ def test_all_threads_and_one_thread_give_the_same_values(name, monkeypatch):
         np.testing.assert_array_equal(a, b, err_msg=name)
 
 
-def test_run_split_keeps_small_work_on_the_calling_thread(monkeypatch):
+def test_run_split_keeps_small_work_on_the_calling_thread(shipped_dispatch):
     """Below SPLIT_MIN_FLOPS the work runs whole on the calling thread; from it (or without a count), in one
     part per thread. conftest.py sets the threshold to 0 for the other tests; here it is the measured one."""
     import threading
 
     from numbaconv.backends.cpu import conv
 
-    monkeypatch.setattr(threads, "SPLIT_MIN_FLOPS", 1 << 26)
+    assert threads.SPLIT_MIN_FLOPS > 0
     threads.start()
     count = min(4, numba.get_num_threads())
 

@@ -120,16 +120,20 @@ def run_split(work, n, flops=None):
     ``flops``, the call's work (2x its multiply-adds), below ``SPLIT_MIN_FLOPS`` keeps it on the calling thread:
     the pool's round trip cost 140-150 us on a 2-vCPU Zen 3 (two halves of a 390 us Numba loop: 346 us split), so
     conv2d over 8 images of 64 channels at 8x8 (38 MFLOP) took 1.06 ms on two threads and 0.53 on one, and at
-    16x16 (151 MFLOP) 1.37 against 1.42.
+    16x16 (151 MFLOP) 1.37 against 1.42. Kept there, several images still run with BLAS single-threaded, as each
+    part of a split does: OpenBLAS's threaded GEMMs round differently (a CIFAR ResNet's loss after four float32
+    SGD steps moved by 5e-4 relative against PyTorch's, 2e-7 with single-threaded BLAS). One image, or one thread,
+    runs with BLAS's threads as they are (its GEMMs are all the parallel work there is).
     """
     start()
+    available = get_num_threads()
     count = split_count(n, flops)
-    bounds = [n * i // count for i in range(count + 1)]
-    if count == 1:
+    if count == 1 and (n == 1 or available == 1):
         return [work(0, n)]
+    bounds = [n * i // count for i in range(count + 1)]
     global _pool
     with _lock:
-        if _pool is None:
+        if _pool is None and count > 1:
             import numba
 
             _pool = concurrent.futures.ThreadPoolExecutor(numba.config.NUMBA_NUM_THREADS, "numbaconv")
@@ -138,5 +142,5 @@ def run_split(work, n, flops=None):
         futures = [_pool.submit(work, bounds[i], bounds[i + 1]) for i in range(1, count)]
         results = [work(bounds[0], bounds[1])] + [f.result() for f in futures]
     finally:
-        _set_blas_threads(get_num_threads())
+        _set_blas_threads(available)
     return results
