@@ -86,9 +86,9 @@ def _check_against_reference(case):
 @settings()
 def test_pixel_major_patches_match_reference(case, threads):
     """The pixel-major patches (backends/cpu/pixel_patches.py), which the dispatcher keeps for convs with more
-    output channels than output pixels per thread, on every drawn ungrouped case (kernels 1-4, strides, dilations,
-    and the written-out 3x3 of the Winograd-shaped cases, with Winograd off; padding or none, chunks of one
-    image): forward with fused ReLU, and gradients."""
+    output channels than output pixels per part of the split, on every drawn ungrouped case (kernels 1-4,
+    strides, dilations, and the written-out 3x3 of the Winograd-shaped cases, with Winograd off; padding or none,
+    chunks of one image): forward with fused ReLU, and gradients."""
     from numbaconv.backends.cpu import conv as cpu_conv
 
     assume(case["groups"] == 1)

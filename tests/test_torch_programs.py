@@ -20,8 +20,8 @@ import numbaconv as nc
 torch = pytest.importorskip("torch")
 
 # numbaconv as shipped, not with conftest.py's Winograd and thread split on every small conv: the losses are
-# compared over several float32 training steps, where Winograd's rounding forced onto each tiny conv moved a
-# ResNet's fourth loss by 5e-4 relative (2e-7 as shipped)
+# compared over several float32 training steps, where both forced onto each tiny conv moved a ResNet's fourth
+# loss by 5e-4 relative (2e-7 as shipped)
 pytestmark = pytest.mark.usefixtures("shipped_dispatch")
 
 

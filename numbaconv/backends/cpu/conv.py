@@ -1,17 +1,18 @@
 """conv2d forward and backward on the CPU (torch.nn.functional.conv2d and its gradients).
 
-The batch is split between the threads (threads.run_split); each thread walks its images in chunks whose
-patch matrix is about ``CHUNK_BYTES``, and per chunk runs serial GIL-free Numba kernels around one
-single-threaded BLAS GEMM, with a fused epilogue (backends/cpu/conv_epilogue.py) that adds the bias, applies ReLU
-and writes NCHW, or also max-pools 2x2 (conv2d_relu_max_pool2d_forward, backends/cpu/relu_pool.py).
+The batch is split between the threads (threads.run_split; a call under its SPLIT_MIN_FLOPS stays on the
+calling thread); each thread walks its images in chunks whose patch matrix is about ``CHUNK_BYTES``, and per
+chunk runs serial GIL-free Numba kernels around one single-threaded BLAS GEMM, with a fused epilogue
+(backends/cpu/conv_epilogue.py) that adds the bias, applies ReLU and writes NCHW, or also max-pools 2x2
+(conv2d_relu_max_pool2d_forward, backends/cpu/relu_pool.py).
 3x3 stride-1 convs with 16+ input channels go to Winograd F(4x4, 3x3) instead (backends/cpu/conv_winograd.py:
 4x fewer multiply-adds; the Torch-net layers 2.0-2.6x faster than through the patch GEMM, `python -m
 bench.conv_parts`; from 8 to 12 channels the two paths measured even), unless an operand holds a NaN, an Inf or
 magnitudes the transforms could overflow (conv_winograd.forward / backward then refuse): the patch GEMM
 gives the direct sum's values and its NaN/Inf pattern. Three patch layouts otherwise:
 
-- pixel-major (the forward of ungrouped convs with no more output pixels per thread than output channels, as
-  at batch 1; backends/cpu/pixel_patches.py): patches are (pixels, c*kh*kw) rows in the weight's own order,
+- pixel-major (the forward of ungrouped convs with no more output pixels per part of the split than output
+  channels, as at batch 1; backends/cpu/pixel_patches.py): patches are (pixels, c*kh*kw) rows in the weight's own order,
   ``y = col @ w.reshape(cout, -1).T``, then the channels-last epilogue; the weight is read in place.
 - channels-last (groups == 1 and at least ``CHANNELS_LAST_MIN`` input channels; backends/cpu/patches.py):
   the chunk is copied into a zero-padded NHWC scratch, patches are (pixels, kh*kw*c) rows of contiguous runs,
@@ -81,12 +82,12 @@ def _winograd(x, w_shape, stride, dilation, groups, oh, ow):
 
 def _pixel_major(x, w_shape, groups, oh, ow):
     """Whether the pixel-major patches (backends/cpu/pixel_patches.py) serve this forward: ungrouped, with no
-    more output pixels per thread than output channels, i.e. no larger patches than the weight the channels-last
-    path would copy into its order. Measured (2 threads of a Zen 3, float32, conv + ReLU + 2x2 pool, pixel-major
-    against channels-last): 256->512 at 4x4, batch 1: 0.44 against 1.47 ms; 128->128 at 4x4: 93 against 149 us;
-    64->128 at 8x8: 130 against 150; at 256 pixels per thread and 256 channels even (64->256 at 16x16, batch 1:
-    0.79 against 0.89 ms; 128->256 at 8x8, batch 8: 2.27 against 2.24); 64->64 at 16x16, batch 1 (256 pixels,
-    64 channels): 256 against 227."""
+    more output pixels per part of threads.run_split's split than output channels, i.e. no larger patches than
+    the weight the channels-last path would copy into its order. Measured (2 threads of a Zen 3, float32, conv +
+    ReLU + 2x2 pool, pixel-major against channels-last): 256->512 at 4x4, batch 1: 0.44 against 1.47 ms;
+    128->128 at 4x4: 93 against 149 us; 64->128 at 8x8: 130 against 150; at 256 pixels per part and 256 channels
+    even (64->256 at 16x16, batch 1: 0.79 against 0.89 ms; 128->256 at 8x8, batch 8: 2.27 against 2.24); 64->64
+    at 16x16, batch 1 (256 pixels, 64 channels): 256 against 227."""
     share = -(-x.shape[0] // threads.split_count(x.shape[0], _flops(x, w_shape, oh, ow)))
     return groups == 1 and share * oh * ow <= w_shape[0]
 
