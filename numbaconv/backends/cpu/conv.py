@@ -151,51 +151,55 @@ def _forward(x, w, stride, padding, dilation, groups, output, geometry):
 
 
 def _forward_pixel_major(x, w, stride, padding, dilation, output, geometry):
-    n = x.shape[0]
     cout, c, kh, kw = w.shape
-    oh, ow, chunk, _ = geometry
-    w2 = w.reshape(cout, -1)
+    oh, ow = geometry[:2]
     hp, wp, _ = _padded_shape(x, padding)
-    padded = any(padding)
     args = (kh, kw, stride[0], stride[1], dilation[0], dilation[1], oh, ow)
 
-    def work(start, stop):
-        for b0 in range(start, stop, chunk):
-            b1 = min(stop, b0 + chunk)
-            xp = x[b0:b1]
-            if padded:
-                xp = scratch("padded", (b1 - b0, c, hp, wp), x.dtype)
-                pixel_patches.pad_nchw(x, b0, b1, padding[0], padding[2], xp)
-            col = scratch("col", ((b1 - b0) * oh * ow, w2.shape[1]), x.dtype)
-            pixel_patches.im2col_pixels(xp, *args, col)
-            y = scratch("gemm", (col.shape[0], cout), x.dtype)
-            np.matmul(col, w2.T, out=y)
-            output.pixel_rows(y, b0)
+    def patches_of(b0, b1):
+        xp = x[b0:b1]
+        if any(padding):
+            xp = scratch("padded", (b1 - b0, c, hp, wp), x.dtype)
+            pixel_patches.pad_nchw(x, b0, b1, padding[0], padding[2], xp)
+        col = scratch("col", ((b1 - b0) * oh * ow, c * kh * kw), x.dtype)
+        pixel_patches.im2col_pixels(xp, *args, col)
+        return col
 
-    threads.run_split(work, n, _flops(x, w.shape, oh, ow))
+    _pixel_rows_forward(x, w.reshape(cout, -1), geometry, output, patches_of, _flops(x, w.shape, oh, ow))
 
 
 def _forward_channels_last(x, w, stride, padding, dilation, output, geometry):
-    n = x.shape[0]
     cout, c, kh, kw = w.shape
-    oh, ow, chunk, _ = geometry
-    length = oh * ow
-    w2 = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(cout, -1)
+    oh, ow = geometry[:2]
     padded = _padded_shape(x, padding)
     args = (kh, kw, stride[0], stride[1], dilation[0], dilation[1], oh, ow)
+
+    def patches_of(b0, b1):
+        xp = scratch("padded", (b1 - b0, *padded), x.dtype)
+        patches.pad_nhwc(x, b0, b1, padding[0], padding[2], xp)
+        col = scratch("col", ((b1 - b0) * oh * ow, c * kh * kw), x.dtype)
+        patches.im2col_nhwc(xp, *args, col)
+        return col
+
+    w2 = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(cout, -1)
+    _pixel_rows_forward(x, w2, geometry, output, patches_of, _flops(x, w.shape, oh, ow))
+
+
+def _pixel_rows_forward(x, w2, geometry, output, patches_of, flops):
+    """The pixel-major and channels-last forwards' common loop: per chunk of images b0..b1-1, the patch rows
+    ``patches_of(b0, b1)`` (pixels, K), their GEMM with ``w2`` (cout, K) in the same column order, and the
+    epilogue of the (pixels, cout) result."""
+    chunk = geometry[2]
 
     def work(start, stop):
         for b0 in range(start, stop, chunk):
             b1 = min(stop, b0 + chunk)
-            xp = scratch("padded", (b1 - b0, *padded), x.dtype)
-            patches.pad_nhwc(x, b0, b1, padding[0], padding[2], xp)
-            col = scratch("col", ((b1 - b0) * length, w2.shape[1]), x.dtype)
-            patches.im2col_nhwc(xp, *args, col)
-            y = scratch("gemm", (col.shape[0], cout), x.dtype)
+            col = patches_of(b0, b1)
+            y = scratch("gemm", (col.shape[0], w2.shape[0]), x.dtype)
             np.matmul(col, w2.T, out=y)
             output.pixel_rows(y, b0)
 
-    threads.run_split(work, n, _flops(x, w.shape, oh, ow))
+    threads.run_split(work, x.shape[0], flops)
 
 
 def _backward_channels_last(source, x, w, stride, padding, dilation, needs):
