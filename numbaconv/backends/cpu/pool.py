@@ -16,7 +16,6 @@ from . import threads
 from .window_max import max2x2_knockout, max2x2_scan
 
 _avg_window = njit(inline="always")(window_shapes.avg_window)
-_BITS = {np.dtype(np.float32): np.int32, np.dtype(np.float64): np.int64}
 _adaptive_window = njit(inline="always")(window_shapes.adaptive_window)
 
 
@@ -316,7 +315,7 @@ def max_pool2d_backward(grad, indices, x_shape, disjoint_2x2=False):
         threads.launch(_max_bwd_2x2, grad_x.size, grad.reshape(planes, *grad.shape[2:]),
                        indices.reshape(planes, *grad.shape[2:]), grad_x.reshape(planes, h, w))
     elif disjoint_2x2:
-        bits = _BITS[grad.dtype]
+        bits = f"i{grad.dtype.itemsize}"  # the float's bit pattern as an integer of its width
         threads.launch(_max_bwd_2x2_masks, grad_x.size, grad.reshape(planes, *grad.shape[2:]).view(bits),
                        indices.reshape(planes, *grad.shape[2:]), grad_x.reshape(planes, h, w).view(bits))
     else:

@@ -86,9 +86,6 @@ def from_tiles(m, tiles_h, tiles_w, b0, bias, pooled, codes):
                                codes[b0 + b, k, py], zero)
 
 
-_BITS = {np.dtype(np.float32): np.int32, np.dtype(np.float64): np.int64}
-
-
 @njit(inline="always")
 def _unpool_row(grad, pooled, codes, dy, out, zero, izero):
     """out[2px + dx] = grad[px] where codes[px] == 2*dy + dx and pooled[px] is > 0 or NaN, else +0, out[2*pw:] = +0,
@@ -108,7 +105,7 @@ def _unpool_row(grad, pooled, codes, dy, out, zero, izero):
 def to_channel_rows(grad, pooled, codes, b0, b1, oh, ow, g, bias_sum):
     """g[co, (b-b0)*oh*ow + y*ow + x] = the conv's output gradient of images b0..b1-1 (the layout of conv.py's
     patch paths); bias_sum[co] += its sum. ``grad`` and ``g`` C-contiguous."""
-    bits = _BITS[g.dtype]
+    bits = f"i{g.dtype.itemsize}"  # the float's bit pattern as an integer of its width
     _to_channel_rows(grad.view(bits), pooled, codes, b0, b1, oh, ow, g.view(bits), g, bias_sum)
 
 
@@ -138,7 +135,7 @@ def _to_channel_rows(grad, pooled, codes, b0, b1, oh, ow, g_bits, g, bias_sum):
 def to_tiles(grad, pooled, codes, b0, b1, tiles_h, tiles_w, dm, bias_sum):
     """dm[t, xi, co] = (A dY A^T)[xi] for the 4x4 tiles dY of the conv's output gradient of images b0..b1-1 (as
     winograd.grad_tiles); bias_sum[co] += its sum. ``grad`` C-contiguous."""
-    bits = _BITS[dm.dtype]
+    bits = f"i{dm.dtype.itemsize}"
     rows = np.zeros((TILE, tiles_w * TILE, pooled.shape[1]), dm.dtype)
     _to_tiles(grad.view(bits), pooled, codes, b0, b1, tiles_h, tiles_w, rows, rows.view(bits), dm, bias_sum)
 
