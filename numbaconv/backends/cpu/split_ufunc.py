@@ -8,12 +8,12 @@ float32: log 4.0 -> 1.9 ms, sqrt 2.5 -> 1.3, tanh 3.2 -> 1.5; at 65,536 elements
 numpy's 0.02 ms, hence ``SPLIT_MIN``. The first operand must be a large array, the others arrays of its shape or
 python numbers, each array C-contiguous or one value broadcast (a zero-stride view: the gradient of a full sum,
 which numpy reads as a scalar); anything else (broadcasting, strides, keywords) is the ufunc itself.
-A strided array's C-contiguous copy is split along its first axis the same way (8.4M float32, permute(0, 2, 3, 1):
-7.1 -> 3.2 ms, transpose(1, 2): 6.3 -> 1.6 ms).
+A strided array's C-contiguous copy is strided_copy.py's parallel loop, or where its layout does not suit that
+loop (a negative stride, more than four dims that do not merge), split along its first axis the same way.
 """
 import numpy as np
 
-from . import threads
+from . import strided_copy, threads
 
 SPLIT_MIN = 1 << 20  # elements; smaller calls stay on numpy's one thread
 
@@ -59,10 +59,14 @@ def split(ufunc):
 
 
 def ascontiguousarray(array):
-    """numpy.ascontiguousarray; a large strided array's copy split over the threads along its first axis."""
+    """numpy.ascontiguousarray; a large strided array copied by strided_copy's parallel loop where its layout
+    allows, else split over the threads along its first axis."""
     if (type(array) is not np.ndarray or array.size < SPLIT_MIN or array.flags.c_contiguous
             or array.shape[0] < 2):
         return np.ascontiguousarray(array)
+    out = strided_copy.contiguous_copy(array)
+    if out is not None:
+        return out
     out = np.empty(array.shape, array.dtype)
 
     def work(lo, hi):

@@ -1,0 +1,77 @@
+"""A C-contiguous copy of a large strided array as one parallel Numba loop (torch's ``.contiguous()``).
+
+numpy copies a strided array one innermost row at a time, with a call per row: a transpose(1, 2) of 128x64x32x32
+float32 (rows of 32 floats) took 6.9 ms on one thread of an AMD EPYC Zen 4, split over two threads 5.5, PyTorch
+2.6. Here the array's dims are merged where they allow (at most four remain, else None), the elements are read as
+unsigned integers of the item's width (a bit-exact copy of any dtype) through one flat view of the memory they
+span, with unsigned offsets (a signed index that may be negative needs numpy's wraparound, which kept these loops
+scalar); each (i, j) of the two outer dims is one parallel task. Rows that are contiguous in memory are copied as
+rows (transpose(1, 2): 2.7 ms); otherwise the innermost output dim is gathered in blocks of ``BLOCK`` so that the
+cache lines read for one output row serve the next ones too (permute(0, 2, 3, 1): numpy 24, PyTorch 12.3, here
+5.9 ms). Negative strides are left to the caller (None).
+"""
+import numpy as np
+from numba import njit, prange, uint64
+
+from . import threads
+
+BLOCK = 16  # output elements gathered per source cache line, for rows that are strided in memory
+UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
+@njit(parallel=True, cache=True)
+def _copy4(src, s0, s1, s2, s3, n0, n1, n2, n3, out):
+    """out (flat, C order over n0..n3) = src[i*s0 + j*s1 + k*s2 + l*s3]."""
+    block = uint64(BLOCK)
+    rows, width = uint64(n2), uint64(n3)
+    for ij in prange(n0 * n1):
+        i = uint64(ij // n1)
+        j = uint64(ij) - i * uint64(n1)
+        base = i * uint64(s0) + j * uint64(s1)
+        first = uint64(ij) * rows * width
+        if s3 == 1:
+            for k in range(rows):
+                row = base + k * uint64(s2)
+                at = first + k * width
+                for m in range(width):
+                    out[at + m] = src[row + m]
+        else:
+            for low in range(uint64(0), width, block):
+                high = min(low + block, width)
+                for k in range(rows):
+                    row = base + k * uint64(s2)
+                    at = first + k * width
+                    for m in range(low, high):
+                        out[at + m] = src[row + m * uint64(s3)]
+
+
+def _merged(shape, strides):
+    """(shape, strides) with size-1 dims dropped and neighbours merged where one stride spans the next dim."""
+    dims = []
+    for n, s in zip(shape, strides):
+        if n == 1:
+            continue
+        if dims and dims[-1][1] == s * n:
+            dims[-1] = (dims[-1][0] * n, s)
+        else:
+            dims.append((n, s))
+    return dims
+
+
+def contiguous_copy(array):
+    """A C-contiguous copy of ``array`` (numpy.ascontiguousarray of a strided array), or None where its merged
+    layout has more than four dims or a negative stride, or its items are not 1, 2, 4 or 8 bytes wide."""
+    width = array.itemsize
+    if width not in UNSIGNED or any(s < 0 or s % width for s in array.strides):
+        return None
+    dims = _merged(array.shape, [s // width for s in array.strides])
+    if len(dims) > 4:
+        return None
+    dims = [(1, 0)] * (4 - len(dims)) + dims
+    span = sum((n - 1) * s for n, s in dims) + 1
+    flat = np.lib.stride_tricks.as_strided(array, shape=(span,), strides=(width,)).view(UNSIGNED[width])
+    out = np.empty(array.shape, array.dtype)
+    (n0, s0), (n1, s1), (n2, s2), (n3, s3) = dims
+    threads.start()
+    _copy4(flat, s0, s1, s2, s3, n0, n1, n2, n3, out.reshape(-1).view(UNSIGNED[width]))
+    return out
