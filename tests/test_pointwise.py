@@ -20,8 +20,10 @@ NUMPY = {
     "sigmoid": lambda x: 1 / (1 + np.exp(-x.astype(np.float64))),
     "add": np.add, "subtract": np.subtract, "multiply": np.multiply,
     "relu_backward": lambda g, o: np.where(o <= 0, 0, g), "sigmoid_backward": lambda g, s: g * s * (1 - s),
-    "tanh_backward": lambda g, t: g * (1 - t * t),
+    "tanh_backward": lambda g, t: g * (1 - t * t), "sqrt_backward": lambda g, s: g * 0.5 / s,
+    "abs_backward": lambda g, x: g * np.sign(x), "square_backward": lambda g, x: g * 2 * x,
 }
+EXACT = ("sqrt_backward", "abs_backward", "square_backward")  # one numpy op per numpy op: the same bits
 UNARY = {"exp", "relu", "sigmoid"}
 
 
@@ -83,7 +85,7 @@ def test_one_value_broadcast_is_read_in_place(value, dtype):
     constant = np.broadcast_to(np.asarray(value, dtype), other.shape)
     assert pointwise._constant_value(constant, other) is not None
     with np.errstate(all="ignore"):
-        for name in ("relu_backward", "sigmoid_backward", "tanh_backward", "multiply"):
+        for name in ("relu_backward", "sigmoid_backward", "tanh_backward", "multiply") + EXACT:
             expected = NUMPY[name](constant, other)
             got = getattr(pointwise, name)(constant, other)
             assert got.dtype == dtype and got.shape == other.shape, name
@@ -128,3 +130,15 @@ def test_where_reads_one_value_broadcast_in_place(dtype):
         got = pointwise.where(condition, x, y)
         assert got.dtype == expected.dtype == dtype and got.flags.c_contiguous
         np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", EXACT)
+def test_fused_backwards_and_the_square_are_numpys_bits(name, dtype):
+    g, x = _values(dtype, 1), _values(dtype, 2)
+    with np.errstate(all="ignore"):
+        for grad, other in ((g, x), (g, x[::-1]), (g[:100], x[:100]), (g[::2], x[::2])):
+            np.testing.assert_array_equal(getattr(pointwise, name)(grad, other), NUMPY[name](grad, other))
+        np.testing.assert_array_equal(pointwise.power(x, 2), np.power(x, 2))
+        np.testing.assert_array_equal(pointwise.power(x, 2.0), np.power(x, 2.0))
+        np.testing.assert_array_equal(pointwise.power(x, 3), np.power(x, 3))

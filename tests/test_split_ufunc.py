@@ -42,7 +42,7 @@ def test_the_callers_error_state_holds_in_every_part():
         assert log(x)[-1] == -np.inf
 
 
-def test_small_strided_broadcast_and_keyword_calls_are_numpys():
+def test_small_strided_broadcast_and_keyword_calls_match_numpy():
     x = _values(np.float64)
     for operands in ([x[:100], x[:100]], [x[::2], x[::2]], [x, x[:1]], [np.concatenate([x, x])[::2], x], [0.5, x]):
         with np.errstate(all="ignore"):
@@ -50,6 +50,36 @@ def test_small_strided_broadcast_and_keyword_calls_are_numpys():
     out = np.empty_like(x)
     with np.errstate(all="ignore"):
         assert split_ufunc.split(np.sqrt)(x, out=out) is out
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int64])
+def test_broadcasting_operands_split_along_the_first_axis(dtype):
+    rng = np.random.default_rng(5)
+    x = (rng.standard_normal((33, 8, 64, 64)) * 3).astype(dtype)
+    assert x.size >= split_ufunc.SPLIT_MIN
+    calls = [(x, rng.standard_normal((8, 1, 1)).astype(dtype)), (x, x[:1]), (x, x[0, 0]), (x, 3),
+             (x.transpose(0, 1, 3, 2), x), (x, x[:, :1].transpose(0, 1, 3, 2))]
+    for ufunc in (np.add, np.multiply, np.maximum):
+        for operands in calls:
+            got = split_ufunc.split(ufunc)(*operands)
+            expected = ufunc(*operands)
+            assert got.dtype == expected.dtype and got.flags.c_contiguous
+            np.testing.assert_array_equal(got, expected)
+    with pytest.raises(ValueError):
+        split_ufunc.split(np.add)(x, x[:, :3])
+
+
+def test_one_value_broadcast_is_computed_once_and_filled():
+    shape = (N,)
+    for value in (2.5, -0.0, np.inf, np.nan):
+        g = np.broadcast_to(np.float32(value), shape)
+        for ufunc, operands in ((np.negative, [g]), (np.sqrt, [g]), (np.divide, [g, g]), (np.multiply, [g, 3])):
+            with np.errstate(all="ignore"):
+                got, expected = split_ufunc.split(ufunc)(*operands), ufunc(*operands)
+            assert got.dtype == expected.dtype and got.flags.writeable and got.flags.c_contiguous
+            np.testing.assert_array_equal(got, expected)
+    with np.errstate(divide="raise"), pytest.raises(FloatingPointError):
+        split_ufunc.split(np.log)(np.broadcast_to(np.float32(0), shape))
 
 
 def test_ascontiguousarray_splits_a_strided_copy_and_leaves_the_rest_to_numpy():

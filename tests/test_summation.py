@@ -44,3 +44,24 @@ def test_partial_small_float64_strided_and_dtype_sums_are_numpys():
         got, expected = summation.sum(*args, **kwargs), np.sum(*args, **kwargs)
         assert np.asarray(got).dtype == np.asarray(expected).dtype
         np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("axis, keepdims", [(None, False), ((0, 2, 3), False), ((0, 2, 3), True), (-1, False),
+                                            ((1, 0), True)])
+@pytest.mark.parametrize("value", [0.1, -0.0, np.inf, np.nan, 3e38])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_one_value_broadcast_sums_to_the_value_times_the_count_rounded_once(axis, keepdims, value, dtype):
+    shape = (9, 4, 61, 67)
+    assert math.prod(shape) >= pointwise.PARALLEL_MIN
+    x = np.broadcast_to(dtype(value), shape)
+    with np.errstate(all="ignore"):
+        got, expected = summation.sum(x, axis=axis, keepdims=keepdims), np.sum(x, axis=axis, keepdims=keepdims)
+    assert type(got) is type(expected) and np.shape(got) == np.shape(expected)
+    assert np.asarray(got).dtype == dtype
+    axes = range(4) if axis is None else [axis] if isinstance(axis, int) else axis
+    count = math.prod(shape[d] for d in axes)
+    with np.errstate(all="ignore"):
+        exact = dtype(np.float64(dtype(value)) * count)
+    np.testing.assert_array_equal(got, np.full(np.shape(got), exact))
+    with np.errstate(all="ignore"):
+        np.testing.assert_allclose(got, expected, rtol=1e-5)

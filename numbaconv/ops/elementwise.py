@@ -154,7 +154,12 @@ class Pow(_Binary):
 
     @staticmethod
     def grads(xp, grad, a, b, out, need_a, need_b):
-        grad_a = grad * b * xp.power(a, b - 1) if need_a else None
+        if not need_a:
+            grad_a = None
+        elif type(b) in (int, float) and b == 2:
+            grad_a = xp.square_backward(grad, a)
+        else:
+            grad_a = grad * b * xp.power(a, b - 1)
         grad_b = grad * out * _log(xp, a) if need_b else None
         return grad_a, grad_b
 
@@ -244,7 +249,7 @@ class Sqrt(_Unary):
 
     @staticmethod
     def grad(xp, grad, a, out):
-        return grad * 0.5 / out
+        return xp.sqrt_backward(grad, out)
 
 
 class Tanh(_Unary):
@@ -282,7 +287,7 @@ class Abs(_Unary):
 
     @staticmethod
     def grad(xp, grad, a, out):
-        return grad * xp.sign(a)
+        return xp.abs_backward(grad, a)
 
 
 class Clamp(Function):

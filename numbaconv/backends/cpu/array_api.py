@@ -41,14 +41,18 @@ from numpy import (
 
 from .. import is_basic_index
 from .pointwise import (
+    abs_backward,
     add,
     copy,
     exp,
     multiply,
+    power,
     relu,
     relu_backward,
     sigmoid,
     sigmoid_backward,
+    sqrt_backward,
+    square_backward,
     subtract,
     tanh_backward,
     where,
@@ -57,13 +61,14 @@ from .split_ufunc import ascontiguousarray, split
 from .summation import sum
 
 __all__ = [
-    "abs", "add", "add_into", "arange", "argmax", "asarray", "ascontiguousarray", "astype", "broadcast_to", "clip",
-    "concatenate", "copy", "divide", "empty", "equal", "exp", "floor_divide", "full", "getitem", "greater",
-    "greater_equal", "index_add", "isfinite", "less", "less_equal", "log", "logical_and", "logical_not", "logical_or",
-    "logical_xor", "matmul", "max", "maximum", "may_share_memory", "min", "minimum", "multiply", "ndarray",
-    "negative", "not_equal", "ones", "pad", "power", "relu", "relu_backward", "remainder", "reshape",
-    "scatter_add_along", "setitem", "sigmoid", "sigmoid_backward", "sign", "sqrt", "stable_sort", "stack", "subtract",
-    "sum", "swapaxes", "take_along", "tanh", "tanh_backward", "to_host", "transpose", "where", "zeros",
+    "abs", "abs_backward", "add", "add_into", "arange", "argmax", "asarray", "ascontiguousarray", "astype",
+    "broadcast_to", "clip", "concatenate", "copy", "divide", "empty", "equal", "exp", "floor_divide", "full",
+    "getitem", "greater", "greater_equal", "index_add", "isfinite", "less", "less_equal", "log", "logical_and",
+    "logical_not", "logical_or", "logical_xor", "matmul", "max", "maximum", "may_share_memory", "min", "minimum",
+    "multiply", "ndarray", "negative", "not_equal", "ones", "pad", "power", "relu", "relu_backward", "remainder",
+    "reshape", "scatter_add_along", "setitem", "sigmoid", "sigmoid_backward", "sign", "sqrt", "sqrt_backward",
+    "square_backward", "stable_sort", "stack", "subtract", "sum", "swapaxes", "take_along", "tanh", "tanh_backward",
+    "to_host", "transpose", "where", "zeros",
 ]
 
 ndarray = np.ndarray
@@ -71,7 +76,6 @@ abs = split(np.absolute)
 divide = split(np.divide)
 log = split(np.log)
 negative = split(np.negative)
-power = split(np.power)
 sign = split(np.sign)
 sqrt = split(np.sqrt)
 tanh = split(np.tanh)

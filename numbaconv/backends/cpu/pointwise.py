@@ -140,6 +140,56 @@ def _tanh_backward_constant(g, out, result):
         result[i] = _tanh_grad(g, out[i])
 
 
+@njit(inline="always")
+def _sqrt_grad(g, o, half):
+    return g * half / o
+
+
+@njit(inline="always")
+def _abs_grad(g, v, one):
+    """g * numpy.sign(v): 1, -1, 0 (an infinite g gives NaN there, as in numpy) or NaN."""
+    return g * (one if v > 0 else -one if v < 0 else v - v if v == 0 else v)
+
+
+@njit(inline="always")
+def _square_grad(g, v, two):
+    return g * two * v
+
+
+@njit(parallel=True, cache=True, error_model="numpy")
+def _sqrt_backward(grad, constant, out, result):
+    """error_model numpy: a division by a zero output gives inf as in numpy, with no zero check in the loop."""
+    half = np.ones(1, out.dtype)[0] / 2
+    if constant:
+        for i in prange(out.size):
+            result[i] = _sqrt_grad(grad[0], out[i], half)
+    else:
+        for i in prange(out.size):
+            result[i] = _sqrt_grad(grad[i], out[i], half)
+
+
+@njit(parallel=True, cache=True)
+def _abs_backward(grad, constant, x, result):
+    one = np.ones(1, x.dtype)[0]
+    if constant:
+        for i in prange(x.size):
+            result[i] = _abs_grad(grad[0], x[i], one)
+    else:
+        for i in prange(x.size):
+            result[i] = _abs_grad(grad[i], x[i], one)
+
+
+@njit(parallel=True, cache=True)
+def _square_backward(grad, constant, x, result):
+    two = np.ones(1, x.dtype)[0] * 2
+    if constant:
+        for i in prange(x.size):
+            result[i] = _square_grad(grad[0], x[i], two)
+    else:
+        for i in prange(x.size):
+            result[i] = _square_grad(grad[i], x[i], two)
+
+
 @njit(parallel=True, cache=True)
 def _add(a, b, out):
     for i in prange(a.size):
@@ -237,10 +287,11 @@ def _unary_map(loop, small, doc, serial=None):
     return run
 
 
-def _binary_map(loop, small, doc, strided=False, serial=None, constant=None):
+def _binary_map(loop, small, doc, strided=False, serial=None, constant=None, large=None):
     """The map of a and b, chosen as in :func:`_unary_map`; ``strided``: strided operands are copied and taken by
     the loops too (where ``small`` needs several passes); ``constant(value, b, out)``, when given, takes a large
-    ``a`` that is one value broadcast (a full sum's gradient: read in place, never copied to a dense array)."""
+    ``a`` that is one value broadcast (a full sum's gradient: read in place, never copied to a dense array);
+    ``large``, when given, takes a large ``a`` that the loops do not (a broadcast bias: ``small`` split)."""
     def run(a, b):
         if type(a) is np.ndarray and (a.size >= PARALLEL_MIN or serial is not None):
             if constant is not None and a.size >= PARALLEL_MIN and not any(a.strides):
@@ -260,6 +311,8 @@ def _binary_map(loop, small, doc, strided=False, serial=None, constant=None):
                 else:
                     serial(a.reshape(-1), b.reshape(-1), out.reshape(-1))
                 return out
+            if large is not None:
+                return large(a, b)
         return small(a, b)
 
     run.__doc__ = doc
@@ -297,6 +350,9 @@ def _scale_operands(a, b):
     return None
 
 
+_split_multiply = split_ufunc.split(np.multiply)  # operands the loops do not take
+
+
 def multiply(a, b):
     """a * b (numpy.multiply); a python number or one value broadcast times a large array runs as one parallel
     scaling pass (``x * 0.5``, the gradient of x * y under a full sum), one value broadcast times a number as one
@@ -318,11 +374,25 @@ def multiply(a, b):
         _scale(x.reshape(-1), s, out.reshape(-1))
         return out
     if not _alike((a, b)):
-        return np.multiply(a, b)
+        return _split_multiply(a, b)
     out = np.empty_like(a)
     threads.start()
     _multiply(a.reshape(-1), b.reshape(-1), out.reshape(-1))
     return out
+
+
+_split_power = split_ufunc.split(np.power)
+
+
+def power(a, b):
+    """a ** b (numpy.power); a large float array squared (b == 2: ``x ** 2``) is the parallel product a * a,
+    the correctly rounded square that numpy's power gives too."""
+    if (type(b) is int or type(b) is float) and b == 2 and _parallel(a):
+        out = np.empty_like(a)
+        threads.start()
+        _multiply(a.reshape(-1), a.reshape(-1), out.reshape(-1))
+        return out
+    return _split_power(a, b)
 
 
 def copy(array):
@@ -357,8 +427,8 @@ def _numpy_sigmoid(x):
 exp = _unary_map(_exp, np.exp, "e**x (numpy.exp).")
 relu = _unary_map(_relu, _numpy_relu, "max(x, 0).", serial=_relu_serial)
 sigmoid = _unary_map(_sigmoid_map, _numpy_sigmoid, "1 / (1 + e**-x), overflow-safe.", serial=_sigmoid_map_serial)
-add = _binary_map(_add, np.add, "a + b (numpy.add).")
-subtract = _binary_map(_subtract, np.subtract, "a - b (numpy.subtract).")
+add = _binary_map(_add, np.add, "a + b (numpy.add).", large=split_ufunc.split(np.add))
+subtract = _binary_map(_subtract, np.subtract, "a - b (numpy.subtract).", large=split_ufunc.split(np.subtract))
 relu_backward = _binary_map(
     _relu_backward, lambda g, o: np.where(o <= 0, 0, g).astype(g.dtype, copy=False),
     "0 where relu's output is <= 0 (NaN gradients included), else grad (a NaN output passes it), as torch's "
@@ -368,6 +438,31 @@ sigmoid_backward = _binary_map(_sigmoid_backward, lambda g, s: g * s * (1 - s), 
                                constant=_sigmoid_backward_constant)
 tanh_backward = _binary_map(_tanh_backward, lambda g, t: g * (1 - t * t), "grad * (1 - t^2) from the output t.",
                             strided=True, serial=_tanh_backward_serial, constant=_tanh_backward_constant)
+
+
+def _grad_map(loop, small, doc):
+    """A backward's map of ``grad`` and one saved array ``x``: ``loop(grad, constant, x, out)`` over flat views
+    when x is large (a strided x is copied first) and grad is of x's shape and dtype, C-contiguous or one value
+    broadcast (``constant``: a full sum's gradient, read as grad[0], never made dense); ``small(grad, x)``, the
+    numpy spelling of two or more passes, otherwise."""
+    def run(grad, x):
+        if _parallel(x, strided=True) and type(grad) is np.ndarray and grad.shape == x.shape and grad.dtype == x.dtype:
+            constant = not any(grad.strides)
+            if constant or grad.flags.c_contiguous:
+                x = _contiguous(x)
+                out = np.empty_like(x)
+                threads.start()
+                loop(grad.reshape(-1)[:1] if constant else grad.reshape(-1), constant, x.reshape(-1), out.reshape(-1))
+                return out
+        return small(grad, x)
+
+    run.__doc__ = doc
+    return run
+
+
+sqrt_backward = _grad_map(_sqrt_backward, lambda g, o: g * 0.5 / o, "grad * 0.5 / s from the output s of sqrt.")
+abs_backward = _grad_map(_abs_backward, lambda g, x: g * np.sign(x), "grad * sign(x), abs's gradient (torch's).")
+square_backward = _grad_map(_square_backward, lambda g, x: g * 2 * x, "grad * 2 * x, the gradient of x ** 2.")
 
 
 def where(condition, a, b):

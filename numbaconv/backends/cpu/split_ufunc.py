@@ -5,9 +5,12 @@ numpy runs a ufunc on one thread, but drops the GIL inside its loops, so the par
 threads.run_split's workers with numpy's own SIMD loops: the same values bit for bit, the same dtype, and the
 caller's ``np.errstate`` (applied in each worker; it is per thread). Measured on two threads of a Xeon, 8.4M
 float32: log 4.0 -> 1.9 ms, sqrt 2.5 -> 1.3, tanh 3.2 -> 1.5; at 65,536 elements the split cost 0.11 against
-numpy's 0.02 ms, hence ``SPLIT_MIN``. The first operand must be a large array, the others arrays of its shape or
-python numbers, each array C-contiguous or one value broadcast (a zero-stride view: the gradient of a full sum,
-which numpy reads as a scalar); anything else (broadcasting, strides, keywords) is the ufunc itself.
+numpy's 0.02 ms, hence ``SPLIT_MIN``. The first operand must be a large array, the others arrays or python
+numbers. Arrays of the output's shape, each C-contiguous or one value broadcast (a zero-stride view: the gradient
+of a full sum), split into flat parts; other layouts and broadcasting operands (``x + bias.reshape(-1, 1, 1)``)
+into parts along the output's first axis, each part numpy's own broadcast. Where every array is one value
+broadcast, the ufunc runs on that value once and its result fills the output (NegBackward of a full sum: 3.3 ms
+through numpy's stride-0 loop, 1.0 as a fill of 8.4M float32). Keywords are the ufunc itself.
 A strided array's C-contiguous copy is strided_copy.py's parallel loop, or where its layout does not suit that
 loop (a negative stride, more than four dims that do not merge), split along its first axis the same way.
 """
@@ -18,17 +21,41 @@ from . import strided_copy, threads
 SPLIT_MIN = 1 << 20  # elements; smaller calls stay on numpy's one thread
 
 
-def _splittable(operands):
-    shape = None
-    for operand in operands:
-        if type(operand) is np.ndarray:
-            if (not (operand.flags.c_contiguous or not any(operand.strides))
-                    or (shape is not None and operand.shape != shape)):
-                return None
-            shape = operand.shape
-        elif type(operand) is not float and type(operand) is not int:
-            return None
-    return shape
+def _flat_splittable(arrays, shape):
+    """Whether every array is of ``shape`` and C-contiguous or one value broadcast: then flat parts line up."""
+    return all(a.shape == shape and (a.flags.c_contiguous or not any(a.strides)) for a in arrays)
+
+
+def _first_element(array):
+    return array[(slice(0, 1),) * array.ndim]
+
+
+def _split_flat(ufunc, operands, out):
+    flat = [op.reshape(-1) if type(op) is np.ndarray else op for op in operands]
+    out_flat = out.reshape(-1)
+    errors = np.geterr()
+
+    def work(lo, hi):
+        with np.errstate(**errors):
+            ufunc(*(op[lo:hi] if type(op) is np.ndarray else op for op in flat), out=out_flat[lo:hi])
+
+    threads.run_split(work, out_flat.size)
+
+
+def _split_rows(ufunc, operands, out):
+    """Parts along the output's first axis: each array operand (with leading 1s to the output's rank) is sliced
+    there where it spans that axis, else passed whole for numpy to broadcast."""
+    rows = out.shape[0]
+    padded = [op.reshape((1,) * (out.ndim - op.ndim) + op.shape) if type(op) is np.ndarray else op
+              for op in operands]
+    errors = np.geterr()
+
+    def work(lo, hi):
+        with np.errstate(**errors):
+            ufunc(*(op[lo:hi] if type(op) is np.ndarray and op.shape[0] == rows else op for op in padded),
+                  out=out[lo:hi])
+
+    threads.run_split(work, rows)
 
 
 def split(ufunc):
@@ -37,23 +64,28 @@ def split(ufunc):
         first = operands[0]
         if type(first) is not np.ndarray or first.size < SPLIT_MIN or keywords:
             return ufunc(*operands, **keywords)
-        shape = _splittable(operands)
-        if shape is None:
+        arrays = []
+        for op in operands:
+            if type(op) is np.ndarray:
+                arrays.append(op)
+            elif type(op) is not float and type(op) is not int:
+                return ufunc(*operands)
+        shape = first.shape
+        if any(a.shape != shape for a in arrays):
+            shape = np.broadcast_shapes(*(a.shape for a in arrays))
+        if not _flat_splittable(arrays, shape) and shape[0] < 2:
             return ufunc(*operands)
-        flat = [op.reshape(-1) if type(op) is np.ndarray else op for op in operands]
-        dtype = ufunc(*(op[:1] if type(op) is np.ndarray else op for op in flat)).dtype
-        out = np.empty(shape, dtype)
-        out_flat = out.reshape(-1)
-        errors = np.geterr()
-
-        def work(lo, hi):
-            with np.errstate(**errors):
-                ufunc(*(op[lo:hi] if type(op) is np.ndarray else op for op in flat), out=out_flat[lo:hi])
-
-        threads.run_split(work, out_flat.size)
+        one = ufunc(*(_first_element(op) if type(op) is np.ndarray else op for op in operands))
+        out = np.empty(shape, one.dtype)
+        if not any(any(a.strides) for a in arrays):
+            out.fill(one.reshape(-1)[0])  # one value broadcast each (a full sum's gradient): f of it, once
+        elif _flat_splittable(arrays, shape):
+            _split_flat(ufunc, operands, out)
+        else:
+            _split_rows(ufunc, operands, out)
         return out
 
-    run.__doc__ = f"numpy.{ufunc.__name__}, split over the threads for large C-contiguous operands."
+    run.__doc__ = f"numpy.{ufunc.__name__}, split over the threads for large operands."
     run.__name__ = ufunc.__name__
     return run
 

@@ -5,6 +5,8 @@ accurate than numpy's float32 pairwise sum: 8.4M floats in 0.47 ms on two thread
 1.4 ms on one. float64 arrays, partial sums and small arrays
 stay on numpy, whose pairwise float64 sum a sequential float64 loop would not match in accuracy.
 """
+import math
+
 import numpy as np
 from numba import njit, prange
 
@@ -35,11 +37,25 @@ def _partial_sums(x, partial):
         partial[b] = _block_sum(x[b * n // blocks:(b + 1) * n // blocks])
 
 
-def _full(axis, ndim):
+def _axes(axis, ndim):
+    """``axis`` as a tuple of distinct non-negative axes, or None where numpy should judge it (out of range)."""
     if axis is None:
-        return True
+        return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    return len(axes) == ndim and sorted(a % ndim for a in axes) == list(range(ndim))
+    if not all(isinstance(d, int) and -ndim <= d < ndim for d in axes):
+        return None
+    axes = tuple(d % ndim for d in axes)
+    return axes if len(set(axes)) == len(axes) else None
+
+
+def _constant_sum(a, axes, keepdims):
+    """The sum over ``axes`` of a float array that is one value broadcast (the gradient of a full sum reaching a
+    broadcast bias): that value times the count, rounded once to a's dtype, where numpy's loop would read every
+    zero-stride element (1.05 ms over 8.4M float32 to a bias's 64 channels)."""
+    one = tuple(slice(0, 1) if d in axes else slice(None) for d in range(a.ndim))
+    value = np.add.reduce(a[one], axes, None, None, keepdims)
+    count = math.prod(a.shape[d] for d in axes)
+    return (value.astype(np.promote_types(a.dtype, np.float64)) * count).astype(a.dtype)
 
 
 def sum(a, axis=None, keepdims=False, dtype=None):
@@ -47,9 +63,13 @@ def sum(a, axis=None, keepdims=False, dtype=None):
     sum, an array of ones in every axis with ``keepdims``)."""
     if type(a) is not np.ndarray:
         return np.sum(a, axis=axis, dtype=dtype, keepdims=keepdims)
-    if (a.size < PARALLEL_MIN or dtype is not None or a.dtype != FLOAT32 or not a.flags.c_contiguous
-            or not _full(axis, a.ndim)):
+    if a.size < PARALLEL_MIN or dtype is not None or a.dtype.kind != "f":
         return np.add.reduce(a, axis, dtype, None, keepdims)  # what np.sum runs, without its ~1 us of Python
+    axes = _axes(axis, a.ndim)
+    if axes is not None and not any(a.strides):
+        return _constant_sum(a, axes, keepdims)
+    if a.dtype != FLOAT32 or not a.flags.c_contiguous or axes is None or len(axes) != a.ndim:
+        return np.add.reduce(a, axis, dtype, None, keepdims)
     partial = np.empty(BLOCKS)
     threads.start()
     _partial_sums(a.reshape(-1), partial)

@@ -14,6 +14,7 @@ from .reductions import argmax, max, min, stable_sort, sum
 from .shapes import broadcast_to, may_share_memory, reshape, swapaxes, transpose
 from .ufuncs import (
     abs,
+    abs_backward,
     add,
     clip,
     divide,
@@ -43,6 +44,8 @@ from .ufuncs import (
     sigmoid_backward,
     sign,
     sqrt,
+    sqrt_backward,
+    square_backward,
     subtract,
     tanh,
     tanh_backward,
@@ -57,8 +60,9 @@ __all__ = [
     "matmul",
     "argmax", "max", "min", "stable_sort", "sum",
     "broadcast_to", "may_share_memory", "reshape", "swapaxes", "transpose",
-    "abs", "add", "clip", "divide", "equal", "exp", "floor_divide", "greater", "greater_equal", "isfinite", "less",
-    "less_equal", "log", "logical_and", "logical_not", "logical_or", "logical_xor", "maximum", "minimum", "multiply",
-    "negative", "not_equal", "power", "relu", "relu_backward", "remainder", "sigmoid", "sigmoid_backward", "sign",
-    "sqrt", "subtract", "tanh", "tanh_backward", "where",
+    "abs", "abs_backward", "add", "clip", "divide", "equal", "exp", "floor_divide", "greater", "greater_equal",
+    "isfinite", "less", "less_equal", "log", "logical_and", "logical_not", "logical_or", "logical_xor", "maximum",
+    "minimum", "multiply", "negative", "not_equal", "power", "relu", "relu_backward", "remainder", "sigmoid",
+    "sigmoid_backward", "sign", "sqrt", "sqrt_backward", "square_backward", "subtract", "tanh", "tanh_backward",
+    "where",
 ]

@@ -124,6 +124,21 @@ def sigmoid_backward(grad, out):
     return multiply(multiply(grad, out), subtract(1, out))
 
 
+def sqrt_backward(grad, out):
+    """grad * 0.5 / s from the output s of sqrt."""
+    return divide(multiply(grad, 0.5), out)
+
+
+def abs_backward(grad, x):
+    """grad * sign(x), abs's gradient."""
+    return multiply(grad, sign(x))
+
+
+def square_backward(grad, x):
+    """grad * 2 * x, the gradient of x ** 2."""
+    return multiply(multiply(grad, 2), x)
+
+
 def tanh_backward(grad, out):
     """grad * (1 - t^2) from the output t."""
     return multiply(grad, subtract(1, multiply(out, out)))
