@@ -1,9 +1,10 @@
 """Elementwise ops with numpy broadcasting and torch's type promotion (torch.add, torch.exp, torch.clamp, ...)."""
 import numpy as np
 
+from .. import grad_mode, profiler
 from ..autograd import Function, is_grad_enabled
-from ..backends import namespace_of
-from ..tensor import Tensor
+from ..backends import namespace, namespace_of
+from ..tensor import Tensor, wrap
 from ._util import shape_of, unbroadcast
 from .movement import cast
 from .promotion import DEFAULT_FLOAT, category, division_type, result_type
@@ -557,6 +558,40 @@ def _reflected(op):
     return method
 
 
+def _graph_free(op, kernel_name):
+    """The operator form of ``op`` (``a + b``), its commonest call taken without Function.apply's bookkeeping:
+    a float CPU tensor and a tensor of its dtype or a python number, neither needing a graph, no profile open.
+    Then the CPU namespace's ``kernel_name``, which op's forward calls, runs on their arrays straight into a
+    Tensor: what apply returns, for half its fixed cost (looked up at the first call: importing numbaconv loads
+    no kernel module). Anything else, and any error, is ``op`` itself."""
+    kernel = None
+
+    def operator(a, b):
+        nonlocal kernel
+        if type(a) is Tensor and profiler.recorder is None:
+            x = a.array
+            if type(b) is Tensor:
+                y = b.array
+                graph = a._requires_grad or b._requires_grad
+                fits = type(y) is np.ndarray and y.dtype == x.dtype
+            else:
+                y = b
+                graph = a._requires_grad
+                fits = type(b) is float or type(b) is int
+            if (fits and type(x) is np.ndarray and x.dtype.kind == "f"
+                    and not (graph and getattr(grad_mode.state, "enabled", True))):
+                if kernel is None:
+                    kernel = getattr(namespace("cpu"), kernel_name)
+                try:
+                    return wrap(kernel(x, y))
+                except ValueError:
+                    pass
+        return op(a, b)
+
+    operator.__name__ = op.__name__
+    return operator
+
+
 def _clamp_method(self, min=None, max=None):
     return clamp(self, min, max)
 
@@ -565,6 +600,8 @@ for _name, _op in (("add", add), ("sub", sub), ("mul", mul), ("truediv", div), (
                    ("mod", remainder), ("pow", pow)):
     setattr(Tensor, f"__{_name}__", _op)
     setattr(Tensor, f"__r{_name}__", _reflected(_op))
+for _name, _op, _function in (("add", add, Add), ("sub", sub, Sub), ("mul", mul, Mul), ("truediv", div, Div)):
+    setattr(Tensor, f"__{_name}__", _graph_free(_op, _function.kernel))
 for _op in (add, sub, mul, div, floor_divide, remainder, pow, exp, log, sqrt, tanh, sigmoid, relu, abs, maximum,
             minimum):
     setattr(Tensor, _op.__name__, _op)
