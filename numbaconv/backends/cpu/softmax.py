@@ -1,13 +1,14 @@
 """log_softmax, softmax and their backward along one axis (torch.log_softmax, torch.softmax).
 
-Large C-contiguous float32/float64 arrays (pointwise.py's threshold) run as parallel Numba loops over the lines
-before the axis, one pass for the maximum, one for the exp-sum and one for the output (softmax keeps each exp
-and scales it by the line's 1/sum). Each line's sums run in float64 and are rounded to the input's dtype before
-the output pass (a float64 operand there kept the exp and the output pass scalar: log_softmax's backward 8.9 ->
-3.9 ms at 128x64x32x32 float32, two threads of a Xeon); the shifted values and their exp are in the input's
-dtype (backends/cpu/vector_exp.py for float32, as torch computes them). Everything else runs
-backends/softmax_rules.py with numpy, which takes a pass and a temporary per step on one thread. Both give the
-same values up to rounding, and the same NaN/Inf behaviour: the shift is the finite maximum, a NaN anywhere
+C-contiguous float32/float64 arrays run as Numba loops over the lines before the axis (parallel from pointwise.py's
+threshold; serial below it, where numpy's passes cost more: log_softmax over 8x16x8x8 float32 25.6 against 9.7 us,
+its backward 14.4 against 5.4, on a Zen 4), one pass for the maximum, one for the exp-sum and one for the output
+(softmax keeps each exp and scales it by the line's 1/sum). Each line's sums run in float64 and are rounded to the
+input's dtype before the output pass (a float64 operand there kept the exp and the output pass scalar: log_softmax's
+backward 8.9 -> 3.9 ms at 128x64x32x32 float32, two threads of a Xeon); the shifted values and their exp are in the
+input's dtype (backends/cpu/vector_exp.py for float32, as torch computes them). Everything else (strided, other
+dtypes) runs backends/softmax_rules.py with numpy, which takes a pass and a temporary per step on one thread. Both
+give the same values up to rounding, and the same NaN/Inf behaviour: the shift is the finite maximum, a NaN anywhere
 along the axis makes that line NaN.
 """
 import math
@@ -40,98 +41,138 @@ def _peak(x, o, peak, flag):
             peak[i] = 0.0
 
 
+@njit(inline="always")
+def _log_softmax_line(x, o, out):
+    n, inner = x.shape[1], x.shape[2]
+    peak, total = np.empty(inner, x.dtype), np.empty(inner)
+    _peak(x, o, peak, total)
+    for k in range(n):
+        for i in range(inner):
+            total[i] += vector_exp.exp(x[o, k, i] - peak[i])
+    for i in range(inner):
+        total[i] = math.log(total[i])
+    log_sum = total.astype(x.dtype)
+    for k in range(n):
+        for i in range(inner):
+            out[o, k, i] = (x[o, k, i] - peak[i]) - log_sum[i]
+
+
+@njit(inline="always")
+def _softmax_line(x, o, out):
+    n, inner = x.shape[1], x.shape[2]
+    peak, total = np.empty(inner, x.dtype), np.empty(inner)
+    _peak(x, o, peak, total)
+    for k in range(n):
+        for i in range(inner):
+            e = vector_exp.exp(x[o, k, i] - peak[i])
+            out[o, k, i] = e
+            total[i] += e
+    for i in range(inner):
+        total[i] = 1.0 / total[i]
+    scale = total.astype(x.dtype)
+    for k in range(n):
+        for i in range(inner):
+            out[o, k, i] *= scale[i]
+
+
+@njit(inline="always")
+def _backward_line(grad, out, result, log, o):
+    n, inner = grad.shape[1], grad.shape[2]
+    total = np.zeros(inner)
+    for k in range(n):
+        for i in range(inner):
+            total[i] += grad[o, k, i] if log else grad[o, k, i] * out[o, k, i]
+    scale = total.astype(grad.dtype)
+    for k in range(n):
+        for i in range(inner):
+            if log:
+                result[o, k, i] = grad[o, k, i] - vector_exp.exp(out[o, k, i]) * scale[i]
+            else:
+                result[o, k, i] = out[o, k, i] * (grad[o, k, i] - scale[i])
+
+
 @njit(parallel=True, cache=True)
 def _log_softmax_lines(x, out):
-    n, inner = x.shape[1], x.shape[2]
     for o in prange(x.shape[0]):
-        peak, total = np.empty(inner, x.dtype), np.empty(inner)
-        _peak(x, o, peak, total)
-        for k in range(n):
-            for i in range(inner):
-                total[i] += vector_exp.exp(x[o, k, i] - peak[i])
-        for i in range(inner):
-            total[i] = math.log(total[i])
-        log_sum = total.astype(x.dtype)
-        for k in range(n):
-            for i in range(inner):
-                out[o, k, i] = (x[o, k, i] - peak[i]) - log_sum[i]
+        _log_softmax_line(x, o, out)
+
+
+@njit(cache=True)
+def _log_softmax_lines_serial(x, out):
+    for o in range(x.shape[0]):
+        _log_softmax_line(x, o, out)
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
 def _softmax_lines(x, out):
-    n, inner = x.shape[1], x.shape[2]
     for o in prange(x.shape[0]):
-        peak, total = np.empty(inner, x.dtype), np.empty(inner)
-        _peak(x, o, peak, total)
-        for k in range(n):
-            for i in range(inner):
-                e = vector_exp.exp(x[o, k, i] - peak[i])
-                out[o, k, i] = e
-                total[i] += e
-        for i in range(inner):
-            total[i] = 1.0 / total[i]
-        scale = total.astype(x.dtype)
-        for k in range(n):
-            for i in range(inner):
-                out[o, k, i] *= scale[i]
+        _softmax_line(x, o, out)
+
+
+@njit(cache=True, error_model="numpy")
+def _softmax_lines_serial(x, out):
+    for o in range(x.shape[0]):
+        _softmax_line(x, o, out)
 
 
 @njit(parallel=True, cache=True)
 def _backward_lines(grad, out, result, log):
-    n, inner = grad.shape[1], grad.shape[2]
     for o in prange(grad.shape[0]):
-        total = np.zeros(inner)
-        for k in range(n):
-            for i in range(inner):
-                total[i] += grad[o, k, i] if log else grad[o, k, i] * out[o, k, i]
-        scale = total.astype(grad.dtype)
-        for k in range(n):
-            for i in range(inner):
-                if log:
-                    result[o, k, i] = grad[o, k, i] - vector_exp.exp(out[o, k, i]) * scale[i]
-                else:
-                    result[o, k, i] = out[o, k, i] * (grad[o, k, i] - scale[i])
+        _backward_line(grad, out, result, log, o)
+
+
+@njit(cache=True)
+def _backward_lines_serial(grad, out, result, log):
+    for o in range(grad.shape[0]):
+        _backward_line(grad, out, result, log, o)
 
 
 def _lines(array, axis):
     """``array`` as (before the axis, along it, after it), or None when the loops cannot take it."""
-    if (type(array) is not np.ndarray or array.size < PARALLEL_MIN or array.dtype not in LOOP_DTYPES
-            or not array.flags.c_contiguous):
+    if type(array) is not np.ndarray or array.dtype not in LOOP_DTYPES or not array.flags.c_contiguous:
         return None
     shape = array.shape
     return array.reshape(math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1:]))
 
 
-def _along(kernel, a, axis, numpy_rule):
+def _along(kernel, serial, a, axis, numpy_rule):
     lines = _lines(a, axis)
     if lines is None:
         return numpy_rule(a, axis)
     out = np.empty_like(a)
-    threads.start()
-    kernel(lines, out.reshape(lines.shape))
+    if a.size >= PARALLEL_MIN:
+        threads.start()
+        kernel(lines, out.reshape(lines.shape))
+    else:
+        serial(lines, out.reshape(lines.shape))
     return out
 
 
 def log_softmax(a, axis):
     """log_softmax of ``a`` along ``axis`` (torch.log_softmax)."""
-    return _along(_log_softmax_lines, a, axis, lambda v, d: softmax_rules.log_softmax(np, v, d))
+    return _along(_log_softmax_lines, _log_softmax_lines_serial, a, axis,
+                  lambda v, d: softmax_rules.log_softmax(np, v, d))
 
 
 def softmax(a, axis):
     """softmax of ``a`` along ``axis`` (torch.softmax): each exp computed once, then scaled by the line's 1/sum."""
-    return _along(_softmax_lines, a, axis, lambda v, d: np.exp(softmax_rules.log_softmax(np, v, d)))
+    return _along(_softmax_lines, _softmax_lines_serial, a, axis,
+                  lambda v, d: np.exp(softmax_rules.log_softmax(np, v, d)))
 
 
 def softmax_backward(grad, out, axis, log):
     """The input gradient of log_softmax (``log``) or softmax from its output ``out``; one value broadcast (a full
-    sum's gradient) is made dense first by a parallel fill, since the loops read a zero-stride operand without
-    vectorising (log_softmax's backward at 128x64x32x32 float32: 16.4 ms in place, 0.7 + 3.6 ms dense)."""
-    if type(grad) is np.ndarray and grad.size >= PARALLEL_MIN and not any(grad.strides):
+    sum's gradient) is made dense first (a parallel fill when large), since the loops read a zero-stride operand
+    without vectorising (log_softmax's backward at 128x64x32x32 float32: 16.4 ms in place, 0.7 + 3.6 ms dense)."""
+    if type(grad) is np.ndarray and not any(grad.strides):
         grad = pointwise.copy(grad)
     lines = _lines(grad, axis)
     if lines is None or out.dtype != grad.dtype or not out.flags.c_contiguous:
         return softmax_rules.softmax_backward(np, grad, out, axis, log)
     result = np.empty_like(grad)
-    threads.start()
-    _backward_lines(lines, out.reshape(lines.shape), result.reshape(lines.shape), log)
+    if grad.size >= PARALLEL_MIN:
+        threads.start()
+        _backward_lines(lines, out.reshape(lines.shape), result.reshape(lines.shape), log)
+    else:
+        _backward_lines_serial(lines, out.reshape(lines.shape), result.reshape(lines.shape), log)
     return result
