@@ -5,10 +5,11 @@ float32 (rows of 32 floats) took 6.9 ms on one thread of an AMD EPYC Zen 4, spli
 2.6. Here the array's dims are merged where they allow (at most four remain, else None), the elements are read as
 unsigned integers of the item's width (a bit-exact copy of any dtype) through one flat view of the memory they
 span, with unsigned offsets (a signed index that may be negative needs numpy's wraparound, which kept these loops
-scalar); each (i, j) of the two outer dims is one parallel task. Rows that are contiguous in memory are copied as
-rows (transpose(1, 2): 2.7 ms); otherwise the innermost output dim is gathered in blocks of ``BLOCK`` so that the
-cache lines read for one output row serve the next ones too (permute(0, 2, 3, 1): numpy 24, PyTorch 12.3, here
-5.9 ms). Negative strides are left to the caller (None).
+scalar); each parallel task copies up to ``ROWS`` rows of one (i, j) of the two outer dims. Rows that are
+contiguous in memory are copied as rows (transpose(1, 2): 2.7 ms), one value broadcast along a row fills it (a
+mean's gradient, broadcast per plane), otherwise the innermost output dim is gathered in blocks of ``BLOCK`` so
+that the cache lines read for one output row serve the next ones too (permute(0, 2, 3, 1): numpy 24, PyTorch 12.3,
+here 5.9 ms). Negative strides are left to the caller (None).
 """
 import numpy as np
 from numba import njit, prange, uint64
@@ -16,31 +17,37 @@ from numba import njit, prange, uint64
 from . import threads
 
 BLOCK = 16  # output elements gathered per source cache line, for rows that are strided in memory
+ROWS = 32  # output rows per parallel task: an array whose two outer dims are few still splits
 UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
 
 
 @njit(parallel=True, cache=True)
 def _copy4(src, s0, s1, s2, s3, n0, n1, n2, n3, out):
-    """out (flat, C order over n0..n3) = src[i*s0 + j*s1 + k*s2 + l*s3]."""
-    block = uint64(BLOCK)
-    rows, width = uint64(n2), uint64(n3)
-    for ij in prange(n0 * n1):
-        i = uint64(ij // n1)
-        j = uint64(ij) - i * uint64(n1)
-        base = i * uint64(s0) + j * uint64(s1)
-        first = uint64(ij) * rows * width
+    """out (flat, C order over n0..n3) = src[i*s0 + j*s1 + k*s2 + l*s3]; one task per ``ROWS`` rows of an (i, j)."""
+    block, rows = uint64(BLOCK), uint64(ROWS)
+    width = uint64(n3)
+    pieces = (uint64(n2) + rows - uint64(1)) // rows
+    for task in prange(n0 * n1 * pieces):
+        ij = uint64(task) // pieces
+        first_row = (uint64(task) - ij * pieces) * rows
+        last_row = min(first_row + rows, uint64(n2))
+        i = ij // uint64(n1)
+        base = i * uint64(s0) + (ij - i * uint64(n1)) * uint64(s1)
         if s3 == 1:
-            for k in range(rows):
-                row = base + k * uint64(s2)
-                at = first + k * width
+            for k in range(first_row, last_row):
+                row, at = base + k * uint64(s2), (ij * uint64(n2) + k) * width
                 for m in range(width):
                     out[at + m] = src[row + m]
+        elif s3 == 0:
+            for k in range(first_row, last_row):
+                value, at = src[base + k * uint64(s2)], (ij * uint64(n2) + k) * width
+                for m in range(width):
+                    out[at + m] = value
         else:
             for low in range(uint64(0), width, block):
                 high = min(low + block, width)
-                for k in range(rows):
-                    row = base + k * uint64(s2)
-                    at = first + k * width
+                for k in range(first_row, last_row):
+                    row, at = base + k * uint64(s2), (ij * uint64(n2) + k) * width
                     for m in range(low, high):
                         out[at + m] = src[row + m * uint64(s3)]
 
