@@ -65,3 +65,20 @@ def test_one_value_broadcast_sums_to_the_value_times_the_count_rounded_once(axis
     np.testing.assert_array_equal(got, np.full(np.shape(got), exact))
     with np.errstate(all="ignore"):
         np.testing.assert_allclose(got, expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_squared_difference_sum_keeps_the_difference_and_sums_its_squares(dtype):
+    rng = np.random.default_rng(4)
+    a, b = (rng.standard_normal((N, 2)) * 30).astype(dtype), (rng.standard_normal((N, 2)) * 30).astype(dtype)
+    for x, y in ((a, b), (a[:50], b[:50]), (a[::2], b[::2]), (a, b[:1])):
+        difference, total = summation.squared_difference_sum(x, y)
+        np.testing.assert_array_equal(difference, x - y)
+        assert type(total) is dtype
+        exact = math.fsum((np.float64(d) ** 2 for d in difference.ravel()))
+        np.testing.assert_allclose(total, exact, rtol=2e-6 if dtype == np.float32 else 1e-12)
+    a[3, 1] = np.nan
+    assert np.isnan(summation.squared_difference_sum(a, b)[1])
+    a[3, 1], b[3, 1] = np.finfo(dtype).max / 2, -np.finfo(dtype).max / 2
+    with np.errstate(all="ignore"):
+        assert summation.squared_difference_sum(a, b)[1] == np.inf

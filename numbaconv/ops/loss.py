@@ -254,9 +254,7 @@ class SquaredError(Function):
 
     @staticmethod
     def forward(ctx, a, b, *, mean):
-        xp = namespace_of(a, b)
-        diff = xp.subtract(a, b)
-        total = xp.sum(xp.multiply(diff, diff))
+        diff, total = namespace_of(a, b).squared_difference_sum(a, b)
         ctx.scale = 2.0 / diff.size if mean else 2.0
         ctx.save_for_backward(diff)
         return total / diff.size if mean else total

@@ -58,7 +58,7 @@ from .pointwise import (
     where,
 )
 from .split_ufunc import ascontiguousarray, split
-from .summation import sum
+from .summation import squared_difference_sum, sum
 
 __all__ = [
     "abs", "abs_backward", "add", "add_into", "arange", "argmax", "asarray", "ascontiguousarray", "astype",
@@ -67,8 +67,8 @@ __all__ = [
     "logical_not", "logical_or", "logical_xor", "matmul", "max", "maximum", "may_share_memory", "min", "minimum",
     "multiply", "ndarray", "negative", "not_equal", "ones", "pad", "power", "relu", "relu_backward", "remainder",
     "reshape", "scatter_add_along", "setitem", "sigmoid", "sigmoid_backward", "sign", "sqrt", "sqrt_backward",
-    "square_backward", "stable_sort", "stack", "subtract", "sum", "swapaxes", "take_along", "tanh", "tanh_backward",
-    "to_host", "transpose", "where", "zeros",
+    "square_backward", "squared_difference_sum", "stable_sort", "stack", "subtract", "sum", "swapaxes",
+    "take_along", "tanh", "tanh_backward", "to_host", "transpose", "where", "zeros",
 ]
 
 ndarray = np.ndarray

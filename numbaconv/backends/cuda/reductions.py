@@ -11,6 +11,7 @@ from . import reduce as _red
 from .array import at_least_1d, c_strides, normalize_axes
 from .creation import empty, zeros
 from .shapes import transpose
+from .ufuncs import multiply, subtract
 
 
 def _dims(array, dims):
@@ -40,6 +41,12 @@ def _reduce(op, a, axis, keepdims, dtype):
 def sum(a, axis=None, keepdims=False, dtype=None):
     dtype = np.dtype(dtype) if dtype is not None else (np.dtype(np.int64) if a.dtype.kind in "biu" else a.dtype)
     return _reduce("sum", a, axis, keepdims, dtype)
+
+
+def squared_difference_sum(a, b):
+    """(a - b, the sum of its squares): mse_loss's forward."""
+    difference = subtract(a, b)
+    return difference, sum(multiply(difference, difference))
 
 
 def max(a, axis=None, keepdims=False):
