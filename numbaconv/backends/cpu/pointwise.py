@@ -18,7 +18,7 @@ leaf's ``.grad`` copies; a python number times a large array is one scaling pass
 import numpy as np
 from numba import njit, prange
 
-from . import split_ufunc, threads, vector_exp
+from . import broadcast_binary, split_ufunc, threads, vector_exp
 
 PARALLEL_MIN = threads.PARALLEL_MIN  # elements; smaller arrays stay on numpy's single-threaded loop
 LOOP_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))  # the loops' dtypes; float16 and longdouble stay on numpy
@@ -291,7 +291,7 @@ def _binary_map(loop, small, doc, strided=False, serial=None, constant=None, lar
     """The map of a and b, chosen as in :func:`_unary_map`; ``strided``: strided operands are copied and taken by
     the loops too (where ``small`` needs several passes); ``constant(value, b, out)``, when given, takes a large
     ``a`` that is one value broadcast (a full sum's gradient: read in place, never copied to a dense array);
-    ``large``, when given, takes a large ``a`` that the loops do not (a broadcast bias: ``small`` split)."""
+    ``large``, when given, takes a large ``a`` that the loops do not (a broadcast bias)."""
     def run(a, b):
         if type(a) is np.ndarray and (a.size >= PARALLEL_MIN or serial is not None):
             if constant is not None and a.size >= PARALLEL_MIN and not any(a.strides):
@@ -350,7 +350,19 @@ def _scale_operands(a, b):
     return None
 
 
-_split_multiply = split_ufunc.split(np.multiply)  # operands the loops do not take
+def _broadcasting(code, ufunc):
+    """``ufunc`` of a large ``a`` and a ``b`` that the same-shape loops do not take: broadcast_binary's loop where
+    it takes them (``x + bias.reshape(-1, 1, 1)``), else ``ufunc`` split over the threads."""
+    split = split_ufunc.split(ufunc)
+
+    def run(a, b):
+        out = broadcast_binary.binary(code, a, b)
+        return split(a, b) if out is None else out
+
+    return run
+
+
+_broadcast_multiply = _broadcasting(broadcast_binary.MULTIPLY, np.multiply)
 
 
 def multiply(a, b):
@@ -374,7 +386,7 @@ def multiply(a, b):
         _scale(x.reshape(-1), s, out.reshape(-1))
         return out
     if not _alike((a, b)):
-        return _split_multiply(a, b)
+        return _broadcast_multiply(a, b)
     out = np.empty_like(a)
     threads.start()
     _multiply(a.reshape(-1), b.reshape(-1), out.reshape(-1))
@@ -427,8 +439,9 @@ def _numpy_sigmoid(x):
 exp = _unary_map(_exp, np.exp, "e**x (numpy.exp).")
 relu = _unary_map(_relu, _numpy_relu, "max(x, 0).", serial=_relu_serial)
 sigmoid = _unary_map(_sigmoid_map, _numpy_sigmoid, "1 / (1 + e**-x), overflow-safe.", serial=_sigmoid_map_serial)
-add = _binary_map(_add, np.add, "a + b (numpy.add).", large=split_ufunc.split(np.add))
-subtract = _binary_map(_subtract, np.subtract, "a - b (numpy.subtract).", large=split_ufunc.split(np.subtract))
+add = _binary_map(_add, np.add, "a + b (numpy.add).", large=_broadcasting(broadcast_binary.ADD, np.add))
+subtract = _binary_map(_subtract, np.subtract, "a - b (numpy.subtract).",
+                       large=_broadcasting(broadcast_binary.SUBTRACT, np.subtract))
 relu_backward = _binary_map(
     _relu_backward, lambda g, o: np.where(o <= 0, 0, g).astype(g.dtype, copy=False),
     "0 where relu's output is <= 0 (NaN gradients included), else grad (a NaN output passes it), as torch's "

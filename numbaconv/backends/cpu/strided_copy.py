@@ -52,33 +52,51 @@ def _copy4(src, s0, s1, s2, s3, n0, n1, n2, n3, out):
                         out[at + m] = src[row + m * uint64(s3)]
 
 
-def _merged(shape, strides):
-    """(shape, strides) with size-1 dims dropped and neighbours merged where one stride spans the next dim."""
+def merged_layout(shape, *strides):
+    """The dims of ``shape`` as four (n, per-operand element strides), size-1 dims dropped and neighbours merged
+    where every operand's stride spans the next dim, ones in front; None where more than four remain."""
     dims = []
-    for n, s in zip(shape, strides):
+    for d, n in enumerate(shape):
         if n == 1:
             continue
-        if dims and dims[-1][1] == s * n:
-            dims[-1] = (dims[-1][0] * n, s)
+        step = tuple(s[d] for s in strides)
+        if dims and all(last == now * n for last, now in zip(dims[-1][1], step)):
+            dims[-1] = (dims[-1][0] * n, step)
         else:
-            dims.append((n, s))
-    return dims
+            dims.append((n, step))
+    if len(dims) > 4:
+        return None
+    return [(1, (0,) * len(strides))] * (4 - len(dims)) + dims
+
+
+def element_strides(array, shape):
+    """``array``'s strides in elements once broadcast to ``shape`` (0 along broadcast dims), or None where one is
+    negative or not a whole number of items."""
+    view = np.broadcast_to(array, shape)
+    if any(s < 0 or s % view.itemsize for s in view.strides):
+        return None
+    return [s // view.itemsize for s in view.strides]
+
+
+def flat_view(array, shape, strides, dtype=None):
+    """A 1-d view of the memory that ``array`` (broadcast to ``shape``, ``strides`` in elements) spans, from its
+    first element, optionally as ``dtype`` of the same width."""
+    span = sum((n - 1) * s for n, s in zip(shape, strides)) + 1
+    flat = np.lib.stride_tricks.as_strided(array, shape=(span,), strides=(array.itemsize,))
+    return flat if dtype is None else flat.view(dtype)
 
 
 def contiguous_copy(array):
     """A C-contiguous copy of ``array`` (numpy.ascontiguousarray of a strided array), or None where its merged
     layout has more than four dims or a negative stride, or its items are not 1, 2, 4 or 8 bytes wide."""
     width = array.itemsize
-    if width not in UNSIGNED or any(s < 0 or s % width for s in array.strides):
+    strides = element_strides(array, array.shape) if width in UNSIGNED else None
+    layout = None if strides is None else merged_layout(array.shape, strides)
+    if layout is None:
         return None
-    dims = _merged(array.shape, [s // width for s in array.strides])
-    if len(dims) > 4:
-        return None
-    dims = [(1, 0)] * (4 - len(dims)) + dims
-    span = sum((n - 1) * s for n, s in dims) + 1
-    flat = np.lib.stride_tricks.as_strided(array, shape=(span,), strides=(width,)).view(UNSIGNED[width])
     out = np.empty(array.shape, array.dtype)
-    (n0, s0), (n1, s1), (n2, s2), (n3, s3) = dims
+    (n0, (s0,)), (n1, (s1,)), (n2, (s2,)), (n3, (s3,)) = layout
     threads.start()
-    _copy4(flat, s0, s1, s2, s3, n0, n1, n2, n3, out.reshape(-1).view(UNSIGNED[width]))
+    _copy4(flat_view(array, array.shape, strides, UNSIGNED[width]), s0, s1, s2, s3, n0, n1, n2, n3,
+           out.reshape(-1).view(UNSIGNED[width]))
     return out
