@@ -45,9 +45,9 @@ class Extreme(Function):
         a, out = ctx.saved_tensors
         dims = ctx.params.dims
         xp = namespace_of(grad)
-        hit = a == out
-        grad = _expand_back(xp, grad, a.shape, dims, ctx.params.keepdim)
-        return grad * hit / xp.sum(hit, axis=dims, keepdims=True)
+        if not ctx.params.keepdim:
+            grad = xp.reshape(grad, out.shape)
+        return xp.extreme_backward(grad, a, out, dims)
 
 
 class Var(Function):

@@ -40,6 +40,7 @@ from numpy import (
 )
 
 from .. import is_basic_index
+from .extreme import extreme_backward
 from .pointwise import (
     abs_backward,
     add,
@@ -62,13 +63,13 @@ from .summation import squared_difference_sum, sum
 
 __all__ = [
     "abs", "abs_backward", "add", "add_into", "arange", "argmax", "asarray", "ascontiguousarray", "astype",
-    "broadcast_to", "clip", "concatenate", "copy", "divide", "empty", "equal", "exp", "floor_divide", "full",
-    "getitem", "greater", "greater_equal", "index_add", "isfinite", "less", "less_equal", "log", "logical_and",
-    "logical_not", "logical_or", "logical_xor", "matmul", "max", "maximum", "may_share_memory", "min", "minimum",
-    "multiply", "ndarray", "negative", "not_equal", "ones", "pad", "power", "relu", "relu_backward", "remainder",
-    "reshape", "scatter_add_along", "setitem", "sigmoid", "sigmoid_backward", "sign", "sqrt", "sqrt_backward",
-    "square_backward", "squared_difference_sum", "stable_sort", "stack", "subtract", "sum", "swapaxes",
-    "take_along", "tanh", "tanh_backward", "to_host", "transpose", "where", "zeros",
+    "broadcast_to", "clip", "concatenate", "copy", "divide", "empty", "equal", "exp", "extreme_backward",
+    "floor_divide", "full", "getitem", "greater", "greater_equal", "index_add", "isfinite", "less", "less_equal",
+    "log", "logical_and", "logical_not", "logical_or", "logical_xor", "matmul", "max", "maximum",
+    "may_share_memory", "min", "minimum", "multiply", "ndarray", "negative", "not_equal", "ones", "pad", "power",
+    "relu", "relu_backward", "remainder", "reshape", "scatter_add_along", "setitem", "sigmoid", "sigmoid_backward",
+    "sign", "sqrt", "sqrt_backward", "square_backward", "squared_difference_sum", "stable_sort", "stack",
+    "subtract", "sum", "swapaxes", "take_along", "tanh", "tanh_backward", "to_host", "transpose", "where", "zeros",
 ]
 
 ndarray = np.ndarray

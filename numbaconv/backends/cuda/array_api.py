@@ -10,7 +10,7 @@ from .creation import arange, asarray, ascontiguousarray, astype, copy, empty, f
 from .indexing import add_into, getitem, index_add, scatter_add_along, setitem, take_along
 from .joining import concatenate, pad, stack
 from .linalg import matmul
-from .reductions import argmax, max, min, squared_difference_sum, stable_sort, sum
+from .reductions import argmax, extreme_backward, max, min, squared_difference_sum, stable_sort, sum
 from .shapes import broadcast_to, may_share_memory, reshape, swapaxes, transpose
 from .ufuncs import (
     abs,
@@ -58,7 +58,7 @@ __all__ = [
     "add_into", "getitem", "index_add", "scatter_add_along", "setitem", "take_along",
     "concatenate", "pad", "stack",
     "matmul",
-    "argmax", "max", "min", "squared_difference_sum", "stable_sort", "sum",
+    "argmax", "extreme_backward", "max", "min", "squared_difference_sum", "stable_sort", "sum",
     "broadcast_to", "may_share_memory", "reshape", "swapaxes", "transpose",
     "abs", "abs_backward", "add", "clip", "divide", "equal", "exp", "floor_divide", "greater", "greater_equal",
     "isfinite", "less", "less_equal", "log", "logical_and", "logical_not", "logical_or", "logical_xor", "maximum",

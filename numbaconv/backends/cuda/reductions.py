@@ -11,7 +11,7 @@ from . import reduce as _red
 from .array import at_least_1d, c_strides, normalize_axes
 from .creation import empty, zeros
 from .shapes import transpose
-from .ufuncs import multiply, subtract
+from .ufuncs import divide, equal, multiply, subtract
 
 
 def _dims(array, dims):
@@ -47,6 +47,12 @@ def squared_difference_sum(a, b):
     """(a - b, the sum of its squares): mse_loss's forward."""
     difference = subtract(a, b)
     return difference, sum(multiply(difference, difference))
+
+
+def extreme_backward(grad, a, out, dims):
+    """d(max or min of ``a`` over ``dims``)/d(a): ties share ``grad`` (of the reduced shape, dims kept) equally."""
+    hit = equal(a, out)
+    return divide(multiply(grad, hit), sum(hit, axis=dims, keepdims=True))
 
 
 def max(a, axis=None, keepdims=False):
