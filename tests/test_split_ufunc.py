@@ -94,3 +94,19 @@ def test_ascontiguousarray_splits_a_strided_copy_and_leaves_the_rest_to_numpy():
     small = x[:2, :2].transpose(0, 2, 1, 3)
     np.testing.assert_array_equal(split_ufunc.ascontiguousarray(small), small)
     assert split_ufunc.ascontiguousarray(np.float32(2.0)).shape == np.ascontiguousarray(np.float32(2.0)).shape
+
+
+def test_concatenate_splits_a_large_join_and_leaves_the_rest_to_numpy():
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((16, 64, 32, 40)).astype(np.float32)
+    y = rng.standard_normal((16, 8, 32, 40)).astype(np.float32)
+    assert x.size >= split_ufunc.SPLIT_MIN
+    for arrays, axis in (((x, y), 1), ((x, y.astype(np.float64)), -3), ((x, x), 3), ((x[:, ::2], x[:, 1::2]), 1),
+                         ((x, x), 0), ((x[:2], y[:2]), 1), ((x,), 1)):
+        got, expected = split_ufunc.concatenate(arrays, axis=axis), np.concatenate(arrays, axis=axis)
+        assert got.dtype == expected.dtype and got.flags.c_contiguous
+        np.testing.assert_array_equal(got, expected)
+    with pytest.raises(ValueError):
+        split_ufunc.concatenate((x, y[:, :, :3]), axis=1)
+    with pytest.raises(np.exceptions.AxisError):
+        split_ufunc.concatenate((x, x), axis=4)

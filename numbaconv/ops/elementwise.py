@@ -136,9 +136,9 @@ class Div(_Binary):
 
     @staticmethod
     def grads(xp, grad, a, b, out, need_a, need_b):
-        grad_a = grad / b if need_a else None
-        grad_b = xp.negative(grad) * out / b if need_b else None
-        return grad_a, grad_b
+        """grad / b, and -(grad / b) * out for b: the quotient shared, each a single pass."""
+        quotient = xp.divide(grad, b)
+        return quotient, (xp.multiply(xp.multiply(quotient, out), -1) if need_b else None)
 
 
 def _log(xp, a):

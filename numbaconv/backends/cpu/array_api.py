@@ -9,7 +9,6 @@ import numpy as np
 from numpy import (
     arange,
     argmax,
-    concatenate,
     empty,
     equal,
     floor_divide,
@@ -58,7 +57,7 @@ from .pointwise import (
     tanh_backward,
     where,
 )
-from .split_ufunc import ascontiguousarray, split
+from .split_ufunc import ascontiguousarray, concatenate, split
 from .summation import squared_difference_sum, sum
 
 __all__ = [

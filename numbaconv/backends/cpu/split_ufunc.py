@@ -11,6 +11,7 @@ of a full sum), split into flat parts; other layouts and broadcasting operands (
 into parts along the output's first axis, each part numpy's own broadcast. Where every array is one value
 broadcast, the ufunc runs on that value once and its result fills the output (NegBackward of a full sum: 3.3 ms
 through numpy's stride-0 loop, 1.0 as a fill of 8.4M float32). Keywords are the ufunc itself.
+A large concatenation along an axis other than the first is written in parts of the first axis the same way.
 A strided array's C-contiguous copy is strided_copy.py's parallel loop, or where its layout does not suit that
 loop (a negative stride, more than four dims that do not merge), split along its first axis the same way.
 """
@@ -105,4 +106,25 @@ def ascontiguousarray(array):
         np.copyto(out[lo:hi], array[lo:hi])
 
     threads.run_split(work, array.shape[0])
+    return out
+
+
+def concatenate(arrays, axis=0):
+    """numpy.concatenate; a large result joined along an axis other than the first is written in parts of its first
+    axis, one per thread (cat of two 128x64x32x32 float32 along dim 1: numpy's one thread 5.8 ms)."""
+    first = arrays[0] if len(arrays) else None
+    if (type(first) is not np.ndarray or type(axis) is not int or not 0 < axis % max(first.ndim, 1) < first.ndim
+            or first.shape[0] < 2 or any(type(a) is not np.ndarray or a.ndim != first.ndim
+                                         or a.shape[0] != first.shape[0] for a in arrays)
+            or sum(a.size for a in arrays) < SPLIT_MIN):
+        return np.concatenate(arrays, axis=axis)
+    axis %= first.ndim
+    shape = list(first.shape)
+    shape[axis] = sum(a.shape[axis] for a in arrays)
+    out = np.empty(shape, np.result_type(*arrays))
+
+    def work(lo, hi):
+        np.concatenate([a[lo:hi] for a in arrays], axis=axis, out=out[lo:hi])
+
+    threads.run_split(work, first.shape[0])
     return out
