@@ -178,9 +178,9 @@ def _check_unmodified(ctx):
 
 def _accumulate_leaf(tensor, grad, references=None):
     """``tensor.grad += grad``, or ``.grad = grad`` for the first: the array itself when nothing else holds it
-    (``references``, its reference count in the graph walk, at most a fresh gradient's; it owns its memory, is
-    writable, C-contiguous and of the leaf's dtype), as torch's AccumulateGrad steals an unshared gradient; else
-    a copy."""
+    (``references``, its reference count in the graph walk, at most a fresh gradient's; nothing else reaches its
+    memory, it is writable, C-contiguous and of the leaf's dtype), as torch's AccumulateGrad steals an unshared
+    gradient; else a copy."""
     held = tensor.array
     if grad.shape != held.shape:
         raise RuntimeError(f"gradient of shape {grad.shape} does not match tensor of shape {tensor.shape}")
@@ -189,10 +189,30 @@ def _accumulate_leaf(tensor, grad, references=None):
     elif grad.dtype != held.dtype:
         tensor.grad = wrap(grad.astype(held.dtype))
     elif (references is not None and references <= _FRESH_REFERENCES and type(grad) is np.ndarray
-          and grad.base is None and grad.flags.writeable and grad.flags.c_contiguous):
+          and grad.flags.writeable and grad.flags.c_contiguous and _owns_its_memory(grad)):
         tensor.grad = wrap(grad)
     else:
         tensor.grad = wrap(backends.namespace_of(grad).copy(grad))
+
+
+def _owns_its_memory(array):
+    """Whether nothing but ``array`` reaches its memory: it owns it, or it is a whole-buffer view (a kernel's
+    ``result.reshape(shape)``) of an array that only it refers to (numpy points every view at the owner, so any
+    other view would hold a reference too)."""
+    if array.base is None:
+        return True  # no local name for the base below: it would count as one more reference
+    return (type(array.base) is np.ndarray and array.base.base is None and array.base.size == array.size
+            and _base_references(array) <= _LONE_BASE_REFERENCES)
+
+
+def _base_references(array):
+    return sys.getrefcount(array.base)
+
+
+def _lone_base_references():
+    """What :func:`_base_references` sees for a view that alone refers to its base (interpreters differ)."""
+    view = np.zeros(2).reshape(1, 2)
+    return _base_references(view)
 
 
 def _root_gradient(root, gradient, caller):
@@ -416,3 +436,4 @@ def _tensor_backward(self, gradient=None, retain_graph=False):
 Tensor.backward = _tensor_backward
 Tensor.register_post_accumulate_grad_hook = _register_post_accumulate_grad_hook
 _FRESH_REFERENCES = _fresh_references()
+_LONE_BASE_REFERENCES = _lone_base_references()

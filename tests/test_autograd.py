@@ -58,20 +58,26 @@ class _NewGradient(nc.autograd.Function):
             return _NewGradient.kept
         elif ctx.params.keep == "view":
             return np.full((2 * grad.size,), 3.0, grad.dtype)[: grad.size].reshape(grad.shape)
+        elif ctx.params.keep in ("reshaped", "reshaped and kept"):
+            flat = np.full(grad.size, 3.0, grad.dtype)
+            _NewGradient.made = weakref.ref(flat)
+            _NewGradient.kept = flat if ctx.params.keep == "reshaped and kept" else None
+            return flat.reshape(grad.shape)
         return fresh
 
 
-@pytest.mark.parametrize("keep", ["", "array", "tuple", "view"])
+@pytest.mark.parametrize("keep", ["", "array", "tuple", "view", "reshaped", "reshaped and kept"])
 def test_a_leaf_adopts_a_gradient_nothing_else_holds_and_copies_a_shared_one(keep):
-    x = nc.tensor([1.0, 2.0], requires_grad=True)
+    x = nc.tensor([[1.0, 2.0]], requires_grad=True)
     _NewGradient.apply(x, keep=keep).sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0])
-    adopted = _NewGradient.made() is x.grad.array
-    assert adopted == (keep == ""), keep
-    if keep in ("array", "tuple"):
+    np.testing.assert_allclose(x.grad.numpy(), [[3.0, 3.0]])
+    made = _NewGradient.made()
+    adopted = made is not None and (made is x.grad.array or made is x.grad.array.base)
+    assert adopted == (keep in ("", "reshaped")), keep
+    if keep in ("array", "tuple", "reshaped and kept"):
         x.grad.array[:] = 0.0
-        kept = _NewGradient.kept if keep == "array" else _NewGradient.kept[0]
-        np.testing.assert_allclose(kept, [3.0, 3.0])
+        kept = _NewGradient.kept[0] if keep == "tuple" else _NewGradient.kept
+        np.testing.assert_allclose(kept.reshape(-1), [3.0, 3.0])
     _NewGradient.kept = None
 
 
