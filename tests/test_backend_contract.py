@@ -16,7 +16,7 @@ BACKENDS = Path(__file__).resolve().parents[1] / "numbaconv" / "backends"
 CPU_ONLY = {"threads", "winograd", "conv_winograd", "conv_epilogue", "relu_pool", "window_max", "im2col", "patches",
             "pixel_patches",
             "augment", "pointwise", "allocator", "vector_exp", "summation", "split_ufunc", "strided_copy",
-            "broadcast_binary", "extreme"}
+            "broadcast_binary", "extreme", "pad_planes"}
 CUDA_ONLY = {"gemm", "launch", "elementwise", "reduce", "runtime",
              "array", "creation", "ufuncs", "reductions", "shapes", "indexing", "joining", "linalg"}
 
