@@ -37,6 +37,7 @@ CHUNK_BYTES = 1 << 20
 CHANNELS_LAST_MIN = 8
 WINOGRAD_MIN_CHANNELS = 16
 WINOGRAD_MIN_TILES = 32
+PIXEL_MAJOR_PER_CHANNEL = 3  # pixels per part per output channel up to which pixel-major beats channels-last
 
 
 def _geometry(x, w_shape, stride, padding, dilation):
@@ -80,18 +81,22 @@ def _winograd(x, w_shape, stride, dilation, groups, oh, ow):
             and x.shape[0] * winograd.tiles(oh) * winograd.tiles(ow) >= WINOGRAD_MIN_TILES)
 
 
-def _pixel_major(x, w_shape, groups, oh, ow):
-    """Whether the pixel-major patches (backends/cpu/pixel_patches.py) serve this forward: ungrouped, with no
-    more output pixels per part of threads.run_split's split than output channels, i.e. no larger patches than
-    the weight the channels-last path would copy into its order. Measured (2 threads of a Zen 3, float32, conv +
-    ReLU + 2x2 pool, pixel-major against channels-last): 256->512 at 4x4, batch 1: 0.44 against 1.47 ms;
-    128->128 at 4x4: 93 against 149 us; 64->128 at 8x8: 130 against 150; at 256 pixels per part and 256 channels
-    even (64->256 at 16x16, batch 1: 0.79 against 0.89 ms; 128->256 at 8x8, batch 8: 2.27 against 2.24); 64->64
-    at 16x16, batch 1 (256 pixels, 64 channels): 256 against 227. It serves such a forward before Winograd does
-    (2 threads of a Zen 4, conv alone, pixel-major against Winograd: 256->256 at 7x7, batch 8: 4.0 against 4.8 ms;
-    128->256 at 8x8, batch 8: 2.45 against 3.9)."""
+def _pixel_major(x, w_shape, groups, oh, ow, per_channel=1):
+    """Whether the pixel-major patches (backends/cpu/pixel_patches.py) serve this forward: ungrouped, with no more
+    output pixels per part of threads.run_split's split than ``per_channel`` times the output channels (1: no larger
+    patches than the weight the channels-last path would copy into its order). Measured (2 threads of a Zen 3,
+    float32, conv + ReLU + 2x2 pool, pixel-major against channels-last): 256->512 at 4x4, batch 1: 0.44 against 1.47
+    ms; 128->128 at 4x4: 93 against 149 us; 64->128 at 8x8: 130 against 150; at 256 pixels per part and 256 channels
+    even (64->256 at 16x16, batch 1: 0.79 against 0.89 ms; 128->256 at 8x8, batch 8: 2.27 against 2.24); 64->64 at
+    16x16, batch 1 (256 pixels, 64 channels): 256 against 227. It serves such a forward before Winograd does (2
+    threads of a Zen 4, conv alone, pixel-major against Winograd: 256->256 at 7x7, batch 8: 4.0 against 4.8 ms;
+    128->256 at 8x8, batch 8: 2.45 against 3.9); against channels-last it wins up to ``PIXEL_MAJOR_PER_CHANNEL``
+    pixels per channel (same machine, conv + ReLU + pool, batch 1: 32->64 at 15x15 valid, 169 pixels: 117 against
+    138 us; 64->128 at 16x16: 387 against 410; 128->128 at 16x16: 732 against 719; 16->32 at 32x32, 1024 pixels: 229
+    against 159), against Winograd only up to one (at two: 608 against 664 us, 1213 against 1015, 1102 against
+    1035)."""
     share = -(-x.shape[0] // threads.split_count(x.shape[0], _flops(x, w_shape, oh, ow)))
-    return groups == 1 and share * oh * ow <= w_shape[0]
+    return groups == 1 and share * oh * ow <= per_channel * w_shape[0]
 
 
 def _padded_shape(x, padding):
@@ -125,12 +130,13 @@ def _forward(x, w, stride, padding, dilation, groups, output, geometry):
     """Run the conv through the path that serves it; each chunk's result goes to ``output``
     (conv_epilogue.Output or PooledOutput), whose result this returns. ``geometry``: :func:`_geometry`'s."""
     oh, ow, chunk, args = geometry
-    if _pixel_major(x, w.shape, groups, oh, ow):
+    winograd = _winograd(x, w.shape, stride, dilation, groups, oh, ow)
+    wide = not winograd and _channels_last(x, groups)
+    if _pixel_major(x, w.shape, groups, oh, ow, PIXEL_MAJOR_PER_CHANNEL if wide else 1):
         _forward_pixel_major(x, w, stride, padding, dilation, output, geometry)
         return output.result()
-    if _winograd(x, w.shape, stride, dilation, groups, oh, ow):
-        if conv_winograd.forward(x, w, padding, oh, ow, output):
-            return output.result()
+    if winograd and conv_winograd.forward(x, w, padding, oh, ow, output):
+        return output.result()
     if _channels_last(x, groups):
         _forward_channels_last(x, w, stride, padding, dilation, output, geometry)
         return output.result()
