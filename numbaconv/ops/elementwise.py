@@ -558,12 +558,12 @@ def _reflected(op):
     return method
 
 
-def _graph_free(op, kernel_name):
-    """The operator form of ``op`` (``a + b``), its commonest call taken without Function.apply's bookkeeping:
-    a float CPU tensor and a tensor of its dtype or a python number, neither needing a graph, no profile open.
-    Then the CPU namespace's ``kernel_name``, which op's forward calls, runs on their arrays straight into a
-    Tensor: what apply returns, for half its fixed cost (looked up at the first call: importing numbaconv loads
-    no kernel module). Anything else, and any error, is ``op`` itself."""
+def _graph_free(op, function):
+    """The operator form of ``op`` (``a + b``), its commonest call taken without op's own checks: a float CPU tensor
+    and a tensor of its dtype or a python number, no profile open. Needing no graph, the CPU namespace's kernel that
+    ``function``'s forward calls runs on their arrays straight into a Tensor (what apply returns, for half its fixed
+    cost; looked up at the first call: importing numbaconv loads no kernel module); needing one, ``function.apply``,
+    which op would call for such operands. Anything else, and any error, is ``op`` itself."""
     kernel = None
 
     def operator(a, b):
@@ -578,10 +578,11 @@ def _graph_free(op, kernel_name):
                 y = b
                 graph = a._requires_grad
                 fits = type(b) is float or type(b) is int
-            if (fits and type(x) is np.ndarray and x.dtype.kind == "f"
-                    and not (graph and getattr(grad_mode.state, "enabled", True))):
+            if fits and type(x) is np.ndarray and x.dtype.kind == "f":
+                if graph and getattr(grad_mode.state, "enabled", True):
+                    return function.apply(a, b)
                 if kernel is None:
-                    kernel = getattr(namespace("cpu"), kernel_name)
+                    kernel = getattr(namespace("cpu"), function.kernel)
                 try:
                     return wrap(kernel(x, y))
                 except ValueError:
@@ -601,7 +602,7 @@ for _name, _op in (("add", add), ("sub", sub), ("mul", mul), ("truediv", div), (
     setattr(Tensor, f"__{_name}__", _op)
     setattr(Tensor, f"__r{_name}__", _reflected(_op))
 for _name, _op, _function in (("add", add, Add), ("sub", sub, Sub), ("mul", mul, Mul), ("truediv", div, Div)):
-    setattr(Tensor, f"__{_name}__", _graph_free(_op, _function.kernel))
+    setattr(Tensor, f"__{_name}__", _graph_free(_op, _function))
 for _op in (add, sub, mul, div, floor_divide, remainder, pow, exp, log, sqrt, tanh, sigmoid, relu, abs, maximum,
             minimum):
     setattr(Tensor, _op.__name__, _op)
