@@ -4,8 +4,8 @@ loop (torch's broadcasting elementwise ops use every core).
 numpy broadcasts by calling its inner loop once per innermost row, with the broadcast operand as a stride-0 scalar:
 x + bias over 128x64x32x32 float32 took 3.6-4.0 ms on one thread of an AMD EPYC Zen 4, split over two threads
 3.1-3.3; here 1.9-2.3. The layout is strided_copy's: dims merged for both operands at once (at most four remain,
-else None), unsigned offsets into flat views of the memory each operand spans, up to ``ROWS`` output rows per
-parallel task; a row where one operand is constant reads it once. The arithmetic is one IEEE operation per element
+else None), unsigned offsets into flat views of the memory each operand spans, up to strided_copy.ROWS output rows
+per parallel task; a row where one operand is constant reads it once. The arithmetic is one IEEE operation per element
 in the operands' dtype, so the values are numpy's bit for bit (no fast-math); as in backends/cpu/pointwise.py's
 loops, numpy's floating-point warnings are not raised (overflow gives inf silently).
 """
@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit, prange, uint64
 
 from . import threads
-from .strided_copy import ROWS, element_strides, flat_view, merged_layout
+from .strided_copy import element_strides, flat_view, merged_layout, task_pieces, task_rows
 
 ADD, SUBTRACT, MULTIPLY = 0, 1, 2
 LOOP_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -29,16 +29,11 @@ def _apply(code, x, y):
 
 
 @njit(parallel=True, cache=True)
-def _binary4(code, a, b, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3, n0, n1, n2, n3, out):
+def _binary4(code, a, b, sa0, sa1, sa2, sa3, sb0, sb1, sb2, sb3, n0, n1, n2, n3, pieces, out):
     """out (flat, C order over n0..n3) = a[i*sa0 + j*sa1 + k*sa2 + l*sa3] (op) b[... sb ...]."""
-    rows, width = uint64(ROWS), uint64(n3)
-    pieces = (uint64(n2) + rows - uint64(1)) // rows
+    width = uint64(n3)
     for task in prange(n0 * n1 * pieces):
-        ij = uint64(task) // pieces
-        first_row = (uint64(task) - ij * pieces) * rows
-        last_row = min(first_row + rows, uint64(n2))
-        i = ij // uint64(n1)
-        j = ij - i * uint64(n1)
+        i, j, ij, first_row, last_row = task_rows(task, pieces, n1, n2)
         base_a = i * uint64(sa0) + j * uint64(sa1)
         base_b = i * uint64(sb0) + j * uint64(sb1)
         for k in range(first_row, last_row):
@@ -79,5 +74,5 @@ def binary(code, a, b):
     out = np.empty(shape, a.dtype)
     threads.start()
     _binary4(code, flat_view(a, shape, strides_a), flat_view(b, shape, strides_b), sa0, sa1, sa2, sa3,
-             sb0, sb1, sb2, sb3, n0, n1, n2, n3, out.reshape(-1))
+             sb0, sb1, sb2, sb3, n0, n1, n2, n3, task_pieces(n2), out.reshape(-1))
     return out

@@ -41,7 +41,7 @@ def extreme_backward(grad, a, out, dims):
         return grad * hit / np.sum(hit, axis=dims, keepdims=True)
     shape, axis = a.shape, dims[0]
     lines = (math.prod(shape[:axis]), shape[axis], math.prod(shape[axis + 1:]))
-    grad = np.ascontiguousarray(np.broadcast_to(grad, out.shape)).reshape(lines[0], lines[2])
+    grad = np.ascontiguousarray(grad).reshape(lines[0], lines[2])
     result = np.empty_like(a)
     threads.start()
     _extreme_backward_lines(grad, a.reshape(lines), np.ascontiguousarray(out).reshape(lines[0], lines[2]),

@@ -74,13 +74,14 @@ def split(ufunc):
         shape = first.shape
         if any(a.shape != shape for a in arrays):
             shape = np.broadcast_shapes(*(a.shape for a in arrays))
-        if not _flat_splittable(arrays, shape) and shape[0] < 2:
+        flat = _flat_splittable(arrays, shape)
+        if not flat and shape[0] < 2:
             return ufunc(*operands)
         one = ufunc(*(_first_element(op) if type(op) is np.ndarray else op for op in operands))
         out = np.empty(shape, one.dtype)
         if not any(any(a.strides) for a in arrays):
             out.fill(one.reshape(-1)[0])  # one value broadcast each (a full sum's gradient): f of it, once
-        elif _flat_splittable(arrays, shape):
+        elif flat:
             _split_flat(ufunc, operands, out)
         else:
             _split_rows(ufunc, operands, out)

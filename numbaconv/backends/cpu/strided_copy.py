@@ -21,18 +21,29 @@ ROWS = 32  # output rows per parallel task: an array whose two outer dims are fe
 UNSIGNED = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
 
 
+def task_pieces(n2):
+    """Parallel tasks per (i, j) of the two outer dims: ``n2`` rows in pieces of up to ``ROWS``."""
+    return (n2 + ROWS - 1) // ROWS
+
+
+@njit(inline="always")
+def task_rows(task, pieces, n1, n2):
+    """(i, j, ij, first row, last row) of parallel ``task`` over an (n0, n1, n2) grid of rows, ``pieces`` tasks per
+    (i, j); unsigned throughout (a signed index that may be negative keeps the loops using it scalar)."""
+    ij = uint64(task) // uint64(pieces)
+    first_row = (uint64(task) - ij * uint64(pieces)) * uint64(ROWS)
+    last_row = min(first_row + uint64(ROWS), uint64(n2))
+    i = ij // uint64(n1)
+    return i, ij - i * uint64(n1), ij, first_row, last_row
+
+
 @njit(parallel=True, cache=True)
-def _copy4(src, s0, s1, s2, s3, n0, n1, n2, n3, out):
+def _copy4(src, s0, s1, s2, s3, n0, n1, n2, n3, pieces, out):
     """out (flat, C order over n0..n3) = src[i*s0 + j*s1 + k*s2 + l*s3]; one task per ``ROWS`` rows of an (i, j)."""
-    block, rows = uint64(BLOCK), uint64(ROWS)
-    width = uint64(n3)
-    pieces = (uint64(n2) + rows - uint64(1)) // rows
+    block, width = uint64(BLOCK), uint64(n3)
     for task in prange(n0 * n1 * pieces):
-        ij = uint64(task) // pieces
-        first_row = (uint64(task) - ij * pieces) * rows
-        last_row = min(first_row + rows, uint64(n2))
-        i = ij // uint64(n1)
-        base = i * uint64(s0) + (ij - i * uint64(n1)) * uint64(s1)
+        i, j, ij, first_row, last_row = task_rows(task, pieces, n1, n2)
+        base = i * uint64(s0) + j * uint64(s1)
         if s3 == 1:
             for k in range(first_row, last_row):
                 row, at = base + k * uint64(s2), (ij * uint64(n2) + k) * width
@@ -98,5 +109,5 @@ def contiguous_copy(array):
     (n0, (s0,)), (n1, (s1,)), (n2, (s2,)), (n3, (s3,)) = layout
     threads.start()
     _copy4(flat_view(array, array.shape, strides, UNSIGNED[width]), s0, s1, s2, s3, n0, n1, n2, n3,
-           out.reshape(-1).view(UNSIGNED[width]))
+           task_pieces(n2), out.reshape(-1).view(UNSIGNED[width]))
     return out
