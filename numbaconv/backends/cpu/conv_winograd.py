@@ -82,7 +82,7 @@ def forward(x, w, padding, oh, ow, output):
     if not np.isfinite(w_size):
         return False
     tiles_h, tiles_w, chunk = _geometry(x, cout, oh, ow)
-    u_t = winograd.transform_weight(w).transpose(0, 2, 1)
+    u_t = winograd.transform_weight(w, inputs_first=True)
 
     def work(start, stop):
         x_size = 0.0
