@@ -159,21 +159,29 @@ def _forward(x, w, stride, padding, dilation, groups, output, geometry):
 
 
 def _forward_pixel_major(x, w, stride, padding, dilation, output, geometry):
+    """The patches of the whole batch, built by images in run_split's parts, then one GEMM on BLAS's own threads,
+    ``y = w.reshape(cout, -1) @ col.T`` (cout, pixels), the weight read in place as the left operand: with as few
+    pixels as this path serves, that GEMM ran up to 2x faster than ``col @ w2.T`` (2 threads of a Zen 4: 16x2304
+    patches by a 512-channel weight 0.32 against 0.63 ms), and a part of the pixels per thread, each GEMM on one
+    thread, was slower still (64x1152 patches by 256 channels: 0.52 against 0.27)."""
     cout, c, kh, kw = w.shape
     oh, ow = geometry[:2]
+    n, length = x.shape[0], oh * ow
     hp, wp, _ = _padded_shape(x, padding)
     args = (kh, kw, stride[0], stride[1], dilation[0], dilation[1], oh, ow)
+    col = scratch("col", (n * length, c * kh * kw), x.dtype)
 
-    def patches_of(b0, b1):
-        xp = x[b0:b1]
+    def patches_of(start, stop):
+        xp = x[start:stop]
         if any(padding):
-            xp = scratch("padded", (b1 - b0, c, hp, wp), x.dtype)
-            pixel_patches.pad_nchw(x, b0, b1, padding[0], padding[2], xp)
-        col = scratch("col", ((b1 - b0) * oh * ow, c * kh * kw), x.dtype)
-        pixel_patches.im2col_pixels(xp, *args, col)
-        return col
+            xp = scratch("padded", (stop - start, c, hp, wp), x.dtype)
+            pixel_patches.pad_nchw(x, start, stop, padding[0], padding[2], xp)
+        pixel_patches.im2col_pixels(xp, *args, col[start * length:stop * length])
 
-    _pixel_rows_forward(x, w.reshape(cout, -1), geometry, output, patches_of, _flops(x, w.shape, oh, ow))
+    threads.run_split(patches_of, n, _flops(x, w.shape, oh, ow))
+    y = scratch("gemm", (cout, n * length), x.dtype)
+    np.matmul(w.reshape(cout, -1), col.T, out=y)
+    output.channel_rows(y, 0)
 
 
 def _forward_channels_last(x, w, stride, padding, dilation, output, geometry):
