@@ -18,7 +18,7 @@ CPU_ONLY = {"threads", "winograd", "conv_winograd", "conv_epilogue", "relu_pool"
             "augment", "pointwise", "allocator", "vector_exp", "summation", "split_ufunc", "strided_copy",
             "broadcast_binary", "extreme", "pad_planes"}
 CUDA_ONLY = {"gemm", "launch", "elementwise", "reduce", "runtime",
-             "array", "creation", "ufuncs", "reductions", "shapes", "indexing", "joining", "linalg"}
+             "array", "creation", "ufuncs", "reductions", "shapes", "indexing", "joining"}
 
 
 def _modules(side):

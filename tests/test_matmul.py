@@ -46,3 +46,19 @@ def test_flat_activations_times_their_transpose():
     np.testing.assert_allclose(xt.grad.numpy(), (ones @ y.reshape(4, -1)).reshape(x.shape), rtol=1e-12)
     np.testing.assert_allclose(yt.grad.numpy(), (ones.T @ x.reshape(4, -1)).reshape(y.shape), rtol=1e-12)
     assert yt.grad.array.flags.c_contiguous
+
+
+@pytest.mark.parametrize("rows,inner,cols", [(1, 9, 4), (3, 16, 12), (8, 33, 40), (128, 8, 512), (129, 8, 520),
+                                             (8, 16, 31)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cpu_matmul_by_a_transposed_matrix_gives_numpys_values(rows, inner, cols, dtype):
+    """backends/cpu/linalg.py runs few rows by a wide ``w.T`` as ``(w @ x.T).T`` (rows <= FEW_ROWS, cols >= WIDE *
+    rows; the other shapes here take numpy's product): C-contiguous, and the direct product's values."""
+    from numbaconv.backends.cpu import linalg
+
+    rng = np.random.default_rng(rows * cols)
+    x, w = rng.standard_normal((rows, inner)).astype(dtype), rng.standard_normal((cols, inner)).astype(dtype)
+    out = linalg.matmul(x, w.T)
+    assert out.shape == (rows, cols) and out.dtype == dtype and out.flags.c_contiguous
+    np.testing.assert_allclose(out, x.astype(np.float64) @ w.T.astype(np.float64),
+                               rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-5 if dtype == np.float32 else 1e-12)

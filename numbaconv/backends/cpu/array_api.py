@@ -22,7 +22,6 @@ from numpy import (
     logical_not,
     logical_or,
     logical_xor,
-    matmul,
     max,
     maximum,
     may_share_memory,
@@ -40,6 +39,7 @@ from numpy import (
 
 from .. import is_basic_index
 from .extreme import extreme_backward
+from .linalg import matmul
 from .pad_planes import pad_planes
 from .pointwise import (
     abs_backward,
