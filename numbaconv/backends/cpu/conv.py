@@ -12,8 +12,9 @@ magnitudes the transforms could overflow (conv_winograd.forward / backward then 
 gives the direct sum's values and its NaN/Inf pattern. Three patch layouts otherwise:
 
 - pixel-major (the forward of ungrouped convs with no more output pixels per part of the split than output
-  channels, as at batch 1; backends/cpu/pixel_patches.py): patches are (pixels, c*kh*kw) rows in the weight's own order,
-  ``y = col @ w.reshape(cout, -1).T``, then the channels-last epilogue; the weight is read in place.
+  channels, as at batch 1; backends/cpu/pixel_patches.py): patches are (pixels, c*kh*kw) rows in the weight's own
+  order, built for the whole batch, then one GEMM on BLAS's threads ``y = w.reshape(cout, -1) @ col.T`` (cout,
+  pixels) and the NCHW epilogue; the weight is read in place.
 - channels-last (groups == 1 and at least ``CHANNELS_LAST_MIN`` input channels; backends/cpu/patches.py):
   the chunk is copied into a zero-padded NHWC scratch, patches are (pixels, kh*kw*c) rows of contiguous runs,
   ``y = col @ w2.T`` (pixels, cout; with OpenBLAS's AVX-512 kernels 1.35x faster than ``w2 @ col.T``, equal
@@ -38,6 +39,7 @@ CHANNELS_LAST_MIN = 8
 WINOGRAD_MIN_CHANNELS = 16
 WINOGRAD_MIN_TILES = 32
 PIXEL_MAJOR_PER_CHANNEL = 3  # pixels per part per output channel up to which pixel-major beats channels-last
+PIXEL_MAJOR_BEFORE_WINOGRAD = 0.8  # ... and up to which it beats Winograd
 
 
 def _geometry(x, w_shape, stride, padding, dilation):
@@ -88,13 +90,15 @@ def _pixel_major(x, w_shape, groups, oh, ow, per_channel=1):
     float32, conv + ReLU + 2x2 pool, pixel-major against channels-last): 256->512 at 4x4, batch 1: 0.44 against 1.47
     ms; 128->128 at 4x4: 93 against 149 us; 64->128 at 8x8: 130 against 150; at 256 pixels per part and 256 channels
     even (64->256 at 16x16, batch 1: 0.79 against 0.89 ms; 128->256 at 8x8, batch 8: 2.27 against 2.24); 64->64 at
-    16x16, batch 1 (256 pixels, 64 channels): 256 against 227. It serves such a forward before Winograd does (2
-    threads of a Zen 4, conv alone, pixel-major against Winograd: 256->256 at 7x7, batch 8: 4.0 against 4.8 ms;
-    128->256 at 8x8, batch 8: 2.45 against 3.9); against channels-last it wins up to ``PIXEL_MAJOR_PER_CHANNEL``
+    16x16, batch 1 (256 pixels, 64 channels): 256 against 227. It serves a forward before Winograd does up to
+    ``PIXEL_MAJOR_BEFORE_WINOGRAD`` pixels per channel (2 threads of a Zen 4, conv alone, one GEMM over the batch,
+    pixel-major against Winograd with its weight C-contiguous: 256->256 at 7x7, batch 8, 0.77 pixels per channel:
+    3.2-3.5 against 3.3-3.4 ms, batch 2: 0.96-1.04 against 1.5-2.0; at one pixel per channel, 128->256 at 8x8, batch
+    8: 2.1-2.4 against 1.3-1.6, 128->128 at 8x8, batch 4: 0.79-0.81 against 0.68-0.71); against channels-last it
+    wins up to ``PIXEL_MAJOR_PER_CHANNEL``
     pixels per channel (same machine, conv + ReLU + pool, batch 1: 32->64 at 15x15 valid, 169 pixels: 117 against
     138 us; 64->128 at 16x16: 387 against 410; 128->128 at 16x16: 732 against 719; 16->32 at 32x32, 1024 pixels: 229
-    against 159), against Winograd only up to one (at two: 608 against 664 us, 1213 against 1015, 1102 against
-    1035)."""
+    against 159)."""
     share = -(-x.shape[0] // threads.split_count(x.shape[0], _flops(x, w_shape, oh, ow)))
     return groups == 1 and share * oh * ow <= per_channel * w_shape[0]
 
@@ -132,7 +136,8 @@ def _forward(x, w, stride, padding, dilation, groups, output, geometry):
     oh, ow, chunk, args = geometry
     winograd = _winograd(x, w.shape, stride, dilation, groups, oh, ow)
     wide = not winograd and _channels_last(x, groups)
-    if _pixel_major(x, w.shape, groups, oh, ow, PIXEL_MAJOR_PER_CHANNEL if wide else 1):
+    per_channel = PIXEL_MAJOR_PER_CHANNEL if wide else PIXEL_MAJOR_BEFORE_WINOGRAD if winograd else 1
+    if _pixel_major(x, w.shape, groups, oh, ow, per_channel):
         _forward_pixel_major(x, w, stride, padding, dilation, output, geometry)
         return output.result()
     if winograd and conv_winograd.forward(x, w, padding, oh, ow, output):
@@ -185,37 +190,26 @@ def _forward_pixel_major(x, w, stride, padding, dilation, output, geometry):
 
 
 def _forward_channels_last(x, w, stride, padding, dilation, output, geometry):
+    """Per chunk of images b0..b1-1: the NHWC patch rows (pixels, kh*kw*c), their GEMM with the weight in the
+    same column order, and the epilogue of the (pixels, cout) result."""
     cout, c, kh, kw = w.shape
-    oh, ow = geometry[:2]
+    oh, ow, chunk = geometry[:3]
     padded = _padded_shape(x, padding)
     args = (kh, kw, stride[0], stride[1], dilation[0], dilation[1], oh, ow)
-
-    def patches_of(b0, b1):
-        xp = scratch("padded", (b1 - b0, *padded), x.dtype)
-        patches.pad_nhwc(x, b0, b1, padding[0], padding[2], xp)
-        col = scratch("col", ((b1 - b0) * oh * ow, c * kh * kw), x.dtype)
-        patches.im2col_nhwc(xp, *args, col)
-        return col
-
     w2 = np.ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(cout, -1)
-    _pixel_rows_forward(x, w2, geometry, output, patches_of, _flops(x, w.shape, oh, ow))
-
-
-def _pixel_rows_forward(x, w2, geometry, output, patches_of, flops):
-    """The pixel-major and channels-last forwards' common loop: per chunk of images b0..b1-1, the patch rows
-    ``patches_of(b0, b1)`` (pixels, K), their GEMM with ``w2`` (cout, K) in the same column order, and the
-    epilogue of the (pixels, cout) result."""
-    chunk = geometry[2]
 
     def work(start, stop):
         for b0 in range(start, stop, chunk):
             b1 = min(stop, b0 + chunk)
-            col = patches_of(b0, b1)
-            y = scratch("gemm", (col.shape[0], w2.shape[0]), x.dtype)
+            xp = scratch("padded", (b1 - b0, *padded), x.dtype)
+            patches.pad_nhwc(x, b0, b1, padding[0], padding[2], xp)
+            col = scratch("col", ((b1 - b0) * oh * ow, c * kh * kw), x.dtype)
+            patches.im2col_nhwc(xp, *args, col)
+            y = scratch("gemm", (col.shape[0], cout), x.dtype)
             np.matmul(col, w2.T, out=y)
             output.pixel_rows(y, b0)
 
-    threads.run_split(work, x.shape[0], flops)
+    threads.run_split(work, x.shape[0], _flops(x, w.shape, oh, ow))
 
 
 def _backward_channels_last(source, x, w, stride, padding, dilation, needs):
