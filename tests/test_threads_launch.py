@@ -89,3 +89,30 @@ def test_run_split_keeps_small_work_on_the_calling_thread(shipped_dispatch):
         assert sorted(p[:2] for p in parts(flops)) == [(4 * i // count, 4 * (i + 1) // count) for i in range(count)]
     x = np.zeros((8, 64, 8, 8))
     assert conv._flops(x, (64, 64, 3, 3), 8, 8) == 2 * 8 * 64 * 64 * 64 * 9
+
+
+@pytest.mark.parametrize("call", ["matmul", "run_split"])
+def test_small_gemms_run_on_one_blas_thread_and_the_count_is_restored(call, monkeypatch):
+    """Below BLAS_ALONE_FLOPS a GEMM outside run_split's parts (threads.matmul, or a one-image run_split) sets
+    BLAS to one thread for the call and back after; from it, BLAS's threads are left as they are."""
+    threads.start()
+    if numba.get_num_threads() < 2:
+        pytest.skip("one thread: nothing to restrict")
+    calls = []
+    monkeypatch.setattr(threads, "_set_blas_threads", calls.append)
+    rng = np.random.default_rng(5)
+    a, b = rng.standard_normal((6, 5)), rng.standard_normal((5, 7))
+    out = np.empty((6, 7))
+
+    def gemm(flops):
+        if call == "matmul":
+            return threads.matmul(a, b, out, flops)
+        return threads.run_split(lambda start, stop: np.matmul(a, b, out=out), 1, flops)
+
+    for flops, expected in ((threads.BLAS_ALONE_FLOPS - 1, [1, numba.get_num_threads()]),
+                            (threads.BLAS_ALONE_FLOPS, [])):
+        calls.clear()
+        out[...] = np.nan
+        gemm(flops)
+        assert calls == expected
+        np.testing.assert_array_equal(out, a @ b)

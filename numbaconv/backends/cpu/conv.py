@@ -183,9 +183,10 @@ def _forward_pixel_major(x, w, stride, padding, dilation, output, geometry):
             pixel_patches.pad_nchw(x, start, stop, padding[0], padding[2], xp)
         pixel_patches.im2col_pixels(xp, *args, col[start * length:stop * length])
 
-    threads.run_split(patches_of, n, _flops(x, w.shape, oh, ow))
+    flops = _flops(x, w.shape, oh, ow)
+    threads.run_split(patches_of, n, flops)
     y = scratch("gemm", (cout, n * length), x.dtype)
-    np.matmul(w.reshape(cout, -1), col.T, out=y)
+    threads.matmul(w.reshape(cout, -1), col.T, y, flops)
     output.channel_rows(y, 0)
 
 

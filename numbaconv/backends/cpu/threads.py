@@ -13,6 +13,8 @@ import glob
 import os
 import threading
 
+import numpy as np
+
 _started = False
 _blas_setter = None
 
@@ -41,8 +43,6 @@ def _blas_set_num_threads():
     """OpenBLAS's set_num_threads from numpy's bundled library, or None when it cannot be found."""
     global _blas_setter
     if _blas_setter is None:
-        import numpy as np
-
         _blas_setter = False
         libs = glob.glob(os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs", "*openblas*"))
         for path in libs:
@@ -105,6 +105,24 @@ _lock = threading.Lock()
 
 
 SPLIT_MIN_FLOPS = 1 << 26
+# A GEMM of fewer flops runs faster on one BLAS thread: waking the other costs more than the half it takes over
+# (2 threads of a Zen 4, one against two: 128x576 by 576x16, 2.4 MFLOP, 42 against 62 us; 64x27 by 27x900, 3.1
+# MFLOP, 49 against 72; 64x288 by 288x169, 6.2 MFLOP, 103 against 98; 128x1152 by 1152x64, 18.9 MFLOP, 251
+# against 214).
+BLAS_ALONE_FLOPS = 1 << 22
+
+
+def matmul(a, b, out, flops):
+    """``np.matmul(a, b, out=out)`` on BLAS's threads, or on one when ``flops`` < ``BLAS_ALONE_FLOPS``; for calls
+    outside :func:`run_split` (whose parts already run BLAS on one thread each)."""
+    available = get_num_threads()
+    if flops >= BLAS_ALONE_FLOPS or available == 1:
+        return np.matmul(a, b, out=out)
+    _set_blas_threads(1)
+    try:
+        return np.matmul(a, b, out=out)
+    finally:
+        _set_blas_threads(available)
 
 
 def split_count(n, flops=None):
@@ -123,12 +141,13 @@ def run_split(work, n, flops=None):
     16x16 (151 MFLOP) 1.37 against 1.42. Kept there, several images still run with BLAS single-threaded, as each
     part of a split does: OpenBLAS's threaded GEMMs round differently (a CIFAR ResNet's loss after four float32
     SGD steps moved by 5e-4 relative against PyTorch's, 2e-7 with single-threaded BLAS). One image, or one thread,
-    runs with BLAS's threads as they are (its GEMMs are all the parallel work there is).
+    runs with BLAS's threads as they are (its GEMMs are all the parallel work there is), unless its ``flops`` are
+    under ``BLAS_ALONE_FLOPS``.
     """
     start()
     available = get_num_threads()
     count = split_count(n, flops)
-    if count == 1 and (n == 1 or available == 1):
+    if available == 1 or (n == 1 and (flops is None or flops >= BLAS_ALONE_FLOPS)):
         return [work(0, n)]
     bounds = [n * i // count for i in range(count + 1)]
     global _pool
