@@ -82,13 +82,14 @@ def _check_against_reference(case):
         _assert_close(tb.grad.numpy(), grad.sum(axis=(0, 2, 3)), 10 * tol, case["winograd"])
 
 
-@given(any_conv_case, st.sampled_from([1, 2]))
+@given(any_conv_case, st.sampled_from([1, 2]), st.booleans())
 @settings()
-def test_pixel_major_patches_match_reference(case, threads):
+def test_pixel_major_patches_match_reference(case, threads, rows_of_taps):
     """The pixel-major patches (backends/cpu/pixel_patches.py), which the dispatcher keeps for convs with more
     output channels than output pixels per part of the split, on every drawn ungrouped case (kernels 1-4,
     strides, dilations, and the written-out 3x3 of the Winograd-shaped cases, with Winograd off; padding or none,
-    chunks of one image): forward with fused ReLU, and gradients."""
+    chunks of one image), in either patch layout (``rows_of_taps``: im2col's (c*kh*kw, pixels), which wide maps
+    take): forward with fused ReLU, and gradients."""
     from numbaconv.backends.cpu import conv as cpu_conv
 
     assume(case["groups"] == 1)
@@ -96,6 +97,7 @@ def test_pixel_major_patches_match_reference(case, threads):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(cpu_conv, "_pixel_major", lambda *args: True)
         patch.setattr(cpu_conv, "WINOGRAD_MIN_TILES", 10**9)
+        patch.setattr(cpu_conv, "K_MAJOR_MIN_WIDTH", 1 if rows_of_taps else 10**9)
         patch.setattr(cpu_conv, "CHUNK_BYTES", 1 if case["seed"] % 2 else cpu_conv.CHUNK_BYTES)
         nc.set_num_threads(min(threads, previous))
         try:
@@ -123,6 +125,25 @@ def test_pixel_major_patches_serve_convs_with_more_channels_than_pixels(monkeypa
         np.testing.assert_allclose(out.numpy(), ref_conv2d(x, w, None, (1, 1), (1,) * 4), rtol=1e-10, atol=1e-10)
     assert cpu_conv._pixel_major(np.zeros((2, 64, 4, 4)), (16, 64, 3, 3), 1, 4, 4) == (nc.get_num_threads() > 1)
     assert not cpu_conv._pixel_major(np.zeros((1, 64, 4, 4)), (128, 32, 3, 3), 2, 4, 4)
+
+
+@pytest.mark.parametrize("rows_of_taps", [False, True])
+@pytest.mark.parametrize("kwargs", [dict(padding=1), dict(stride=(1, 2), dilation=(2, 1)), dict(padding=(0, 2))])
+def test_pixel_major_patches_of_a_batch_split_between_threads(rows_of_taps, kwargs, monkeypatch):
+    """Three images, each thread writing its images' patches into the batch's one patch matrix, in both layouts
+    (rows_of_taps: im2col's, which maps of K_MAJOR_MIN_WIDTH columns and more take), against the reference."""
+    from numbaconv.backends.cpu import conv as cpu_conv
+
+    monkeypatch.setattr(cpu_conv, "_pixel_major", lambda *args: True)
+    monkeypatch.setattr(cpu_conv, "K_MAJOR_MIN_WIDTH", 1 if rows_of_taps else 10**9)
+    rng = np.random.default_rng(4)
+    x, w, b = rng.standard_normal((3, 5, 14, 13)), rng.standard_normal((6, 5, 3, 3)), rng.standard_normal(6)
+    out = F.conv2d(nc.tensor(x), nc.tensor(w), nc.tensor(b), **kwargs)
+    stride, dilation = (kwargs.get(k, (1, 1)) for k in ("stride", "dilation"))
+    pad = kwargs.get("padding", 0)
+    ph, pw = (pad, pad) if isinstance(pad, int) else pad
+    expected = ref_conv2d(x, w, b, stride, (ph, ph, pw, pw), dilation)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-10, atol=1e-10)
 
 
 @pytest.mark.parametrize("kwargs", [

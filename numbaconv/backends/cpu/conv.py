@@ -40,6 +40,7 @@ WINOGRAD_MIN_CHANNELS = 16
 WINOGRAD_MIN_TILES = 32
 PIXEL_MAJOR_PER_CHANNEL = 3  # pixels per part per output channel up to which pixel-major beats channels-last
 PIXEL_MAJOR_BEFORE_WINOGRAD = 0.8  # ... and up to which it beats Winograd
+K_MAJOR_MIN_WIDTH = 12  # output width from which pixel-major takes im2col's (c*kh*kw, pixels) patches
 
 
 def _geometry(x, w_shape, stride, padding, dilation):
@@ -168,15 +169,24 @@ def _forward_pixel_major(x, w, stride, padding, dilation, output, geometry):
     ``y = w.reshape(cout, -1) @ col.T`` (cout, pixels), the weight read in place as the left operand: with as few
     pixels as this path serves, that GEMM ran up to 2x faster than ``col @ w2.T`` (2 threads of a Zen 4: 16x2304
     patches by a 512-channel weight 0.32 against 0.63 ms), and a part of the pixels per thread, each GEMM on one
-    thread, was slower still (64x1152 patches by 256 channels: 0.52 against 0.27)."""
+    thread, was slower still (64x1152 patches by 256 channels: 0.52 against 0.27). From ``K_MAJOR_MIN_WIDTH``
+    output columns the patches are im2col's (c*kh*kw, pixels) rows, copied as runs of output rows, and the GEMM
+    ``w2 @ col`` reads both operands untransposed (same bits; batch 1, conv + ReLU + pool: 32->64 at 15x15 valid
+    161 -> 141 us, 64->128 at 16x16 453 -> 388; batch 1 conv, 64->64 at 15x15 359 -> 309); on narrower maps
+    those runs are too short (7x7: 0.68 -> 0.73 ms at 256->256, 4x4: 0.51 -> 0.58 at 256->512)."""
     cout, c, kh, kw = w.shape
     oh, ow = geometry[:2]
     n, length = x.shape[0], oh * ow
     hp, wp, _ = _padded_shape(x, padding)
     args = (kh, kw, stride[0], stride[1], dilation[0], dilation[1], oh, ow)
-    col = scratch("col", (n * length, c * kh * kw), x.dtype)
+    by_rows = ow >= K_MAJOR_MIN_WIDTH
+    col = scratch("col", (c * kh * kw, n * length) if by_rows else (n * length, c * kh * kw), x.dtype)
 
     def patches_of(start, stop):
+        if by_rows:
+            im2col(x, start, stop, kh, kw, stride[0], stride[1], padding[0], padding[2], dilation[0], dilation[1],
+                   oh, ow, col[:, start * length:stop * length])
+            return
         xp = x[start:stop]
         if any(padding):
             xp = scratch("padded", (stop - start, c, hp, wp), x.dtype)
@@ -186,7 +196,7 @@ def _forward_pixel_major(x, w, stride, padding, dilation, output, geometry):
     flops = _flops(x, w.shape, oh, ow)
     threads.run_split(patches_of, n, flops)
     y = scratch("gemm", (cout, n * length), x.dtype)
-    threads.matmul(w.reshape(cout, -1), col.T, y, flops)
+    threads.matmul(w.reshape(cout, -1), col if by_rows else col.T, y, flops)
     output.channel_rows(y, 0)
 
 
