@@ -58,3 +58,35 @@ def test_parallel_loops_match_the_numpy_rules(dtype, axis, log):
         assert a.dtype == dtype and a.shape == shape
         np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
         np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("axis", [0, 1, 3])
+def test_logsumexp_parallel_loops_match_the_float64_reference(dtype, axis):
+    """The CPU backend's logsumexp and its backward on arrays of >= PARALLEL_MIN elements (NaN, +Inf and all -Inf
+    lines included) against backends/softmax_rules.py in float64 (which, like torch, gives +Inf for a line holding
+    one), the gradient against grad * exp(x - lse); and through the op, a full sum's broadcast gradient."""
+    from numbaconv.backends import softmax_rules
+    from numbaconv.backends.cpu import pointwise
+    from numbaconv.backends.cpu import softmax as kernels
+
+    rng = np.random.default_rng(4)
+    shape = (6, 40, 25, 12)
+    assert np.prod(shape) >= pointwise.PARALLEL_MIN
+    x = _huge_logits(shape, dtype, rng)
+    with np.errstate(all="ignore"):
+        expected = softmax_rules.logsumexp(np, x.astype(np.float64), axis)
+        got = kernels.logsumexp(x, axis)
+        grad = rng.standard_normal(expected.shape).astype(dtype)
+        expected_back = grad * np.exp(x.astype(np.float64) - expected)
+        got_back = kernels.logsumexp_backward(grad, x, got, axis)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    for a, b in ((got, expected), (got_back, expected_back)):
+        assert a.dtype == dtype and a.shape == b.shape
+        np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol)
+    assert np.isnan(got).any() and np.isposinf(got).any() and (axis != 1 or np.isneginf(got).any())
+    tensor = nc.Tensor(x, requires_grad=True)
+    nc.logsumexp(tensor, axis).sum().backward()
+    with np.errstate(all="ignore"):
+        np.testing.assert_allclose(tensor.grad.numpy(), np.exp(x.astype(np.float64) - expected), rtol=rtol, atol=rtol)

@@ -5,12 +5,6 @@ from ..tensor import Tensor
 from ._util import normalize_dim
 
 
-def _logsumexp(xp, a, axis):
-    peak = xp.max(a, axis=axis, keepdims=True)
-    peak = xp.where(xp.isfinite(peak), peak, 0)
-    return peak + xp.log(xp.sum(xp.exp(a - peak), axis=axis, keepdims=True))
-
-
 class Softmax(Function):
     """softmax along ``axis``, or log_softmax with ``log=True``: one forward, and each its own gradient rule."""
 
@@ -30,18 +24,16 @@ class Softmax(Function):
 class LogSumExp(Function):
     @staticmethod
     def forward(ctx, a, *, axis, keepdim):
-        xp = namespace_of(a)
-        out = _logsumexp(xp, a, axis)
+        out = kernels_of(a, "softmax").logsumexp(a, axis)
         ctx.save_for_backward(a, out)
-        return out if keepdim else xp.reshape(out, a.shape[:axis] + a.shape[axis + 1 :])
+        return out if keepdim else namespace_of(a).reshape(out, a.shape[:axis] + a.shape[axis + 1 :])
 
     @staticmethod
     def backward(ctx, grad):
         a, out = ctx.saved_tensors
-        xp = namespace_of(grad)
         if grad.ndim != a.ndim:
-            grad = xp.reshape(grad, out.shape)
-        return grad * xp.exp(a - out)
+            grad = namespace_of(grad).reshape(grad, out.shape)
+        return kernels_of(grad, "softmax").logsumexp_backward(grad, a, out, ctx.params.axis)
 
 
 def log_softmax(a, dim):

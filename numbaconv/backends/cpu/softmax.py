@@ -1,4 +1,5 @@
-"""log_softmax, softmax and their backward along one axis (torch.log_softmax, torch.softmax).
+"""log_softmax, softmax, logsumexp and their backward along one axis (torch.log_softmax, torch.softmax,
+torch.logsumexp).
 
 C-contiguous float32/float64 arrays run as Numba loops over the lines before the axis (parallel from pointwise.py's
 threshold; serial below it for softmax and the backwards, where numpy's passes cost more: log_softmax's backward
@@ -76,6 +77,18 @@ def _softmax_line(x, o, out):
 
 
 @njit(inline="always")
+def _logsumexp_line(x, o, out):
+    n, inner = x.shape[1], x.shape[2]
+    peak, total = np.empty(inner, x.dtype), np.empty(inner)
+    _peak(x, o, peak, total)
+    for k in range(n):
+        for i in range(inner):
+            total[i] += vector_exp.exp(x[o, k, i] - peak[i])
+    for i in range(inner):
+        out[o, 0, i] = peak[i] + math.log(total[i])
+
+
+@njit(inline="always")
 def _backward_line(grad, out, result, log, o):
     n, inner = grad.shape[1], grad.shape[2]
     total = np.zeros(inner)
@@ -119,6 +132,21 @@ def _backward_lines(grad, out, result, log):
 def _backward_lines_serial(grad, out, result, log):
     for o in range(grad.shape[0]):
         _backward_line(grad, out, result, log, o)
+
+
+@njit(parallel=True, cache=True)
+def _logsumexp_lines(x, out):
+    for o in prange(x.shape[0]):
+        _logsumexp_line(x, o, out)
+
+
+@njit(parallel=True, cache=True)
+def _logsumexp_backward_lines(grad, x, out, result):
+    n, inner = x.shape[1], x.shape[2]
+    for o in prange(x.shape[0]):
+        for k in range(n):
+            for i in range(inner):
+                result[o, k, i] = grad[o, 0, i] * vector_exp.exp(x[o, k, i] - out[o, 0, i])
 
 
 def _lines(array, axis):
@@ -170,4 +198,30 @@ def softmax_backward(grad, out, axis, log):
         _backward_lines(lines, out.reshape(lines.shape), result.reshape(lines.shape), log)
     else:
         _backward_lines_serial(lines, out.reshape(lines.shape), result.reshape(lines.shape), log)
+    return result
+
+
+def logsumexp(a, axis):
+    """log(sum(exp(a))) along ``axis``, kept with length 1 (torch.logsumexp(keepdim=True)): one parallel pass for
+    the maximum and one for the exp-sum (float64) per line, where numpy's rule takes seven passes."""
+    lines = _lines(a, axis)
+    if lines is None or a.size < PARALLEL_MIN:
+        return softmax_rules.logsumexp(np, a, axis)
+    out = np.empty(a.shape[:axis] + (1,) + a.shape[axis + 1:], a.dtype)
+    threads.start()
+    _logsumexp_lines(lines, out.reshape(lines.shape[0], 1, lines.shape[2]))
+    return out
+
+
+def logsumexp_backward(grad, a, out, axis):
+    """The input gradient of :func:`logsumexp` from its output ``out`` and its gradient ``grad`` (axis kept):
+    grad * exp(a - out) in one parallel pass."""
+    lines = _lines(a, axis)
+    if lines is None or a.size < PARALLEL_MIN or grad.dtype != a.dtype or out.dtype != a.dtype:
+        return softmax_rules.logsumexp_backward(np, grad, a, out)
+    kept = (lines.shape[0], 1, lines.shape[2])
+    grad = np.ascontiguousarray(np.broadcast_to(grad, out.shape)).reshape(kept)
+    result = np.empty_like(a)
+    threads.start()
+    _logsumexp_backward_lines(grad, lines, np.ascontiguousarray(out).reshape(kept), result.reshape(lines.shape))
     return result

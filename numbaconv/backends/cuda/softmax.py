@@ -17,3 +17,13 @@ def softmax(a, axis):
 def softmax_backward(grad, out, axis, log):
     """The input gradient of log_softmax (``log``) or softmax from its output ``out``."""
     return softmax_rules.softmax_backward(xp, grad, out, axis, log)
+
+
+def logsumexp(a, axis):
+    """log(sum(exp(a))) along ``axis``, kept with length 1 (torch.logsumexp(keepdim=True))."""
+    return softmax_rules.logsumexp(xp, a, axis)
+
+
+def logsumexp_backward(grad, a, out, axis):
+    """The input gradient of :func:`logsumexp` from its output ``out`` and its gradient ``grad`` (axis kept)."""
+    return softmax_rules.logsumexp_backward(xp, grad, a, out)
