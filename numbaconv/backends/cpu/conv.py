@@ -14,7 +14,8 @@ gives the direct sum's values and its NaN/Inf pattern. Three patch layouts other
 - pixel-major (the forward of ungrouped convs with no more output pixels per part of the split than output
   channels, as at batch 1; backends/cpu/pixel_patches.py): patches are (pixels, c*kh*kw) rows in the weight's own
   order, built for the whole batch, then one GEMM on BLAS's threads ``y = w.reshape(cout, -1) @ col.T`` (cout,
-  pixels) and the NCHW epilogue; the weight is read in place.
+  pixels) and the NCHW epilogue; the weight is read in place. Maps ``K_MAJOR_MIN_WIDTH`` wide take im2col's
+  (c*kh*kw, pixels) patches instead, and ``y = w2 @ col``.
 - channels-last (groups == 1 and at least ``CHANNELS_LAST_MIN`` input channels; backends/cpu/patches.py):
   the chunk is copied into a zero-padded NHWC scratch, patches are (pixels, kh*kw*c) rows of contiguous runs,
   ``y = col @ w2.T`` (pixels, cout; with OpenBLAS's AVX-512 kernels 1.35x faster than ``w2 @ col.T``, equal
