@@ -84,12 +84,12 @@ def _check_against_reference(case):
 
 @given(any_conv_case, st.sampled_from([1, 2]), st.booleans())
 @settings()
-def test_pixel_major_patches_match_reference(case, threads, rows_of_taps):
+def test_pixel_major_patches_match_reference(case, threads, tap_rows):
     """The pixel-major patches (backends/cpu/pixel_patches.py), which the dispatcher keeps for convs with more
     output channels than output pixels per part of the split, on every drawn ungrouped case (kernels 1-4,
-    strides, dilations, and the written-out 3x3 of the Winograd-shaped cases, with Winograd off; padding or none,
-    chunks of one image), in either patch layout (``rows_of_taps``: im2col's (c*kh*kw, pixels), which wide maps
-    take): forward with fused ReLU, and gradients."""
+    strides, dilations, and the written-out 3x3 of the Winograd-shaped cases, with Winograd off; padding or none;
+    the backward in chunks of one image or not), in either patch layout (``tap_rows``: im2col's (c*kh*kw, pixels),
+    which wide maps take): forward with fused ReLU, and gradients."""
     from numbaconv.backends.cpu import conv as cpu_conv
 
     assume(case["groups"] == 1)
@@ -97,7 +97,7 @@ def test_pixel_major_patches_match_reference(case, threads, rows_of_taps):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(cpu_conv, "_pixel_major", lambda *args: True)
         patch.setattr(cpu_conv, "WINOGRAD_MIN_TILES", 10**9)
-        patch.setattr(cpu_conv, "K_MAJOR_MIN_WIDTH", 1 if rows_of_taps else 10**9)
+        patch.setattr(cpu_conv, "TAP_ROWS_MIN_WIDTH", 1 if tap_rows else 10**9)
         patch.setattr(cpu_conv, "CHUNK_BYTES", 1 if case["seed"] % 2 else cpu_conv.CHUNK_BYTES)
         nc.set_num_threads(min(threads, previous))
         try:
@@ -127,15 +127,20 @@ def test_pixel_major_patches_serve_convs_with_more_channels_than_pixels(monkeypa
     assert not cpu_conv._pixel_major(np.zeros((1, 64, 4, 4)), (128, 32, 3, 3), 2, 4, 4)
 
 
-@pytest.mark.parametrize("rows_of_taps", [False, True])
+@pytest.mark.parametrize("tap_rows", [False, True])
 @pytest.mark.parametrize("kwargs", [dict(padding=1), dict(stride=(1, 2), dilation=(2, 1)), dict(padding=(0, 2))])
-def test_pixel_major_patches_of_a_batch_split_between_threads(rows_of_taps, kwargs, monkeypatch):
-    """Three images, each thread writing its images' patches into the batch's one patch matrix, in both layouts
-    (rows_of_taps: im2col's, which maps of K_MAJOR_MIN_WIDTH columns and more take), against the reference."""
+def test_pixel_major_patches_of_a_batch_split_between_threads(tap_rows, kwargs, monkeypatch):
+    """Three images, each thread writing its images' patches into the batch's one patch matrix (conftest.py lets
+    such small convs split), in both layouts (tap_rows: im2col's, which maps of TAP_ROWS_MIN_WIDTH columns and
+    more take), against the reference."""
     from numbaconv.backends.cpu import conv as cpu_conv
+    from numbaconv.backends.cpu import threads
+
+    if nc.get_num_threads() < 2 or threads.split_count(3, 0) < 2:
+        pytest.skip("needs the batch split over two threads")
 
     monkeypatch.setattr(cpu_conv, "_pixel_major", lambda *args: True)
-    monkeypatch.setattr(cpu_conv, "K_MAJOR_MIN_WIDTH", 1 if rows_of_taps else 10**9)
+    monkeypatch.setattr(cpu_conv, "TAP_ROWS_MIN_WIDTH", 1 if tap_rows else 10**9)
     rng = np.random.default_rng(4)
     x, w, b = rng.standard_normal((3, 5, 14, 13)), rng.standard_normal((6, 5, 3, 3)), rng.standard_normal(6)
     out = F.conv2d(nc.tensor(x), nc.tensor(w), nc.tensor(b), **kwargs)

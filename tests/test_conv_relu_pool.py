@@ -76,14 +76,14 @@ def test_fused_matches_conv_relu_then_max_pool(drawn):
 
 @given(st.one_of(conv_case(), conv_case(winograd=True)), st.booleans())
 @settings()
-def test_fused_matches_on_the_pixel_major_patches(case, rows_of_taps):
+def test_fused_matches_on_the_pixel_major_patches(case, tap_rows):
     """The pooled epilogue behind the pixel-major patches (backends/cpu/pixel_patches.py, or im2col's layout
-    with ``rows_of_taps``, which wide maps take), on every drawn ungrouped case."""
+    with ``tap_rows``, which wide maps take), on every drawn ungrouped case."""
     assume(_big_enough(case) and case["groups"] == 1)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(cpu_conv, "_pixel_major", lambda *args: True)
         patch.setattr(cpu_conv, "WINOGRAD_MIN_TILES", 10**9)
-        patch.setattr(cpu_conv, "K_MAJOR_MIN_WIDTH", 1 if rows_of_taps else 10**9)
+        patch.setattr(cpu_conv, "TAP_ROWS_MIN_WIDTH", 1 if tap_rows else 10**9)
         _check(case)
 
 

@@ -53,11 +53,13 @@ def test_flat_activations_times_their_transpose():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_cpu_matmul_by_a_transposed_matrix_gives_numpys_values(rows, inner, cols, dtype):
     """backends/cpu/linalg.py runs few rows by a wide ``w.T`` as ``(w @ x.T).T`` (rows <= FEW_ROWS, cols >= WIDE *
-    rows; the other shapes here take numpy's product): C-contiguous, and the direct product's values."""
+    rows; the last two shapes here take numpy's product): C-contiguous, and the direct product's values."""
     from numbaconv.backends.cpu import linalg
 
     rng = np.random.default_rng(rows * cols)
     x, w = rng.standard_normal((rows, inner)).astype(dtype), rng.standard_normal((cols, inner)).astype(dtype)
+    assert linalg._reversed(x, w.T) == (rows <= linalg.FEW_ROWS and cols >= linalg.WIDE * rows)
+    assert not linalg._reversed(x, np.ascontiguousarray(w.T))
     out = linalg.matmul(x, w.T)
     assert out.shape == (rows, cols) and out.dtype == dtype and out.flags.c_contiguous
     np.testing.assert_allclose(out, x.astype(np.float64) @ w.T.astype(np.float64),

@@ -1,5 +1,7 @@
 """threads.launch: Numba parallel kernels run on the calling thread alone below PARALLEL_MIN elements, on all
 threads above it, with the same values either way (the property tests' small shapes take the one-thread path)."""
+import types
+
 import numba
 import numpy as np
 import pytest
@@ -92,27 +94,39 @@ def test_run_split_keeps_small_work_on_the_calling_thread(shipped_dispatch):
 
 
 @pytest.mark.parametrize("call", ["matmul", "run_split"])
-def test_small_gemms_run_on_one_blas_thread_and_the_count_is_restored(call, monkeypatch):
-    """Below BLAS_ALONE_FLOPS a GEMM outside run_split's parts (threads.matmul, or a one-image run_split) sets
-    BLAS to one thread for the call and back after; from it, BLAS's threads are left as they are."""
+def test_small_gemms_run_on_one_blas_thread_and_blas_keeps_its_own_count(call, monkeypatch):
+    """Below BLAS_ALONE_FLOPS a GEMM outside run_split's parts (threads.matmul, or a one-image run_split) runs
+    with OpenBLAS on one thread, from it on BLAS's threads as they are; after either, OpenBLAS has the count it
+    had before (here also one set apart from Numba's)."""
     threads.start()
-    if numba.get_num_threads() < 2:
-        pytest.skip("one thread: nothing to restrict")
-    calls = []
-    monkeypatch.setattr(threads, "_set_blas_threads", calls.append)
+    setter, getter = threads._blas_functions()
+    if getter is None or numba.get_num_threads() < 2:
+        pytest.skip("needs numpy's OpenBLAS and two threads")
     rng = np.random.default_rng(5)
     a, b = rng.standard_normal((6, 5)), rng.standard_normal((5, 7))
     out = np.empty((6, 7))
+    seen = []
+
+    def product(x, y, out):
+        seen.append(getter())
+        return np.matmul(x, y, out=out)
+
+    monkeypatch.setattr(threads, "np", types.SimpleNamespace(matmul=product))
 
     def gemm(flops):
         if call == "matmul":
             return threads.matmul(a, b, out, flops)
-        return threads.run_split(lambda start, stop: np.matmul(a, b, out=out), 1, flops)
+        return threads.run_split(lambda start, stop: product(a, b, out), 1, flops)
 
-    for flops, expected in ((threads.BLAS_ALONE_FLOPS - 1, [1, numba.get_num_threads()]),
-                            (threads.BLAS_ALONE_FLOPS, [])):
-        calls.clear()
-        out[...] = np.nan
-        gemm(flops)
-        assert calls == expected
-        np.testing.assert_array_equal(out, a @ b)
+    blas = getter()
+    try:
+        for own in (blas, 1):
+            setter(own)
+            for flops, inside in ((threads.BLAS_ALONE_FLOPS - 1, 1), (threads.BLAS_ALONE_FLOPS, own)):
+                seen.clear()
+                out[...] = np.nan
+                gemm(flops)
+                assert seen == [inside] and getter() == own
+                np.testing.assert_array_equal(out, a @ b)
+    finally:
+        setter(blas)

@@ -33,6 +33,9 @@ def test_weight_transform_and_its_adjoint():
     u = winograd.transform_weight(w)
     expected = np.einsum("ai,ocij,bj->aboc", winograd.G, w, winograd.G).reshape(36, 5, 7)
     np.testing.assert_allclose(u, expected, atol=1e-12)
+    u_t = winograd.transform_weight(w, inputs_first=True)
+    assert u_t.flags.c_contiguous and u_t.shape == (36, 7, 5)
+    np.testing.assert_array_equal(u_t, u.transpose(0, 2, 1))
     du = rng.standard_normal(u.shape)
     dw = winograd.weight_grad(du)
     assert dw.shape == w.shape and dw.flags.c_contiguous

@@ -22,6 +22,8 @@ class Softmax(Function):
 
 
 class LogSumExp(Function):
+    """log(sum(exp(a))) along ``axis`` (torch.logsumexp); its gradient is softmax(a) times the output's."""
+
     @staticmethod
     def forward(ctx, a, *, axis, keepdim):
         out = kernels_of(a, "softmax").logsumexp(a, axis)

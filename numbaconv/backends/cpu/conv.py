@@ -2,7 +2,8 @@
 
 The batch is split between the threads (threads.run_split; a call under its SPLIT_MIN_FLOPS stays on the
 calling thread); each thread walks its images in chunks whose patch matrix is about ``CHUNK_BYTES``, and per
-chunk runs serial GIL-free Numba kernels around one single-threaded BLAS GEMM, with a fused epilogue
+chunk runs serial GIL-free Numba kernels around one single-threaded BLAS GEMM (the pixel-major forward below
+builds its patches so, then runs one GEMM over the batch on BLAS's threads), with a fused epilogue
 (backends/cpu/conv_epilogue.py) that adds the bias, applies ReLU and writes NCHW, or also max-pools 2x2
 (conv2d_relu_max_pool2d_forward, backends/cpu/relu_pool.py).
 3x3 stride-1 convs with 16+ input channels go to Winograd F(4x4, 3x3) instead (backends/cpu/conv_winograd.py:
@@ -11,11 +12,11 @@ bench.conv_parts`; from 8 to 12 channels the two paths measured even), unless an
 magnitudes the transforms could overflow (conv_winograd.forward / backward then refuse): the patch GEMM
 gives the direct sum's values and its NaN/Inf pattern. Three patch layouts otherwise:
 
-- pixel-major (the forward of ungrouped convs with no more output pixels per part of the split than output
-  channels, as at batch 1; backends/cpu/pixel_patches.py): patches are (pixels, c*kh*kw) rows in the weight's own
-  order, built for the whole batch, then one GEMM on BLAS's threads ``y = w.reshape(cout, -1) @ col.T`` (cout,
-  pixels) and the NCHW epilogue; the weight is read in place. Maps ``K_MAJOR_MIN_WIDTH`` wide take im2col's
-  (c*kh*kw, pixels) patches instead, and ``y = w2 @ col``.
+- pixel-major (the forward of ungrouped convs with few output pixels per part of the split against their output
+  channels, as at batch 1 and 8: see :func:`_pixel_major`; backends/cpu/pixel_patches.py): patches are (pixels,
+  c*kh*kw) rows in the weight's own order, built for the whole batch, then one GEMM on BLAS's threads ``y =
+  w.reshape(cout, -1) @ col.T`` (cout, pixels) and the NCHW epilogue; the weight is read in place. Maps
+  ``TAP_ROWS_MIN_WIDTH`` wide take im2col's (c*kh*kw, pixels) rows of taps instead, and ``y = w2 @ col``.
 - channels-last (groups == 1 and at least ``CHANNELS_LAST_MIN`` input channels; backends/cpu/patches.py):
   the chunk is copied into a zero-padded NHWC scratch, patches are (pixels, kh*kw*c) rows of contiguous runs,
   ``y = col @ w2.T`` (pixels, cout; with OpenBLAS's AVX-512 kernels 1.35x faster than ``w2 @ col.T``, equal
@@ -41,7 +42,7 @@ WINOGRAD_MIN_CHANNELS = 16
 WINOGRAD_MIN_TILES = 32
 PIXEL_MAJOR_PER_CHANNEL = 3  # pixels per part per output channel up to which pixel-major beats channels-last
 PIXEL_MAJOR_BEFORE_WINOGRAD = 0.8  # ... and up to which it beats Winograd
-K_MAJOR_MIN_WIDTH = 12  # output width from which pixel-major takes im2col's (c*kh*kw, pixels) patches
+TAP_ROWS_MIN_WIDTH = 12  # output width from which pixel-major takes im2col's (c*kh*kw, pixels) rows of taps
 
 
 def _geometry(x, w_shape, stride, padding, dilation):
@@ -138,7 +139,12 @@ def _forward(x, w, stride, padding, dilation, groups, output, geometry):
     oh, ow, chunk, args = geometry
     winograd = _winograd(x, w.shape, stride, dilation, groups, oh, ow)
     wide = not winograd and _channels_last(x, groups)
-    per_channel = PIXEL_MAJOR_PER_CHANNEL if wide else PIXEL_MAJOR_BEFORE_WINOGRAD if winograd else 1
+    if wide:
+        per_channel = PIXEL_MAJOR_PER_CHANNEL
+    elif winograd:
+        per_channel = PIXEL_MAJOR_BEFORE_WINOGRAD
+    else:
+        per_channel = 1
     if _pixel_major(x, w.shape, groups, oh, ow, per_channel):
         _forward_pixel_major(x, w, stride, padding, dilation, output, geometry)
         return output.result()
@@ -170,34 +176,33 @@ def _forward_pixel_major(x, w, stride, padding, dilation, output, geometry):
     ``y = w.reshape(cout, -1) @ col.T`` (cout, pixels), the weight read in place as the left operand: with as few
     pixels as this path serves, that GEMM ran up to 2x faster than ``col @ w2.T`` (2 threads of a Zen 4: 16x2304
     patches by a 512-channel weight 0.32 against 0.63 ms), and a part of the pixels per thread, each GEMM on one
-    thread, was slower still (64x1152 patches by 256 channels: 0.52 against 0.27). From ``K_MAJOR_MIN_WIDTH``
+    thread, was slower still (64x1152 patches by 256 channels: 0.52 against 0.27). Its BLAS threads split the
+    output, not the sums: the same bits on one thread and two in the shapes tried. From ``TAP_ROWS_MIN_WIDTH``
     output columns the patches are im2col's (c*kh*kw, pixels) rows, copied as runs of output rows, and the GEMM
     ``w2 @ col`` reads both operands untransposed (same bits; batch 1, conv + ReLU + pool: 32->64 at 15x15 valid
     161 -> 141 us, 64->128 at 16x16 453 -> 388; batch 1 conv, 64->64 at 15x15 359 -> 309); on narrower maps
     those runs are too short (7x7: 0.68 -> 0.73 ms at 256->256, 4x4: 0.51 -> 0.58 at 256->512)."""
     cout, c, kh, kw = w.shape
-    oh, ow = geometry[:2]
+    oh, ow, _, im2col_args = geometry
     n, length = x.shape[0], oh * ow
-    hp, wp, _ = _padded_shape(x, padding)
-    args = (kh, kw, stride[0], stride[1], dilation[0], dilation[1], oh, ow)
-    by_rows = ow >= K_MAJOR_MIN_WIDTH
-    col = scratch("col", (c * kh * kw, n * length) if by_rows else (n * length, c * kh * kw), x.dtype)
+    tap_rows = ow >= TAP_ROWS_MIN_WIDTH
+    col = scratch("col", (c * kh * kw, n * length) if tap_rows else (n * length, c * kh * kw), x.dtype)
 
     def patches_of(start, stop):
-        if by_rows:
-            im2col(x, start, stop, kh, kw, stride[0], stride[1], padding[0], padding[2], dilation[0], dilation[1],
-                   oh, ow, col[:, start * length:stop * length])
+        if tap_rows:
+            im2col(x, start, stop, *im2col_args, col[:, start * length:stop * length])
             return
         xp = x[start:stop]
         if any(padding):
-            xp = scratch("padded", (stop - start, c, hp, wp), x.dtype)
+            xp = scratch("padded", (stop - start, c, *_padded_shape(x, padding)[:2]), x.dtype)
             pixel_patches.pad_nchw(x, start, stop, padding[0], padding[2], xp)
-        pixel_patches.im2col_pixels(xp, *args, col[start * length:stop * length])
+        pixel_patches.im2col_pixels(xp, kh, kw, stride[0], stride[1], dilation[0], dilation[1], oh, ow,
+                                    col[start * length:stop * length])
 
     flops = _flops(x, w.shape, oh, ow)
     threads.run_split(patches_of, n, flops)
     y = scratch("gemm", (cout, n * length), x.dtype)
-    threads.matmul(w.reshape(cout, -1), col if by_rows else col.T, y, flops)
+    threads.matmul(w.reshape(cout, -1), col if tap_rows else col.T, y, flops)
     output.channel_rows(y, 0)
 
 

@@ -82,7 +82,7 @@ def forward(x, w, padding, oh, ow, output):
     if not np.isfinite(w_size):
         return False
     tiles_h, tiles_w, chunk = _geometry(x, cout, oh, ow)
-    u_t = winograd.transform_weight(w, inputs_first=True)
+    u = winograd.transform_weight(w, inputs_first=True)
 
     def work(start, stop):
         x_size = 0.0
@@ -94,7 +94,7 @@ def forward(x, w, padding, oh, ow, output):
             winograd.input_tiles(x, b0, b1, padding[0], padding[2], tiles_h, tiles_w, v)
             m = scratch("gemm", (tiles, POSITIONS, cout), x.dtype)
             with np.errstate(all="ignore"):
-                np.matmul(v.transpose(1, 0, 2), u_t, out=m.transpose(1, 0, 2))
+                np.matmul(v.transpose(1, 0, 2), u, out=m.transpose(1, 0, 2))
             output.tiles(m, tiles_h, tiles_w, b0)
         return x_size
 

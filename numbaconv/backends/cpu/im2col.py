@@ -4,7 +4,8 @@ Layout, for a chunk of images b0..b1-1: ``col[(c*kh + i)*kw + j, (n-b0)*L + oy*o
 x[n, c, oy*sh - pt + i*dh, ox*sw - pl + j*dw]`` (zero outside the input), L = oh*ow. One GEMM
 ``w(cout, c*kh*kw) @ col`` then covers the chunk. The kernels are serial and release the GIL: each worker
 thread of backends/cpu/conv.py fills, multiplies and folds its own cache-sized chunks (measured: a whole-batch
-col was 3x slower to fill and to multiply; parallel-over-rows chunks bounced between the two cores' caches).
+col was 3x slower to fill and to multiply; parallel-over-rows chunks bounced between the two cores' caches),
+except for conv.py's pixel-major forward of wide maps, whose few pixels make one col for the whole batch.
 Scratch buffers are per thread.
 """
 import math

@@ -4,11 +4,11 @@
 For a chunk of images b0..b1-1, ``col[(b-b0)*L + oy*ow + ox, (ci*kh + i)*kw + j] = x[b, ci, oy*sh - pt + i*dh,
 ox*sw - pl + j*dw]`` (zero outside the input, L = oh*ow): the transpose of backends/cpu/im2col.py's layout, and
 the rows of the channels-last path's (backends/cpu/patches.py) in another column order. One GEMM
-``col @ w.reshape(cout, -1).T`` reads the weight as it is, where the channels-last path first copies it into
+``w.reshape(cout, -1) @ col.T`` reads the weight as it is, where the channels-last path first copies it into
 (cout, kh, kw, c) order: at batch 1 that copy cost more than the patches (128->128 at 4x4: 52 us against 10 for
 these patches, 2 threads of a Zen 3). The input is zero-padded into an NCHW scratch first (:func:`pad_nchw`), so
 the copies need no bounds tests; indices are unsigned (Numba then skips the negative-index wraparound).
-Kernels are serial and release the GIL; the threads of backends/cpu/conv.py run them on their own chunks.
+Kernels are serial and release the GIL; the threads of backends/cpu/conv.py run them on their own images.
 """
 from numba import njit, uint64
 

@@ -202,8 +202,9 @@ def softmax_backward(grad, out, axis, log):
 
 
 def logsumexp(a, axis):
-    """log(sum(exp(a))) along ``axis``, kept with length 1 (torch.logsumexp(keepdim=True)): one parallel pass for
-    the maximum and one for the exp-sum (float64) per line, where numpy's rule takes seven passes."""
+    """log(sum(exp(a))) along ``axis``, kept with length 1 (torch.logsumexp(keepdim=True)): per line a pass for
+    the maximum and one for the exp-sum (float64), the lines before the axis in parallel (as the softmax loops);
+    numpy's rule takes seven passes."""
     lines = _lines(a, axis)
     if lines is None or a.size < PARALLEL_MIN:
         return softmax_rules.logsumexp(np, a, axis)
@@ -215,7 +216,7 @@ def logsumexp(a, axis):
 
 def logsumexp_backward(grad, a, out, axis):
     """The input gradient of :func:`logsumexp` from its output ``out`` and its gradient ``grad`` (axis kept):
-    grad * exp(a - out) in one parallel pass."""
+    grad * exp(a - out) in one pass, the lines before the axis in parallel."""
     lines = _lines(a, axis)
     if lines is None or a.size < PARALLEL_MIN or grad.dtype != a.dtype or out.dtype != a.dtype:
         return softmax_rules.logsumexp_backward(np, grad, a, out)

@@ -8,6 +8,7 @@ OpenBLAS (when the user has not set it), and :func:`start` launches Numba's Open
 :func:`launch` runs a Numba parallel kernel over few elements on the calling thread alone.
 """
 import concurrent.futures
+import contextlib
 import ctypes
 import glob
 import os
@@ -16,7 +17,7 @@ import threading
 import numpy as np
 
 _started = False
-_blas_setter = None
+_blas = None
 
 
 def start():
@@ -39,26 +40,38 @@ def start():
         _set_blas_threads(get_num_threads())
 
 
-def _blas_set_num_threads():
-    """OpenBLAS's set_num_threads from numpy's bundled library, or None when it cannot be found."""
-    global _blas_setter
-    if _blas_setter is None:
-        _blas_setter = False
+def _blas_functions():
+    """(set_num_threads, get_num_threads) of numpy's bundled OpenBLAS, or (None, None) when it cannot be found."""
+    global _blas
+    if _blas is None:
+        _blas = (None, None)
         libs = glob.glob(os.path.join(os.path.dirname(np.__file__), os.pardir, "numpy.libs", "*openblas*"))
         for path in libs:
             lib = ctypes.CDLL(path)
-            for name in ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
-                         "openblas_set_num_threads"):
-                if hasattr(lib, name):
-                    _blas_setter = getattr(lib, name)
+            for prefix, suffix in (("scipy_openblas", "64_"), ("scipy_openblas", ""), ("openblas", "")):
+                setter, getter = (f"{prefix}_{verb}_num_threads{suffix}" for verb in ("set", "get"))
+                if hasattr(lib, setter) and hasattr(lib, getter):
+                    _blas = (getattr(lib, setter), getattr(lib, getter))
                     break
-    return _blas_setter or None
+    return _blas
 
 
 def _set_blas_threads(n):
-    setter = _blas_set_num_threads()
+    setter = _blas_functions()[0]
     if setter is not None:
         setter(ctypes.c_int(n))
+
+
+@contextlib.contextmanager
+def _blas_alone():
+    """OpenBLAS on one thread inside the block, back to its own count after it."""
+    getter = _blas_functions()[1]
+    before = getter() if getter is not None else get_num_threads()
+    _set_blas_threads(1)
+    try:
+        yield
+    finally:
+        _set_blas_threads(before)
 
 
 def set_num_threads(n):
@@ -113,16 +126,13 @@ BLAS_ALONE_FLOPS = 1 << 22
 
 
 def matmul(a, b, out, flops):
-    """``np.matmul(a, b, out=out)`` on BLAS's threads, or on one when ``flops`` < ``BLAS_ALONE_FLOPS``; for calls
-    outside :func:`run_split` (whose parts already run BLAS on one thread each)."""
-    available = get_num_threads()
-    if flops >= BLAS_ALONE_FLOPS or available == 1:
+    """``np.matmul(a, b, out=out)`` on BLAS's threads, or on one when ``flops`` < ``BLAS_ALONE_FLOPS``. For the
+    calling thread, not for :func:`run_split`'s parts (BLAS's thread count is global: they already run it on one)."""
+    start()
+    if flops >= BLAS_ALONE_FLOPS or get_num_threads() == 1:
         return np.matmul(a, b, out=out)
-    _set_blas_threads(1)
-    try:
+    with _blas_alone():
         return np.matmul(a, b, out=out)
-    finally:
-        _set_blas_threads(available)
 
 
 def split_count(n, flops=None):
@@ -142,7 +152,8 @@ def run_split(work, n, flops=None):
     part of a split does: OpenBLAS's threaded GEMMs round differently (a CIFAR ResNet's loss after four float32
     SGD steps moved by 5e-4 relative against PyTorch's, 2e-7 with single-threaded BLAS). One image, or one thread,
     runs with BLAS's threads as they are (its GEMMs are all the parallel work there is), unless its ``flops`` are
-    under ``BLAS_ALONE_FLOPS``.
+    under ``BLAS_ALONE_FLOPS``; so does the one GEMM over a few pixels of several images that conv.py's pixel-major
+    forward runs after its split (:func:`matmul`). OpenBLAS gets back the thread count it had.
     """
     start()
     available = get_num_threads()
@@ -156,10 +167,6 @@ def run_split(work, n, flops=None):
             import numba
 
             _pool = concurrent.futures.ThreadPoolExecutor(numba.config.NUMBA_NUM_THREADS, "numbaconv")
-    _set_blas_threads(1)
-    try:
+    with _blas_alone():
         futures = [_pool.submit(work, bounds[i], bounds[i + 1]) for i in range(1, count)]
-        results = [work(bounds[0], bounds[1])] + [f.result() for f in futures]
-    finally:
-        _set_blas_threads(available)
-    return results
+        return [work(bounds[0], bounds[1])] + [f.result() for f in futures]
