@@ -1,5 +1,8 @@
 """threads.launch: Numba parallel kernels run on the calling thread alone below PARALLEL_MIN elements, on all
 threads above it, with the same values either way (the property tests' small shapes take the one-thread path)."""
+import os
+import subprocess
+import sys
 import types
 
 import numba
@@ -130,3 +133,14 @@ def test_small_gemms_run_on_one_blas_thread_and_blas_keeps_its_own_count(call, m
                 np.testing.assert_array_equal(out, a @ b)
     finally:
         setter(blas)
+
+
+@pytest.mark.parametrize("user_value, expected", [(None, "20"), ("7", "7")])
+def test_openblas_thread_timeout_defaults_to_20_unless_the_user_set_it(user_value, expected):
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    if user_value is not None:
+        env["OPENBLAS_THREAD_TIMEOUT"] = user_value
+    code = "import os, numbaconv; print(os.environ['OPENBLAS_THREAD_TIMEOUT'])"
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
