@@ -3,9 +3,8 @@
 Both pools spin after a call by default (OpenBLAS for 2^28 cycles), so a Numba kernel right after a BLAS call
 (im2col, then GEMM) ran up to 2x slower on two cores. ``numbaconv/__init__.py`` sets ``OPENBLAS_THREAD_TIMEOUT``
 to 20 before numpy loads OpenBLAS (when the user has not set it): ~0.3 ms of spinning carries a batch-1
-forward's GEMMs from one to the next without a wake-up each (2 vCPUs of a Zen 4: torch_net 0.88-0.90 -> 0.65 ms,
-tf_same_net 0.51-0.84 -> 0.42-0.72), and is over before it costs a training step or a batch-8 forward much
-(within 5 % in interleaved rounds, where 22, ~1.3 ms, slowed batch 8 by up to 1.4x; 4 did not spin at all).
+forward's GEMMs from one to the next without a wake-up each, and is over before it costs a training step or a
+batch-8 forward much (22, ~1.3 ms, slowed batch 8; 4 did not spin at all; figures in bench/RESULTS.md).
 :func:`start` launches Numba's OpenMP workers with ``OMP_WAIT_POLICY=PASSIVE`` (restoring the variable
 afterwards, so a later ``import torch`` is unaffected).
 ``NUMBA_NUM_THREADS`` is respected; when only it is set, OpenBLAS gets the same thread count.
